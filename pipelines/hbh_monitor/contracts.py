@@ -1,0 +1,224 @@
+"""Data contracts (Open Data Contract Standard v3 YAML in ``data_contracts/``).
+
+A contract is the single source of a dataset's columns, types and rules. From it this module
+derives:
+
+* the DuckDB types of the ``raw.<dataset>`` table (:meth:`Contract.create_table_sql`),
+* the row gate: one SQL expression per rule that yields a readable reason when a row breaks it
+  (:meth:`Contract.gate_sql`), evaluated inside DuckDB on every row, and
+* the rule list the Great Expectations suite is built from (:func:`hbh_monitor.validation`).
+
+Nothing else in the code base retypes a column name or rule of an input dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from hbh_monitor import settings
+
+# logicalType → DuckDB type of the typed raw column.
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "date": "DATE",
+    "boolean": "BOOLEAN",
+}
+
+# Dutch names of the types, for reasons shown to analysts.
+TYPE_WORDS = {"integer": "geheel getal", "number": "getal", "date": "geldige datum", "boolean": "ja/nee-waarde"}
+
+# Date formats accepted in exports, tried in this order: ISO first, then dd-mm-jjjj and variants.
+DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d", "%d-%m-%y"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    logical_type: str
+    required: bool
+    description: str = ""
+    pattern: str | None = None
+    minimum: object | None = None
+    maximum: object | None = None
+    valid_values: tuple[str, ...] | None = None
+    pseudonymise_as: str | None = None  # e.g. "client_id" for the BSN
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.logical_type]
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    version: str
+    table: str  # physicalName, e.g. raw.indicaties
+    description: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def pii_column(self) -> Column | None:
+        return next((c for c in self.columns if c.pseudonymise_as), None)
+
+    def loaded_columns(self) -> list[tuple[str, str]]:
+        """(name, duckdb type) of the typed raw table, the BSN replaced by its pseudonym."""
+        cols = []
+        for c in self.columns:
+            if c.pseudonymise_as:
+                cols.append((c.pseudonymise_as, "UBIGINT"))
+            else:
+                cols.append((c.name, c.duckdb_type))
+        return cols
+
+    def create_table_sql(self) -> str:
+        cols = ",\n  ".join(f"{n} {t}" for n, t in self.loaded_columns())
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.table} (\n  {cols},\n"
+            "  source_file VARCHAR NOT NULL,\n  source_line BIGINT NOT NULL\n)"
+        )
+
+    # --- the row gate -------------------------------------------------------------------------
+    def typed_expr(self, col: Column, src: str) -> str:
+        """SQL that turns the text value ``src`` into the column's type, or NULL if it can't."""
+        v = f"nullif(trim({src}), '')"
+        t = col.logical_type
+        if t == "string":
+            return v
+        if t == "integer":
+            return f"TRY_CAST({v} AS BIGINT)"
+        if t == "number":
+            # Decimal comma (1234,56) or point (1234.56); a comma means '.' is a thousands separator.
+            return (
+                f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace(replace({v}, '.', ''), ',', '.') "
+                f"ELSE {v} END AS DOUBLE)"
+            )
+        if t == "date":
+            fmts = ", ".join(f"'{f}'" for f in DATE_FORMATS)
+            return f"TRY_STRPTIME({v}, [{fmts}])::DATE"
+        if t == "boolean":
+            return f"CASE lower({v}) WHEN 'ja' THEN true WHEN 'j' THEN true WHEN 'nee' THEN false WHEN 'n' THEN false ELSE TRY_CAST({v} AS BOOLEAN) END"
+        raise ValueError(f"unknown logicalType {t!r} in contract {self.name}")
+
+    def rule_checks(self, col: Column, src: str) -> list[tuple[str, str, str]]:
+        """(rule id, SQL condition that is TRUE when the rule is broken, Dutch reason SQL)."""
+        present = f"nullif(trim({src}), '') IS NOT NULL"
+        typed = self.typed_expr(col, src)
+        checks: list[tuple[str, str, str]] = []
+        if col.required:
+            checks.append(
+                (f"required:{col.name}", f"NOT ({present})", f"'verplicht veld {col.name} is leeg'")
+            )
+        shown = "'***'" if col.pseudonymise_as else f"trim({src})"
+        if col.logical_type != "string":
+            checks.append(
+                (
+                    f"type:{col.name}",
+                    f"{present} AND {typed} IS NULL",
+                    f"'{col.name}: ''' || {shown} || ''' is geen {TYPE_WORDS[col.logical_type]}'",
+                )
+            )
+        if col.pattern:
+            pat = col.pattern.replace("'", "''")
+            checks.append(
+                (
+                    f"pattern:{col.name}",
+                    f"{present} AND NOT regexp_full_match(trim({src}), '{pat}')",
+                    f"'{col.name}: ''' || {shown} || ''' heeft niet de vorm {pat}'",
+                )
+            )
+        if col.valid_values:
+            vals = ", ".join("'" + v.replace("'", "''") + "'" for v in col.valid_values)
+            checks.append(
+                (
+                    f"values:{col.name}",
+                    f"{present} AND trim({src}) NOT IN ({vals})",
+                    f"'{col.name}: ''' || {shown} || ''' is geen toegestane waarde ({', '.join(col.valid_values)})'",
+                )
+            )
+        for bound, op, word in ((col.minimum, "<", "kleiner dan"), (col.maximum, ">", "groter dan")):
+            if bound is None:
+                continue
+            lit = f"DATE '{bound}'" if col.logical_type == "date" else str(bound)
+            checks.append(
+                (
+                    f"range:{col.name}",
+                    f"{typed} {op} {lit}",
+                    f"'{col.name}: ' || {typed}::VARCHAR || ' is {word} {bound}'",
+                )
+            )
+        if col.pseudonymise_as:
+            checks.append(
+                (
+                    f"elfproef:{col.name}",
+                    f"{present} AND regexp_full_match(trim({src}), '[0-9]{{9}}') AND NOT {elfproef_sql(f'trim({src})')}",
+                    f"'{col.name} voldoet niet aan de elfproef'",
+                )
+            )
+        return checks
+
+
+def elfproef_sql(v: str) -> str:
+    """SQL: TRUE when the 9-digit text ``v`` passes the BSN elfproef (and is not all zeros)."""
+    terms = " + ".join(f"{w} * CAST(substr({v}, {i + 1}, 1) AS INTEGER)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
+    return f"(({terms}) % 11 = 0 AND {v} <> '000000000')"
+
+
+def _custom(prop: dict, key: str):
+    for cp in prop.get("customProperties") or []:
+        if cp.get("property") == key:
+            return cp.get("value")
+    return None
+
+
+def _parse(path: Path) -> Contract:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (obj,) = doc["schema"]
+    cols = []
+    for p in obj["properties"]:
+        opts = p.get("logicalTypeOptions") or {}
+        vv = _custom(p, "validValues")
+        cols.append(
+            Column(
+                name=p["name"],
+                logical_type=p["logicalType"],
+                required=bool(p.get("required", False)),
+                description=(p.get("description") or "").strip(),
+                pattern=opts.get("pattern"),
+                minimum=opts.get("minimum"),
+                maximum=opts.get("maximum"),
+                valid_values=tuple(str(v) for v in vv) if vv else None,
+                pseudonymise_as=_custom(p, "pseudonymise"),
+            )
+        )
+    desc = doc.get("description") or {}
+    return Contract(
+        name=doc["name"],
+        version=str(doc["version"]),
+        table=obj["physicalName"],
+        description=(desc.get("purpose") or "").strip(),
+        columns=tuple(cols),
+    )
+
+
+@cache
+def load_contracts(directory: str | None = None) -> dict[str, Contract]:
+    d = Path(directory) if directory else settings.contracts_dir()
+    contracts = {}
+    for f in sorted(d.glob("*.yaml")):
+        c = _parse(f)
+        contracts[c.name] = c
+    return contracts
+
+
+def contract(name: str) -> Contract:
+    return load_contracts()[name]

@@ -1,0 +1,57 @@
+"""Checks on raw/<dataset>: nothing lost (rows in = loaded + quarantined, per file) and no broken file."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from hbh_monitor.contracts import Contract, load_contracts
+
+
+def rows_accounted_for(c: Contract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name="rows_accounted_for", blocking=True,
+                    description="For every loaded file: rows in = rows in the raw table + rows in quarantine.")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            rows = con.execute(
+                f"""
+                WITH l AS (SELECT source_file, rows_in, rows_loaded, rows_quarantined
+                           FROM meta.ingestion_ledger WHERE dataset = ? AND status = 'geladen'),
+                     r AS (SELECT source_file, count(*) AS n FROM {c.table} GROUP BY ALL),
+                     q AS (SELECT source_file, count(*) AS n FROM meta.quarantine WHERE dataset = ? GROUP BY ALL)
+                SELECT l.source_file, l.rows_in, coalesce(r.n, 0), coalesce(q.n, 0)
+                FROM l LEFT JOIN r USING (source_file) LEFT JOIN q USING (source_file)
+                """,
+                [c.name, c.name],
+            ).fetchall()
+        bad = [f for f, n_in, n_raw, n_q in rows if n_in != n_raw + n_q]
+        return dg.AssetCheckResult(
+            passed=not bad,
+            metadata={
+                "files": len(rows),
+                "rows_in": sum(r[1] for r in rows),
+                "rows_loaded": sum(r[2] for r in rows),
+                "rows_quarantined": sum(r[3] for r in rows),
+                "files_not_accounted_for": ", ".join(bad) or "-",
+            },
+        )
+
+    return _check
+
+
+def no_failed_files(c: Contract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name="no_failed_files",
+                    description="Every delivered file could be read (a broken file is reported, the others go on).")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            failed = con.execute(
+                "SELECT message FROM meta.ingestion_ledger WHERE dataset = ? AND status = 'fout'", [c.name]
+            ).fetchall()
+        return dg.AssetCheckResult(
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"failed_files": len(failed), "messages": "\n".join(m for (m,) in failed) or "-"},
+        )
+
+    return _check
+
+
+raw_checks = [f(c) for c in load_contracts().values() for f in (rows_accounted_for, no_failed_files)]

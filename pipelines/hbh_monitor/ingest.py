@@ -1,0 +1,286 @@
+"""Ingestion: landing files → ``raw.<dataset>`` + ``meta.quarantine`` + ``meta.ingestion_ledger``.
+
+For every file in ``landing/<dataset>/``:
+
+1. The ledger is asked whether this exact content (SHA-256) was loaded already; if so, nothing
+   happens (loading the same file twice changes nothing).
+2. The file is read by DuckDB with every column as text (so no value can be lost to a failed
+   cast), after transcoding Windows-1252 to UTF-8 where needed. Lines DuckDB cannot split into
+   the header's columns are kept as quarantine rows with their physical line number.
+3. The contract's row gate runs in the same query: every rule yields a Dutch reason when broken,
+   the BSN is checked (elfproef) and replaced by its keyed pseudonym, and only a masked BSN goes on.
+4. In one transaction the earlier rows of the same file (a corrected re-delivery) are replaced,
+   rows without a reason go to ``raw.<dataset>``, the others to ``meta.quarantine``, and the
+   ledger records rows in = rows loaded + rows quarantined.
+
+A file that cannot be read at all gets a ledger row with status ``fout`` and a message naming the
+file; the other files go on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from hbh_monitor.contracts import Contract
+from hbh_monitor.pseudonym import client_id_sql, mask_sql
+
+CSV_SUFFIXES = {".csv", ".txt"}
+
+LEDGER_DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.ingestion_ledger (
+  dataset VARCHAR NOT NULL,
+  source_file VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  file_format VARCHAR,
+  rows_in BIGINT,
+  rows_loaded BIGINT,
+  rows_quarantined BIGINT,
+  status VARCHAR NOT NULL,      -- geladen | fout | vervangen
+  message VARCHAR,
+  loaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS meta.quarantine (
+  dataset VARCHAR NOT NULL,
+  source_file VARCHAR NOT NULL,
+  source_line BIGINT,
+  rules VARCHAR NOT NULL,
+  reason VARCHAR NOT NULL,
+  record VARCHAR,               -- the row as delivered, as JSON text, BSN masked
+  quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
+_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+
+
+def mask_digits(text: str) -> str:
+    """Mask every 9-digit number (a possible BSN) in free text such as a raw line or an error."""
+    return _NINE_DIGITS.sub(lambda m: "******" + m.group(0)[-3:], text)
+
+
+class FileError(Exception):
+    """A file that cannot be ingested; the message names the file (and line where known)."""
+
+
+@dataclass
+class FileResult:
+    dataset: str
+    source_file: str
+    status: str
+    rows_in: int | None = None
+    rows_loaded: int | None = None
+    rows_quarantined: int | None = None
+    message: str | None = None
+    skipped: bool = False
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _is_utf8(path: Path) -> bool:
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _to_utf8(path: Path, workdir: Path) -> Path:
+    """Transcode a Windows-1252 export to UTF-8 (DuckDB reads only UTF-8/16 and latin-1 offline)."""
+    out = workdir / (path.name + ".utf8")
+    with path.open("r", encoding="cp1252", errors="replace", newline="") as src, out.open(
+        "w", encoding="utf-8", newline=""
+    ) as dst:
+        for chunk in iter(lambda: src.read(1 << 20), ""):
+            dst.write(chunk)
+    return out
+
+
+def _header(path: Path) -> tuple[list[str], str]:
+    """The header's column names and the separator (the most frequent of ; , tab in line 1)."""
+    with path.open("r", encoding="utf-8-sig", newline="") as f:
+        first = f.readline()
+    if not first.strip():
+        raise FileError("bestand is leeg (geen kopregel)")
+    delim = max([";", ",", "\t", "|"], key=first.count)
+    names = next(csv.reader(io.StringIO(first), delimiter=delim))
+    return [n.strip() for n in names], delim
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _ident(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    con.execute(LEDGER_DDL)
+    con.execute(contract.create_table_sql())
+
+
+def gate_select(contract: Contract, key: bytes, source: str, header_map: dict[str, str], missing: list[str]) -> str:
+    """The row gate as one SELECT over ``source`` (text columns named as in the file).
+
+    Output: source_line, the typed contract columns (BSN → client_id), ``reasons`` (list of Dutch
+    reasons, empty when the row passes), ``rules`` and ``record`` (JSON text of the delivered row,
+    BSN masked; only filled for rows that fail).
+    """
+    typed, checks, record_parts = [], [], []
+    for col in contract.columns:
+        if col.name in header_map:
+            src = _ident(header_map[col.name])
+        else:
+            src = "NULL::VARCHAR"
+        if col.pseudonymise_as:
+            typed.append(
+                f"CASE WHEN regexp_full_match(trim({src}), '[0-9]{{9}}') THEN {client_id_sql(key, f'trim({src})')} END AS {col.pseudonymise_as}"
+            )
+            record_parts.append(f"{_sql_str(col.name)}: {mask_sql(src)}")
+        else:
+            typed.append(f"{contract.typed_expr(col, src)} AS {col.name}")
+            record_parts.append(f"{_sql_str(col.name)}: {src}")
+        if col.name not in missing:
+            checks.extend(contract.rule_checks(col, src))
+    for m in missing:
+        checks.append((f"column:{m}", "true", _sql_str(f"kolom {m} ontbreekt in het bestand")))
+    reason_list = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for _, cond, reason in checks) or ""
+    rule_list = ", ".join(f"CASE WHEN {cond} THEN {_sql_str(rule)} END" for rule, cond, _ in checks) or ""
+    return f"""
+        SELECT source_line, {', '.join(typed)},
+               list_filter([{reason_list}]::VARCHAR[], lambda x: x IS NOT NULL) AS reasons,
+               list_filter([{rule_list}]::VARCHAR[], lambda x: x IS NOT NULL) AS rules,
+               CASE WHEN len(reasons) > 0 THEN to_json({{{', '.join(record_parts)}}})::VARCHAR END AS record
+        FROM {source}
+    """
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes) -> FileResult:
+    rel = path.relative_to(landing).as_posix()
+    size = path.stat().st_size
+    digest = sha256_of(path)
+    done = con.execute(
+        "SELECT count(*) FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'geladen'",
+        [rel, digest],
+    ).fetchall()[0][0]
+    if done:
+        return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
+
+    fmt = path.suffix.lower().lstrip(".")
+    try:
+        if path.suffix.lower() not in CSV_SUFFIXES:
+            raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
+        if size == 0:
+            raise FileError("bestand is leeg (0 bytes)")
+        with tempfile.TemporaryDirectory() as tmp:
+            readable = path if _is_utf8(path) else _to_utf8(path, Path(tmp))
+            names, delim = _header(readable)
+            by_norm = {_normalise(n): n for n in names}
+            header_map = {c: by_norm[c] for c in contract.column_names if c in by_norm}
+            missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
+            scan = (
+                f"read_csv({_sql_str(str(readable))}, delim={_sql_str(delim)}, header=true, all_varchar=true, "
+                "quote='\"', escape='\"', store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
+                "auto_detect=false, columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "})"
+            )
+            # source_line: 1-based line of the record (header = line 1) when no field spans lines.
+            source = f"(SELECT row_number() OVER () + 1 AS source_line, * FROM {scan})"
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate_select(contract, key, source, header_map, missing)}")
+                rejects = con.execute(
+                    "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(trim(csv_line, chr(10) || chr(13))) "
+                    "FROM _rejects GROUP BY line ORDER BY line"
+                ).fetchall()
+                counts = con.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE len(reasons) = 0) FROM _gated"
+                ).fetchall()[0]
+                rows_read, rows_ok = counts
+                loaded_cols = [n for n, _ in contract.loaded_columns()]
+                con.execute(f"DELETE FROM {contract.table} WHERE source_file = ?", [rel])
+                con.execute("DELETE FROM meta.quarantine WHERE source_file = ? AND dataset = ?", [rel, contract.name])
+                con.execute(
+                    f"INSERT INTO {contract.table} ({', '.join(loaded_cols)}, source_file, source_line) "
+                    f"SELECT {', '.join(loaded_cols)}, ?, source_line FROM _gated WHERE len(reasons) = 0",
+                    [rel],
+                )
+                con.execute(
+                    "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) "
+                    "SELECT ?, ?, source_line, array_to_string(rules, ', '), array_to_string(reasons, '; '), record "
+                    "FROM _gated WHERE len(reasons) > 0",
+                    [contract.name, rel],
+                )
+                for line, msg, text in rejects:
+                    con.execute(
+                        "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) VALUES (?, ?, ?, 'parse', ?, ?)",
+                        [contract.name, rel, line, "regel kon niet worden gelezen: " + mask_digits(msg), mask_digits(text or "")],
+                    )
+                rows_in = rows_read + len(rejects)
+                rows_q = rows_read - rows_ok + len(rejects)
+                note = None
+                if missing:
+                    note = f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}"
+                elif rows_in == 0:
+                    note = f"{rel}: bestand bevat alleen een kopregel"
+                con.execute(
+                    "UPDATE meta.ingestion_ledger SET status = 'vervangen' WHERE source_file = ? AND status = 'geladen'",
+                    [rel],
+                )
+                con.execute(
+                    "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, rows_in, rows_loaded, rows_quarantined, status, message) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', ?)",
+                    [contract.name, rel, digest, size, fmt, rows_in, rows_ok, rows_q, note],
+                )
+                con.execute("DROP TABLE IF EXISTS _gated")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return FileResult(contract.name, rel, "geladen", rows_in, rows_ok, rows_q, note)
+    except (FileError, duckdb.Error, OSError, UnicodeError) as exc:
+        msg = f"{rel}: {mask_digits(str(exc))}"
+        con.execute("DELETE FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'fout'", [rel, digest])
+        con.execute(
+            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, status, message) "
+            "VALUES (?, ?, ?, ?, ?, 'fout', ?)",
+            [contract.name, rel, digest, size, fmt, msg],
+        )
+        return FileResult(contract.name, rel, "fout", message=msg)
+
+
+def landing_files(landing: Path, dataset: str) -> list[Path]:
+    folder = landing / dataset
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def ingest_dataset(con: duckdb.DuckDBPyConnection, contract: Contract, landing: Path, key: bytes) -> list[FileResult]:
+    ensure_tables(con, contract)
+    return [ingest_file(con, contract, p, landing, key) for p in landing_files(landing, contract.name)]

@@ -1,0 +1,52 @@
+"""Paths and settings shared by the pipeline and the dashboards.
+
+Plain Python (no Dagster import) so the Streamlit app can use it too. Every path can be
+overridden with an environment variable; the defaults live under the project's ``data/`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("HBH_DATA_DIR", project_root() / "data"))
+
+
+def landing_dir() -> Path:
+    """Where exports are delivered: one sub-folder per dataset (indicaties/, declaraties/, ...)."""
+    return Path(os.environ.get("HBH_LANDING_DIR", data_dir() / "landing"))
+
+
+def warehouse_path() -> Path:
+    """The working DuckDB file the pipeline writes. Dashboards never open it."""
+    return Path(os.environ.get("HBH_WAREHOUSE", data_dir() / "warehouse" / "hbh.duckdb"))
+
+
+def serving_path() -> Path:
+    """The published snapshot (aggregates only) the dashboards read, swapped in atomically."""
+    return Path(os.environ.get("HBH_SERVING", data_dir() / "serving" / "hbh_serving.duckdb"))
+
+
+def contracts_dir() -> Path:
+    return Path(os.environ.get("HBH_CONTRACTS_DIR", project_root() / "data_contracts"))
+
+
+def sql_dir() -> Path:
+    return Path(os.environ.get("HBH_SQL_DIR", project_root() / "sql"))
+
+
+def baseline_year() -> int:
+    """Baseline year for growth figures (the year before the abonnementstarief)."""
+    return int(os.environ.get("HBH_BASELINE_YEAR", "2018"))
+
+
+def suppression_threshold() -> int:
+    """Counts below this are not shown on council pages (CBS practice: 10)."""
+    return int(os.environ.get("HBH_SUPPRESSION_THRESHOLD", "10"))

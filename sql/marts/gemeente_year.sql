@@ -1,0 +1,21 @@
+-- marts.gemeente_year: one row per gemeente per year; the sums of marts.wijk_year over the
+-- gemeente's wijken (every client-year has exactly one wijk, so no client is counted twice), with
+-- the rates recomputed from the sums. Definitions as in marts.wijk_year.
+WITH g AS (
+  SELECT gemeente_code, gemeente_name, year,
+         sum(clients) AS clients, sum(new_clients) AS new_clients,
+         sum(inhabitants) AS inhabitants, sum(inhabitants_75plus) AS inhabitants_75plus,
+         sum(indicated_hours) AS indicated_hours, sum(declared_hours) AS declared_hours, sum(cost_eur) AS cost_eur,
+         any_value(baseline_year) AS baseline_year
+  FROM marts.wijk_year GROUP BY ALL
+)
+SELECT gemeente_code, gemeente_name, year, clients::BIGINT AS clients, new_clients::BIGINT AS new_clients,
+       inhabitants::BIGINT AS inhabitants, inhabitants_75plus::BIGINT AS inhabitants_75plus,
+       1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
+       1000.0 * clients / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
+       indicated_hours, declared_hours, cost_eur, baseline_year,
+       (max(clients) FILTER (WHERE year = baseline_year) OVER (PARTITION BY gemeente_code))::BIGINT AS clients_baseline,
+       clients / nullif(clients_baseline, 0) - 1 AS growth_vs_baseline,
+       clients / nullif(lag(clients) OVER (PARTITION BY gemeente_code ORDER BY year), 0) - 1 AS growth_vs_previous
+FROM g
+ORDER BY gemeente_code, year

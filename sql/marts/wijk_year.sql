@@ -1,0 +1,61 @@
+-- marts.wijk_year: one row per wijk per year of the data period.
+-- clients: persons with at least one active HbH indication in the year, counted in the wijk of
+--   their latest indication (staging.client_years); new_clients: of those, without an indication
+--   in the previous year (instroom).
+-- inhabitants / inhabitants_75plus: population on 1 January (staging.bevolking, waarneming).
+-- clients_per_1000 = clients / inhabitants × 1000; clients_per_1000_75plus = clients / inhabitants 75+ × 1000.
+-- indicated_hours: Σ over the wijk's indicaties of hours per week × days active in the year / 7.
+-- declared_hours, cost_eur: Σ of declared hours, and of hours × contracted tariff, of declaration
+--   lines in the year, attributed to the wijk of the indication they were declared on.
+-- growth_vs_baseline = clients / clients in the baseline year (HBH_BASELINE_YEAR, default 2018) − 1;
+-- growth_vs_previous = clients / clients in the previous year − 1.
+WITH years AS (
+  SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
+), clients AS (
+  SELECT wijk_code, year, count(*) AS clients, count(*) FILTER (WHERE is_new) AS new_clients,
+         bool_and(is_new IS NULL) AS first_year
+  FROM staging.client_years GROUP BY ALL
+), pop AS (
+  SELECT wijk_code, year, sum(inhabitants) AS inhabitants,
+         sum(inhabitants) FILTER (WHERE age_band IN ('75-84', '85+')) AS inhabitants_75plus
+  FROM staging.bevolking WHERE bron = 'waarneming' GROUP BY ALL
+), indicated AS (
+  SELECT i.wijk_code, y.year,
+         sum(i.hours_per_week * (date_diff('day',
+               greatest(i.start_date, make_date(y.year, 1, 1)),
+               least(coalesce(i.end_date, DATE '9999-12-31'), make_date(y.year, 12, 31))) + 1) / 7.0) AS indicated_hours
+  FROM staging.indicaties i
+  JOIN years y ON i.start_date <= make_date(y.year, 12, 31)
+              AND coalesce(i.end_date, DATE '9999-12-31') >= make_date(y.year, 1, 1)
+  GROUP BY ALL
+), declared AS (
+  SELECT i.wijk_code, d.year, sum(d.hours) AS declared_hours, sum(d.cost_eur) AS cost_eur
+  FROM staging.declaraties d
+  JOIN staging.indicaties i USING (gemeente_code, toewijzing_nummer)
+  GROUP BY ALL
+), base AS (
+  SELECT w.gemeente_code, w.gemeente_name, w.wijk_code, w.wijk_name, y.year,
+         coalesce(c.clients, 0) AS clients,
+         CASE WHEN y.year > (SELECT min(year) FROM years) THEN coalesce(c.new_clients, 0) END AS new_clients,
+         p.inhabitants, p.inhabitants_75plus,
+         coalesce(ind.indicated_hours, 0)::DOUBLE AS indicated_hours,
+         coalesce(dec.declared_hours, 0)::DOUBLE AS declared_hours,
+         coalesce(dec.cost_eur, 0)::DOUBLE AS cost_eur
+  FROM staging.wijken w
+  CROSS JOIN years y
+  LEFT JOIN clients c ON c.wijk_code = w.wijk_code AND c.year = y.year
+  LEFT JOIN pop p ON p.wijk_code = w.wijk_code AND p.year = y.year
+  LEFT JOIN indicated ind ON ind.wijk_code = w.wijk_code AND ind.year = y.year
+  LEFT JOIN declared dec ON dec.wijk_code = w.wijk_code AND dec.year = y.year
+)
+SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, year, clients, new_clients,
+       inhabitants, inhabitants_75plus,
+       1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
+       1000.0 * clients / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
+       indicated_hours, declared_hours, cost_eur,
+       getvariable('baseline_year')::INTEGER AS baseline_year,
+       max(clients) FILTER (WHERE year = getvariable('baseline_year')) OVER (PARTITION BY wijk_code) AS clients_baseline,
+       clients / nullif(clients_baseline, 0) - 1 AS growth_vs_baseline,
+       clients / nullif(lag(clients) OVER (PARTITION BY wijk_code ORDER BY year), 0) - 1 AS growth_vs_previous
+FROM base
+ORDER BY gemeente_code, wijk_code, year

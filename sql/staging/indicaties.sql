@@ -1,0 +1,27 @@
+-- staging.indicaties: one row per indicatie (toegewezen product), identified by gemeente and
+-- ToewijzingNummer; a later delivery of the same toewijzing replaces the earlier one.
+-- hours_per_week normalises every volume to hours per week: minutes (eenheid 01) / 60 or hours
+-- (eenheid 04); per maand (frequentie 4) × 12 / 52; for products given every other week
+-- (weeks_per_visit = 2 in the catalogue; iWmo 3.2 has no code for it) the volume is per two weeks,
+-- so it is divided by 2.
+-- Source: raw.indicaties (contract data_contracts/indicaties.yaml), staging.producten.
+WITH latest AS (
+  SELECT *
+  FROM raw.indicaties
+  QUALIFY row_number() OVER (PARTITION BY gemeente_code, toewijzing_nummer ORDER BY source_file DESC, source_line DESC) = 1
+), product AS (
+  SELECT gemeente_code, product_code, arg_max(weeks_per_visit, year) AS weeks_per_visit,
+         arg_max(product_kind, year) AS product_kind
+  FROM staging.producten
+  GROUP BY ALL
+)
+SELECT i.client_id, i.geboortedatum AS birth_date, i.gemeente_code, i.wijk_code, i.toewijzing_nummer,
+       i.product_code, coalesce(p.product_kind, 'onbekend') AS product_kind, i.leveringsvorm,
+       i.aanbieder_agb, i.toewijzingsdatum, i.ingangsdatum AS start_date, i.einddatum AS end_date,
+       i.volume, i.eenheid, i.frequentie,
+       (CASE i.eenheid WHEN '04' THEN i.volume * 60.0 ELSE i.volume END) / 60.0
+         * (CASE i.frequentie WHEN '4' THEN 12.0 / 52.0 ELSE 1.0 END)
+         / coalesce(p.weeks_per_visit, 1) AS hours_per_week,
+       i.source_file, i.source_line
+FROM latest i
+LEFT JOIN product p USING (gemeente_code, product_code)
