@@ -15,8 +15,8 @@ WITH years AS (
   FROM staging.bevolking b JOIN staging.wijken w USING (wijk_code)
   WHERE b.bron = 'waarneming' GROUP BY ALL
 )
-SELECT g.gemeente_code, g.gemeente_name, y.year, b.age_band,
-       coalesce(c.clients, 0) AS clients, p.inhabitants::BIGINT AS inhabitants,
+SELECT g.gemeente_code, g.gemeente_name, y.year::INTEGER AS year, b.age_band,
+       coalesce(c.clients, 0)::BIGINT AS clients, p.inhabitants::BIGINT AS inhabitants,
        1000.0 * coalesce(c.clients, 0) / nullif(p.inhabitants, 0) AS clients_per_1000,
        coalesce(c.clients, 0) / nullif(sum(coalesce(c.clients, 0)) OVER (PARTITION BY g.gemeente_code, y.year), 0) AS share_of_clients
 FROM gem g CROSS JOIN years y CROSS JOIN bands b

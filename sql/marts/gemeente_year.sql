@@ -9,7 +9,7 @@ WITH g AS (
          any_value(baseline_year) AS baseline_year
   FROM marts.wijk_year GROUP BY ALL
 )
-SELECT gemeente_code, gemeente_name, year, clients::BIGINT AS clients, new_clients::BIGINT AS new_clients,
+SELECT gemeente_code, gemeente_name, year::INTEGER AS year, clients::BIGINT AS clients, new_clients::BIGINT AS new_clients,
        inhabitants::BIGINT AS inhabitants, inhabitants_75plus::BIGINT AS inhabitants_75plus,
        1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
        1000.0 * clients / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,

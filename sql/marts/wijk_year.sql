@@ -48,13 +48,13 @@ WITH years AS (
   LEFT JOIN indicated ind ON ind.wijk_code = w.wijk_code AND ind.year = y.year
   LEFT JOIN declared dec ON dec.wijk_code = w.wijk_code AND dec.year = y.year
 )
-SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, year, clients, new_clients,
-       inhabitants, inhabitants_75plus,
+SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, year::INTEGER AS year, clients::BIGINT AS clients,
+       new_clients::BIGINT AS new_clients, inhabitants::BIGINT AS inhabitants, inhabitants_75plus::BIGINT AS inhabitants_75plus,
        1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
        1000.0 * clients / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
        indicated_hours, declared_hours, cost_eur,
        getvariable('baseline_year')::INTEGER AS baseline_year,
-       max(clients) FILTER (WHERE year = getvariable('baseline_year')) OVER (PARTITION BY wijk_code) AS clients_baseline,
+       (max(clients) FILTER (WHERE year = getvariable('baseline_year')) OVER (PARTITION BY wijk_code))::BIGINT AS clients_baseline,
        clients / nullif(clients_baseline, 0) - 1 AS growth_vs_baseline,
        clients / nullif(lag(clients) OVER (PARTITION BY wijk_code ORDER BY year), 0) - 1 AS growth_vs_previous
 FROM base

@@ -55,3 +55,28 @@ def no_failed_files(c: Contract) -> dg.AssetChecksDefinition:
 
 
 raw_checks = [f(c) for c in load_contracts().values() for f in (rows_accounted_for, no_failed_files)]
+
+
+def gx_contract_suite(c: Contract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name="gx_contract_suite", blocking=True,
+                    description=f"Great Expectations suite derived from data_contracts/{c.name}.yaml, on every loaded row.")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        from hbh_monitor.validation import validate_table
+
+        with duckdb.get_connection() as con:
+            summary = validate_table(con, c)
+        return dg.AssetCheckResult(
+            passed=summary["success"],
+            metadata={
+                "suite": summary["suite"],
+                "rows_validated": summary["rows"],
+                "expectations": summary["expectations"],
+                "successful": summary["successful"],
+                "failed": "\n".join(summary["failed"]) or "-",
+            },
+        )
+
+    return _check
+
+
+raw_checks += [gx_contract_suite(c) for c in load_contracts().values()]

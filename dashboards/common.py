@@ -1,0 +1,709 @@
+"""Shared helpers for the HbH-monitor dashboards: data access, Dutch formatting, filters and output.
+
+The pages only select, format and show; everything that touches the serving snapshot lives here.
+
+Data access rules (see /work/shared/stack-notes.md):
+- read ONLY the published snapshot at ``settings.serving_path()``, read-only;
+- open a new connection per query and close it (DuckDB's in-process instance cache would otherwise
+  keep serving the old file after the pipeline swaps in a new snapshot with ``os.replace``);
+- cache the *results* with ``st.cache_data``, keyed on the file's identity (mtime_ns, inode, size),
+  so a new publication is picked up on the next rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+try:
+    from hbh_monitor import settings
+except ModuleNotFoundError:  # package not installed (yet): use the source tree next to dashboards/
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
+    from hbh_monitor import settings
+
+# --------------------------------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------------------------------
+
+NO_DATA_MESSAGE = "Nog geen gepubliceerde gegevens: draai eerst de pipeline (make demo)."
+DEMO_MESSAGE = (
+    "**DEMO** · Demogegevens — fictieve gemeenten en cijfers. "
+    "Niet gebruiken voor beleid, verantwoording of publicatie."
+)
+REGIO = "__regio__"  # sentinel value of the gemeente filter: all gemeenten together
+REGIO_NAME = "Regio totaal"
+ABONNEMENTSTARIEF_YEAR = 2019  # flat eigen bijdrage (abonnementstarief) for the Wmo since 2019
+AGE_BANDS = ["0-64", "65-74", "75-84", "85+"]
+AGE_COLORS = ["#9ecae1", "#4292c6", "#2171b5", "#08306b"]
+
+TABLES = (
+    "marts.gemeente_year",
+    "marts.wijk_year",
+    "marts.age_year",
+    "meta.refresh",
+    "meta.model_docs",
+)
+
+# Dutch column labels (used on screen and in downloads) and how each column is shown.
+LABELS: dict[str, str] = {
+    "gemeente_code": "Gemeentecode",
+    "gemeente_name": "Gemeente",
+    "wijk_code": "Wijkcode",
+    "wijk_name": "Wijk",
+    "year": "Jaar",
+    "age_band": "Leeftijd",
+    "clients": "Cliënten",
+    "new_clients": "Nieuwe cliënten",
+    "inhabitants": "Inwoners",
+    "inhabitants_75plus": "Inwoners 75+",
+    "clients_per_1000": "Cliënten per 1.000 inwoners",
+    "clients_per_1000_75plus": "Cliënten per 1.000 inwoners 75+",
+    "indicated_hours": "Geïndiceerde uren",
+    "declared_hours": "Gedeclareerde uren",
+    "cost_eur": "Kosten (€)",
+    "share_of_clients": "Aandeel van de cliënten (%)",
+}
+KINDS: dict[str, str] = {
+    "year": "year",
+    "clients": "count",  # client counts: may be suppressed (NULL) -> shown as "<10"
+    "new_clients": "count",
+    "inhabitants": "pop",
+    "inhabitants_75plus": "pop",
+    "clients_per_1000": "rate",
+    "clients_per_1000_75plus": "rate",
+    "indicated_hours": "int",
+    "declared_hours": "int",
+    "cost_eur": "int",
+    "share_of_clients": "pct",
+}
+_KIND_BY_LABEL = {LABELS[c]: k for c, k in KINDS.items()}
+_RATE_WEIGHTS = {  # rate column -> population it is "per 1.000" of
+    "clients_per_1000": "inhabitants",
+    "clients_per_1000_75plus": "inhabitants_75plus",
+}
+_SUM_COLS = (
+    "clients",
+    "new_clients",
+    "inhabitants",
+    "inhabitants_75plus",
+    "indicated_hours",
+    "declared_hours",
+    "cost_eur",
+)
+# Tableau 10: distinct, reasonably colour-blind safe; a gemeente keeps its colour on every page.
+GEMEENTE_PALETTE = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+]
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+# --------------------------------------------------------------------------------------------------
+# Dutch formatting
+# --------------------------------------------------------------------------------------------------
+
+
+def suppression_threshold() -> int:
+    """The threshold the snapshot was published with (meta.refresh), else the configured one."""
+    info = refresh_info() or {}
+    value = info.get("suppression_threshold")
+    return int(value) if value is not None else settings.suppression_threshold()
+
+
+def suppressed_label() -> str:
+    """What a suppressed (NULL) count looks like on screen: "<10"."""
+    return f"<{suppression_threshold()}"
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_number(x: Any, decimals: int = 0) -> str:
+    """5123 -> "5.123", 12.345 (1) -> "12,3"; missing -> "–"."""
+    if _missing(x):
+        return "–"
+    v = float(x)
+    if round(v, decimals) == 0:
+        v = 0.0  # no "-0,0"
+    s = f"{v:,.{decimals}f}"
+    return s.translate(str.maketrans({",": ".", ".": ","}))
+
+
+def fmt_count(x: Any) -> str:
+    """A count of clients: NULL means suppressed by the publishing step, shown as "<10", never 0."""
+    return suppressed_label() if _missing(x) else fmt_number(x, 0)
+
+
+def fmt_rate(x: Any) -> str:
+    return fmt_number(x, 1)
+
+
+def fmt_eur(x: Any) -> str:
+    """1234567.4 -> "€ 1.234.567"."""
+    return "–" if _missing(x) else f"€ {fmt_number(x, 0)}"
+
+
+def fmt_pct(fraction: Any, decimals: int = 1, signed: bool = False) -> str:
+    """0.162 -> "16,2%" (signed: "+16,2%")."""
+    if _missing(fraction):
+        return "–"
+    v = float(fraction) * 100
+    s = fmt_number(v, decimals)
+    if signed and round(v, decimals) > 0:
+        s = "+" + s
+    return s + "%"
+
+
+def fmt_date(d: dt.date | None) -> str:
+    return "–" if d is None else d.strftime("%d-%m-%Y")
+
+
+def fmt_datetime(t: dt.datetime | None) -> str:
+    """A snapshot timestamp in Dutch local time. meta.refresh.published_at is a naive TIMESTAMP
+    written in UTC by the publishing step (hbh_monitor.publish)."""
+    if t is None:
+        return "–"
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    try:
+        return t.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")
+    except ZoneInfoNotFoundError:  # no tz database (Windows without tzdata)
+        return t.astimezone(dt.timezone.utc).strftime("%d-%m-%Y %H:%M UTC")
+
+
+def change(current: Any, reference: Any) -> float | None:
+    """Relative change as a fraction (0.16 = +16%); None if a side is missing (e.g. suppressed) or 0."""
+    if _missing(current) or _missing(reference) or float(reference) == 0:
+        return None
+    return float(current) / float(reference) - 1
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# --------------------------------------------------------------------------------------------------
+# Data access
+# --------------------------------------------------------------------------------------------------
+
+
+class DataUnavailable(Exception):
+    """The snapshot exists but cannot be read (locked, wrong layout, ...)."""
+
+
+def serving_path() -> Path:
+    return settings.serving_path()
+
+
+def has_data() -> bool:
+    return serving_path().is_file()
+
+
+def _decimals_to_float(df: pl.DataFrame) -> pl.DataFrame:
+    """DECIMAL/HUGEINT arrive as polars Decimal (pandas object): Plotly would treat them as categories.
+
+    Whole numbers (scale 0, e.g. a HUGEINT sum) become Int64, the rest Float64."""
+    casts = []
+    for n, t in df.schema.items():
+        if isinstance(t, pl.Decimal):
+            casts.append(pl.col(n).cast(pl.Int64 if t.scale == 0 else pl.Float64))
+        elif t == pl.Int128:
+            casts.append(pl.col(n).cast(pl.Int64))
+    return df.with_columns(casts) if casts else df
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read(path: str, file_key: tuple[int, int, int], sql: str) -> pl.DataFrame:
+    """Run one query on a fresh read-only connection. ``file_key`` only keys the cache."""
+    for attempt in range(3):
+        try:
+            with duckdb.connect(path, read_only=True) as con:
+                return _decimals_to_float(con.sql(sql).pl())
+        except duckdb.IOException:  # e.g. a lock held by a writer: retry briefly
+            if attempt == 2:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def query(sql: str) -> pl.DataFrame:
+    """Query the published snapshot (cached until the file changes). Raises FileNotFoundError /
+    DataUnavailable; pages normally use :func:`load`."""
+    p = serving_path()
+    st_ = os.stat(p)  # FileNotFoundError if nothing is published yet
+    try:
+        return _read(str(p), (st_.st_mtime_ns, st_.st_ino, st_.st_size), sql)
+    except duckdb.Error as e:
+        raise DataUnavailable(f"{type(e).__name__}: {e}") from e
+
+
+def load(table: str) -> pl.DataFrame:
+    """A whole published table; on failure a friendly Dutch message is shown and the page stops."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    try:
+        return query(f"select * from {table}")
+    except FileNotFoundError:
+        st.info(NO_DATA_MESSAGE, icon=":material/hourglass_empty:")
+        st.stop()
+    except DataUnavailable as e:
+        st.error(
+            "De gepubliceerde gegevens konden niet worden gelezen. Draai de pipeline opnieuw of "
+            f"neem contact op met de beheerder.\n\nTechnische melding: `{e}`",
+            icon=":material/error:",
+        )
+        st.stop()
+    raise AssertionError("unreachable")
+
+
+def refresh_info() -> dict[str, Any] | None:
+    """The single row of meta.refresh, or None if there is no (readable) snapshot."""
+    try:
+        df = query("select * from meta.refresh")
+    except (FileNotFoundError, DataUnavailable):
+        return None
+    return df.row(0, named=True) if df.height else None
+
+
+def is_demo() -> bool:
+    info = refresh_info()
+    return bool(info and info.get("is_demo"))
+
+
+def baseline_year() -> int:
+    """The baseline year the marts were built with (marts.gemeente_year), else the configured one."""
+    try:
+        value = query("select max(baseline_year) as b from marts.gemeente_year")["b"][0]
+    except (FileNotFoundError, DataUnavailable):
+        value = None
+    return int(value) if value is not None else settings.baseline_year()
+
+
+def model_doc(table: str) -> str | None:
+    """The published "how calculated" text of a table (from its SQL header), plus its SQL file."""
+    try:
+        docs = query("select * from meta.model_docs")
+    except (FileNotFoundError, DataUnavailable):
+        return None
+    hit = docs.filter(pl.col("table_name") == table)
+    if not hit.height:
+        return None
+    text = hit["description"][0] or ""
+    if "source_sql" in hit.columns and hit["source_sql"][0]:
+        text += f"\n\n_SQL: `{hit['source_sql'][0]}`_"
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# Aggregation (regio totaal) and defensive suppression
+# --------------------------------------------------------------------------------------------------
+
+
+def protect(df: pl.DataFrame) -> pl.DataFrame:
+    """Hide every figure derived from a suppressed client count (rates, shares), as CBS does.
+
+    The publishing step should already do this; this is a second line of defence so a rate can
+    never be multiplied back into a hidden count."""
+    if "clients" not in df.columns:
+        return df
+    hide = pl.col("clients").is_null()
+    derived = [c for c in ("clients_per_1000", "clients_per_1000_75plus", "share_of_clients") if c in df.columns]
+    return df.with_columns([pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in derived])
+
+
+def _partial_sum(col: str) -> pl.Expr:
+    """Sum of the published (non-NULL) parts; NULL if no part is published (polars would give 0)."""
+    return pl.when(pl.col(col).is_not_null().any()).then(pl.col(col).sum()).otherwise(None).alias(col)
+
+
+def _weighted_rate(rate: str, weight: str) -> pl.Expr:
+    """Σ(rate·population)/Σ(population) over the parts whose rate is published.
+
+    For exact per-gemeente rates this is Σclients/Σpopulation·1.000, whatever the rate's numerator."""
+    prod = pl.col(rate) * pl.col(weight)
+    return (
+        pl.when(prod.is_not_null().any())
+        .then(prod.sum() / pl.col(weight).filter(prod.is_not_null()).sum())
+        .otherwise(None)
+        .cast(pl.Float64)
+        .alias(rate)
+    )
+
+
+def region_total(df: pl.DataFrame, by: tuple[str, ...] = ("year",)) -> pl.DataFrame:
+    """Sum gemeente rows into one regio row per ``by`` group, then recompute the rates.
+
+    Works for marts.gemeente_year (by year) and marts.age_year (by year, age_band).
+    Suppressed (NULL) client counts of a gemeente are left out: the regio count is then a lower
+    bound and its rate is that of the other gemeenten. Only published numbers are added up, so
+    nothing hidden can be recomputed. Column ``_hidden`` lists the gemeenten left out."""
+    df = protect(df)
+    aggs = [_partial_sum(c) for c in _SUM_COLS if c in df.columns]
+    aggs += [_weighted_rate(r, w) for r, w in _RATE_WEIGHTS.items() if r in df.columns and w in df.columns]
+    if "baseline_year" in df.columns:
+        aggs.append(pl.col("baseline_year").max())
+    aggs.append(pl.col("gemeente_name").filter(pl.col("clients").is_null()).unique().sort().alias("_hidden"))
+    out = df.group_by(list(by), maintain_order=True).agg(aggs)
+    if "share_of_clients" in df.columns:  # age_year: share of the year's (published) clients per band
+        out = out.with_columns((pl.col("clients") / pl.col("clients").sum().over("year")).alias("share_of_clients"))
+    out = out.with_columns(gemeente_code=pl.lit(REGIO), gemeente_name=pl.lit(REGIO_NAME))
+    return out.sort(list(by))
+
+
+def fmt_years(years: list[int]) -> str:
+    """[2016, 2017, 2018, 2020] -> "2016–2018, 2020"."""
+    ys = sorted(set(int(y) for y in years))
+    parts: list[str] = []
+    i = 0
+    while i < len(ys):
+        j = i
+        while j + 1 < len(ys) and ys[j + 1] == ys[j] + 1:
+            j += 1
+        parts.append(str(ys[i]) if i == j else f"{ys[i]}–{ys[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def hidden_note(region: pl.DataFrame) -> str | None:
+    """Which gemeenten (and age bands, years) a regio total leaves out, in one Dutch sentence."""
+    if "_hidden" not in region.columns:
+        return None
+    rows = region.select([c for c in ("year", "age_band", "_hidden") if c in region.columns]).explode("_hidden")
+    rows = rows.filter(pl.col("_hidden").is_not_null())
+    if rows.is_empty():
+        return None
+    keys = ["_hidden"] + (["age_band"] if "age_band" in rows.columns else [])
+    parts = []
+    for grp in rows.group_by(keys, maintain_order=True).agg(pl.col("year")).sort(keys).iter_rows(named=True):
+        band = f" {grp['age_band']}" if grp.get("age_band") else ""
+        parts.append(f"{grp['_hidden']}{band} ({fmt_years(grp['year'])})")
+    return (
+        f"Regio totaal zonder de afgeschermde aantallen ({suppressed_label()}) van: {'; '.join(parts)}. "
+        "Daar is het regionale aantal een ondergrens en geldt het verhoudingsgetal voor de overige gemeenten."
+    )
+
+
+def for_gemeente(df: pl.DataFrame, code: str, by: tuple[str, ...] = ("year",)) -> pl.DataFrame:
+    """Rows of one gemeente, or the regio total when ``code`` is REGIO; always protected."""
+    if code == REGIO:
+        return region_total(df, by)
+    return protect(df.filter(pl.col("gemeente_code") == code)).sort(list(by))
+
+
+def display_frame(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """Select ``cols``, round them as shown on screen and give them their Dutch labels.
+
+    The result is exactly what a chart/table shows and what the download buttons export."""
+    exprs = []
+    for c in cols:
+        kind = KINDS.get(c)
+        e = pl.col(c)
+        if kind == "rate":
+            e = e.cast(pl.Float64).round(1)
+        elif kind == "pct":
+            e = (e.cast(pl.Float64) * 100).round(1)
+        elif kind in ("int", "count", "pop"):
+            e = e.cast(pl.Float64).round(0).cast(pl.Int64)
+        exprs.append(e.alias(LABELS.get(c, c)))
+    return df.select(exprs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Page furniture: header, demo banner, sidebar, filters
+# --------------------------------------------------------------------------------------------------
+
+
+def page_header(title: str, intro: str | None = None) -> None:
+    """Title, DEMO banner and intro; stops the page with a friendly message if nothing is published."""
+    st.title(title)
+    if not has_data():
+        st.info(NO_DATA_MESSAGE, icon=":material/hourglass_empty:")
+        st.stop()
+    if is_demo():
+        st.warning(DEMO_MESSAGE, icon=":material/science:")
+    if intro:
+        st.caption(intro)
+
+
+def sidebar_info() -> None:
+    """Publication time, data period and run of the snapshot in the sidebar (every page)."""
+    with st.sidebar:
+        info = refresh_info()
+        if info is None:
+            st.caption("Nog geen gegevens gepubliceerd." if not has_data() else "Gegevens niet leesbaar.")
+            return
+        if info.get("is_demo"):
+            st.badge("DEMO · fictieve gegevens", color="orange", icon=":material/science:")
+        st.markdown(
+            f"**Gepubliceerd:** {fmt_datetime(info.get('published_at'))}  \n"
+            f"**Gegevens over:** {fmt_date(info.get('data_from'))} t/m {fmt_date(info.get('data_to'))}"
+        )
+        st.caption(f"Run {info.get('run_id') or '–'}")
+
+
+def incomplete_year_note(year: int) -> None:
+    """Warn when the chosen year is not complete in the data (data_to before 31 December)."""
+    info = refresh_info() or {}
+    data_to = info.get("data_to")
+    if data_to is not None and data_to.year == year and data_to < dt.date(year, 12, 31):
+        st.info(
+            f"{year} is nog niet compleet: de gegevens lopen t/m {fmt_date(data_to)}. "
+            "Vergelijkingen met eerdere, volledige jaren vallen daardoor mogelijk te laag uit.",
+            icon=":material/event_busy:",
+        )
+
+
+def gemeente_options(df: pl.DataFrame) -> dict[str, str]:
+    """gemeente_code -> name, sorted by name."""
+    pairs = df.select("gemeente_code", "gemeente_name").unique().sort("gemeente_name").rows()
+    return dict(pairs)
+
+
+def gemeente_colors(df: pl.DataFrame) -> dict[str, str]:
+    """gemeente_name -> colour, stable across pages (alphabetical order of all gemeenten)."""
+    names = list(gemeente_options(df).values())
+    return {n: GEMEENTE_PALETTE[i % len(GEMEENTE_PALETTE)] for i, n in enumerate(names)}
+
+
+def gemeente_select(df: pl.DataFrame, *, key: str, allow_all: bool = True) -> str:
+    names = gemeente_options(df)
+    options = ([REGIO] if allow_all else []) + list(names)
+    return st.selectbox(
+        "Gemeente",
+        options,
+        format_func=lambda c: "Alle gemeenten (regio totaal)" if c == REGIO else names.get(c, c),
+        key=key,
+    )
+
+
+def gemeente_label(df: pl.DataFrame, code: str) -> str:
+    return REGIO_NAME if code == REGIO else gemeente_options(df).get(code, code)
+
+
+def year_select(years: list[int], *, key: str, label: str = "Jaar") -> int:
+    """Newest year first and selected by default."""
+    options = sorted({int(y) for y in years}, reverse=True)
+    return st.selectbox(label, options, index=0, key=key, format_func=str)
+
+
+# --------------------------------------------------------------------------------------------------
+# Charts, downloads and "Hoe berekend?"
+# --------------------------------------------------------------------------------------------------
+
+
+def style_figure(
+    fig: go.Figure,
+    *,
+    y_format: str = ",d",
+    x_years: bool = True,
+    height: int | None = None,
+) -> go.Figure:
+    """Dutch separators (1.234,5), years without a thousands separator, no external resources."""
+    fig.update_layout(
+        separators=",.",
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        hovermode="closest",
+    )
+    if height:
+        fig.update_layout(height=height)
+    if x_years:
+        fig.update_xaxes(tickformat="d", hoverformat="d", dtick=1)
+    fig.update_yaxes(tickformat=",~f", hoverformat=y_format, rangemode="tozero")
+    return fig
+
+
+def mark_policy_years(fig: go.Figure, years: list[int], baseline_year: int | None) -> None:
+    """Vertical markers for the baseline year and the abonnementstarief (2019), if in range."""
+    if not years:
+        return
+    lo, hi = min(years), max(years)
+    marks: dict[int, list[str]] = {}
+    if baseline_year is not None and lo <= baseline_year <= hi:
+        marks.setdefault(int(baseline_year), []).append(f"basisjaar {baseline_year}")
+    if lo <= ABONNEMENTSTARIEF_YEAR <= hi:
+        marks.setdefault(ABONNEMENTSTARIEF_YEAR, []).append(f"abonnementstarief ({ABONNEMENTSTARIEF_YEAR})")
+    for i, (year, texts) in enumerate(sorted(marks.items())):
+        fig.add_vline(
+            x=year,
+            line_dash="dash" if "basisjaar" in texts[0] else "dot",
+            line_color="#888",
+            line_width=1,
+            annotation_text=" + ".join(texts).capitalize(),
+            annotation_position="top left" if i == 0 else "top right",
+            annotation_font_size=11,
+            annotation_font_color="#555",
+        )
+
+
+def _export_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """Suppressed counts become "<10" (as on screen), never an empty cell or 0."""
+    lab = suppressed_label()
+    exprs = []
+    for name, dtype in df.schema.items():
+        if _KIND_BY_LABEL.get(name) == "count" and df[name].null_count():
+            exprs.append(
+                pl.when(pl.col(name).is_null()).then(pl.lit(lab)).otherwise(pl.col(name).cast(pl.String)).alias(name)
+            )
+    return df.with_columns(exprs) if exprs else df
+
+
+def to_csv_bytes(df: pl.DataFrame) -> bytes:
+    """CSV as Dutch Excel opens it: ';' separated, decimal comma, UTF-8 with BOM."""
+    buf = io.BytesIO()
+    _export_frame(df).write_csv(buf, separator=";", decimal_comma=True, include_bom=True)
+    return buf.getvalue()
+
+
+_EXCEL_FORMATS = {"count": "#,##0", "pop": "#,##0", "int": "#,##0", "rate": "#,##0.0", "pct": "0.0", "year": "0"}
+
+
+def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
+    info = refresh_info() or {}
+    rows = [
+        ("Onderwerp", title),
+        ("Selectie", filters),
+        ("Bron", "HbH-monitor, gepubliceerde momentopname (alleen geaggregeerde cijfers)"),
+        ("Gepubliceerd", fmt_datetime(info.get("published_at"))),
+        ("Gegevens over", f"{fmt_date(info.get('data_from'))} t/m {fmt_date(info.get('data_to'))}"),
+        ("Run", str(info.get("run_id") or "–")),
+        (suppressed_label(), "Afgeschermd aantal: kleiner dan "
+         f"{suppression_threshold()}, of verborgen zodat zo'n klein aantal niet uit een totaal "
+         "is terug te rekenen. Verhoudingsgetallen van zo'n cel zijn ook verborgen."),
+    ]
+    if info.get("is_demo"):
+        rows.insert(0, ("DEMO", "Demogegevens — fictieve gemeenten en cijfers"))
+    return rows
+
+
+def to_excel_bytes(
+    df: pl.DataFrame, *, title: str = "", filters: str = "", provenance: list[tuple[str, str]] | None = None
+) -> bytes:
+    """Excel workbook (openpyxl): sheet 'Gegevens' = exactly the data shown, sheet 'Toelichting'."""
+    if provenance is None:
+        provenance = _provenance(title, filters)
+    pdf = df.to_pandas()
+    lab = suppressed_label()
+    for name in pdf.columns:  # suppressed counts as "<10" text, the other cells stay numbers
+        if _KIND_BY_LABEL.get(name) == "count" and pdf[name].isna().any():
+            pdf[name] = pd.Series([lab if pd.isna(v) else int(v) for v in pdf[name]], dtype=object)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        pdf.to_excel(xw, index=False, sheet_name="Gegevens")
+        ws = xw.sheets["Gegevens"]
+        for idx, col in enumerate(pdf.columns, start=1):
+            letter = ws.cell(row=1, column=idx).column_letter
+            ws.column_dimensions[letter].width = max(10, min(40, len(str(col)) + 2))
+            fmt = _EXCEL_FORMATS.get(_KIND_BY_LABEL.get(str(col), ""))
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                    cell.number_format = fmt
+        ws.freeze_panes = "A2"
+        pd.DataFrame(provenance, columns=["Onderdeel", "Toelichting"]).to_excel(
+            xw, index=False, sheet_name="Toelichting"
+        )
+        xw.sheets["Toelichting"].column_dimensions["A"].width = 16
+        xw.sheets["Toelichting"].column_dimensions["B"].width = 100
+    return buf.getvalue()
+
+
+def download_buttons(df: pl.DataFrame, *, name: str, key: str, title: str = "", filters: str = "") -> None:
+    """CSV and Excel download of exactly ``df`` (the data shown).
+
+    The workbook (~35 ms with openpyxl) is only built when the button is clicked (deferred callable);
+    its provenance is collected now, in the script run."""
+    base = ("DEMO_" if is_demo() else "") + "hbh_" + slug(name)
+    provenance = _provenance(title, filters)
+    c1, c2, _ = st.columns([1, 1, 4])
+    with c1:
+        st.download_button(
+            "CSV",
+            data=to_csv_bytes(df),
+            file_name=f"{base}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+            on_click="ignore",
+            icon=":material/download:",
+            help="Puntkomma-gescheiden, decimale komma (opent zo in Nederlandse Excel)",
+        )
+    with c2:
+        st.download_button(
+            "Excel",
+            data=lambda: to_excel_bytes(df, provenance=provenance),
+            file_name=f"{base}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}_xlsx",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def how_calculated(tables: list[str], extra: str | None = None) -> None:
+    """The "Hoe berekend?" expander: the published description of each mart used."""
+    with st.expander("Hoe berekend?", icon=":material/calculate:"):
+        for t in tables:
+            st.markdown(f"**Bron: `{t}`**")
+            st.markdown(model_doc(t) or "_Voor deze tabel is geen beschrijving gepubliceerd._")
+        if extra:
+            st.markdown(extra)
+        st.caption(
+            f"'{suppressed_label()}' = afgeschermd aantal: kleiner dan {suppression_threshold()}, "
+            "of verborgen zodat zo'n klein aantal niet uit een totaal is terug te rekenen. "
+            "Verhoudingsgetallen van zo'n cel worden dan ook niet getoond."
+        )
+
+
+REGIO_NOTE = (
+    "**Regio totaal:** de aantallen (cliënten, inwoners, uren, kosten) van alle gemeenten zijn "
+    "opgeteld; daarna zijn de verhoudingsgetallen opnieuw berekend (totaal cliënten / totaal inwoners "
+    "× 1.000). Is het aantal cliënten van een gemeente afgeschermd, dan telt die gemeente voor dat "
+    "cijfer niet mee: het regionale aantal is dan een ondergrens (≥) en het verhoudingsgetal geldt "
+    "voor de overige gemeenten. Dat staat er dan steeds bij."
+)
+
+
+def show_chart(
+    fig: go.Figure,
+    data: pl.DataFrame,
+    *,
+    name: str,
+    key: str,
+    tables: list[str],
+    title: str,
+    filters: str,
+    extra: str | None = None,
+) -> None:
+    """A Plotly chart followed by its downloads (exactly ``data``) and the "Hoe berekend?" expander."""
+    config = PLOTLY_CONFIG | {"toImageButtonOptions": {"filename": "hbh_" + slug(name)}}
+    st.plotly_chart(fig, key=key, config=config)
+    download_buttons(data, name=name, key=key, title=title, filters=filters)
+    how_calculated(tables, extra)
+
+
+def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
+    """column_config for st.dataframe: Dutch-localised numbers, years without separator."""
+    cfg: dict[str, Any] = {}
+    for name in df.columns:
+        kind = _KIND_BY_LABEL.get(name)
+        if kind in ("count", "pop", "int", "rate"):
+            cfg[name] = st.column_config.NumberColumn(name, format="localized")
+        elif kind == "pct":
+            cfg[name] = st.column_config.NumberColumn(name, format="localized")
+        elif kind == "year":
+            cfg[name] = st.column_config.NumberColumn(name, format="plain")
+    return cfg
