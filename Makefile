@@ -55,7 +55,7 @@ dashboards: install
 dagster: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
 
-test: install
+test: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest
 
 clean:

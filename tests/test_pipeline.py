@@ -104,9 +104,9 @@ def independent(pipeline_run):
             "bsns": {r["bsn"] for r in indicaties.values()} | {r["bsn"] for r in declaraties.values()}}
 
 
-def test_definitions_validate():
+def test_definitions_validate(pipeline_run):
     proc = subprocess.run([str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, env=pipeline_run.env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 

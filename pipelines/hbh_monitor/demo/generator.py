@@ -1129,8 +1129,10 @@ def _file_entry(path: str, dataset: str, dialect: Dialect, rows: int, defects: l
 
 
 def build_manifest(region: Region, pop: np.ndarray, pop_years: np.ndarray, realised: np.ndarray,
-                   clients_valid: np.ndarray, client_years: np.ndarray, multiplier: float, files: list[dict], corrections: int,
-                   persons: int, bsn_prefixes: list[str], params: dict) -> dict:
+                   clients_valid: np.ndarray, client_years: np.ndarray, multiplier: float,
+                   files: list[dict], corrections: int, persons: int, bsn_prefixes: list[str],
+                   params: dict) -> dict:
+    """The manifest: parameters, true figures, the planted effect and every file written."""
     years = [int(y) for y in client_years]
     per_gem, per_gem_band, per_wijk, effect = {}, {}, {}, {}
     has_2018_2020 = 2018 in years and 2020 in years
