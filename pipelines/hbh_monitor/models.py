@@ -60,6 +60,7 @@ def sql_models(directory: str | None = None) -> tuple[SqlModel, ...]:
 def build(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     """(Re)create the model's table from its SELECT; returns its row count."""
     con.execute(f"SET VARIABLE baseline_year = {settings.baseline_year()}")
+    con.execute(f"SET VARIABLE volume_tolerance = {settings.volume_tolerance()}")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.layer}")
     con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.select}")
     return con.execute(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]

@@ -50,3 +50,8 @@ def baseline_year() -> int:
 def suppression_threshold() -> int:
     """Counts below this are not shown on council pages (CBS practice: 10)."""
     return int(os.environ.get("HBH_SUPPRESSION_THRESHOLD", "10"))
+
+
+def volume_tolerance() -> float:
+    """Declared hours may exceed the indicated hours of a month by this share before it is a finding."""
+    return float(os.environ.get("HBH_VOLUME_TOLERANCE", "0.10"))

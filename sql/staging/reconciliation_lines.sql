@@ -1,0 +1,70 @@
+-- staging.reconciliation_lines: one row per finding on a declaration line (a line can have several).
+-- A declaration line is compared with the toewijzing it names (gemeente + ToewijzingNummer):
+--   geen_toewijzing      no such toewijzing (WMO325 retourcode 9339-like)
+--   andere_client        the toewijzing belongs to another client
+--   ander_product        product code differs from the toewijzing's product (9340)
+--   na_einddatum         the period starts after the client's last indication ended
+--   buiten_periode       the period lies (partly) outside the toewijzing's start..end (9307)
+--   bedrag_wijkt_af      a debet line's amount differs more than € 0,01 from volume × contracted tariff (9346)
+--   meer_dan_geindiceerd net declared hours in a month exceed the hours indicated for the active days of that
+--                        month by more than HBH_VOLUME_TOLERANCE (default 10%)
+--   dubbel               the same toewijzing and period declared more than once (net of credit lines)
+-- Kept in staging (line level, with ToewijzingNummer); marts.reconciliation_findings aggregates it.
+WITH ind AS (
+  SELECT * FROM staging.indicaties
+), client_end AS (
+  SELECT client_id, max(coalesce(end_date, DATE '9999-12-31')) AS last_end FROM ind GROUP BY ALL
+), matched AS (
+  SELECT d.*, i.client_id AS ind_client_id, i.product_code AS ind_product_code, i.start_date, i.end_date,
+         i.hours_per_week, ce.last_end
+  FROM staging.declaraties d
+  LEFT JOIN ind i ON i.gemeente_code = d.gemeente_code AND i.toewijzing_nummer = d.toewijzing_nummer
+  LEFT JOIN client_end ce ON ce.client_id = d.client_id
+), line_level AS (
+  SELECT *, unnest(list_filter([
+      CASE WHEN ind_client_id IS NULL THEN 'geen_toewijzing' END,
+      CASE WHEN ind_client_id IS NOT NULL AND ind_client_id <> client_id THEN 'andere_client' END,
+      CASE WHEN ind_client_id IS NOT NULL AND product_code <> ind_product_code THEN 'ander_product' END,
+      CASE WHEN ind_client_id IS NOT NULL AND period_start > last_end THEN 'na_einddatum' END,
+      CASE WHEN ind_client_id IS NOT NULL AND NOT (period_start > coalesce(last_end, DATE '9999-12-31'))
+                AND (period_start < start_date OR period_end > coalesce(end_date, DATE '9999-12-31')) THEN 'buiten_periode' END,
+      CASE WHEN debet_credit = 'D' AND abs(declared_eur - round(cost_eur, 2)) > 0.01 THEN 'bedrag_wijkt_af' END
+    ], lambda x: x IS NOT NULL)) AS finding_code
+  FROM matched
+), month_volume AS (
+  SELECT d.aanbieder_agb, d.gemeente_code, d.toewijzing_nummer, d.year, d.month,
+         sum(d.hours) AS declared_hours,
+         any_value(i.hours_per_week * (date_diff('day',
+             greatest(i.start_date, make_date(d.year, d.month, 1)),
+             least(coalesce(i.end_date, DATE '9999-12-31'), last_day(make_date(d.year, d.month, 1)))) + 1) / 7.0) AS indicated_hours
+  FROM staging.declaraties d
+  JOIN ind i ON i.gemeente_code = d.gemeente_code AND i.toewijzing_nummer = d.toewijzing_nummer
+  GROUP BY ALL
+), volume_findings AS (
+  SELECT d.*, 'meer_dan_geindiceerd' AS finding_code
+  FROM staging.declaraties d
+  JOIN month_volume v USING (aanbieder_agb, gemeente_code, toewijzing_nummer, year, month)
+  WHERE d.debet_credit = 'D' AND v.indicated_hours > 0
+    AND v.declared_hours > v.indicated_hours * (1 + getvariable('volume_tolerance'))
+), duplicate_findings AS (
+  SELECT d.*, 'dubbel' AS finding_code
+  FROM staging.declaraties d
+  JOIN (
+    SELECT aanbieder_agb, gemeente_code, toewijzing_nummer, period_start, period_end
+    FROM staging.declaraties
+    GROUP BY ALL
+    HAVING count(*) FILTER (WHERE debet_credit = 'D') - count(*) FILTER (WHERE debet_credit = 'C') > 1
+  ) x USING (aanbieder_agb, gemeente_code, toewijzing_nummer, period_start, period_end)
+  WHERE d.debet_credit = 'D'
+)
+SELECT gemeente_code, aanbieder_agb, declaratie_nummer, referentie_nummer, toewijzing_nummer, product_code,
+       period_start, period_end, year, month, debet_credit, hours, declared_eur, finding_code, source_file, source_line
+FROM line_level
+UNION ALL BY NAME
+SELECT gemeente_code, aanbieder_agb, declaratie_nummer, referentie_nummer, toewijzing_nummer, product_code,
+       period_start, period_end, year, month, debet_credit, hours, declared_eur, finding_code, source_file, source_line
+FROM volume_findings
+UNION ALL BY NAME
+SELECT gemeente_code, aanbieder_agb, declaratie_nummer, referentie_nummer, toewijzing_nummer, product_code,
+       period_start, period_end, year, month, debet_credit, hours, declared_eur, finding_code, source_file, source_line
+FROM duplicate_findings
