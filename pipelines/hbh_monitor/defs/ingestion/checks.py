@@ -59,20 +59,23 @@ raw_checks = [f(c) for c in load_contracts().values() for f in (rows_accounted_f
 
 def gx_contract_suite(c: Contract) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name="gx_contract_suite", blocking=True,
-                    description=f"Great Expectations suite derived from data_contracts/{c.name}.yaml, on every loaded row.")
-    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        from hbh_monitor.validation import validate_table
+                    description=f"Great Expectations suite derived from data_contracts/{c.name}.yaml, on every "
+                                "row of the files loaded since the last validation (each row once).")
+    def _check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        from hbh_monitor.validation import validate_new_rows
 
         with duckdb.get_connection() as con:
-            summary = validate_table(con, c)
+            summary = validate_new_rows(con, c, context.run.run_id)
         return dg.AssetCheckResult(
             passed=summary["success"],
             metadata={
                 "suite": summary["suite"],
+                "files_validated": summary["files"],
                 "rows_validated": summary["rows"],
+                "chunks": summary["chunks"],
                 "expectations": summary["expectations"],
-                "successful": summary["successful"],
                 "failed": "\n".join(summary["failed"]) or "-",
+                "data_docs": dg.MetadataValue.path(summary["data_docs"]),
             },
         )
 
