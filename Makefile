@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
-BIN := $(VENV)/bin
+BIN := $(abspath $(VENV))/bin
 DATA ?= $(CURDIR)/data
 DASHBOARD_PORT ?= 8501
 DAGSTER_PORT ?= 3000
