@@ -48,6 +48,7 @@ class Column:
     maximum: object | None = None
     valid_values: tuple[str, ...] | None = None
     pseudonymise_as: str | None = None  # e.g. "client_id" for the BSN
+    references: str | None = None  # "<dataset>.<column>" every value must occur in
 
     @property
     def duckdb_type(self) -> str:
@@ -198,6 +199,7 @@ def _parse(path: Path) -> Contract:
                 maximum=opts.get("maximum"),
                 valid_values=tuple(str(v) for v in vv) if vv else None,
                 pseudonymise_as=_custom(p, "pseudonymise"),
+                references=_custom(p, "references"),
             )
         )
     desc = doc.get("description") or {}

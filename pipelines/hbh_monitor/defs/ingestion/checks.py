@@ -54,7 +54,32 @@ def no_failed_files(c: Contract) -> dg.AssetChecksDefinition:
     return _check
 
 
+def reference_exists(c: Contract, column: str, reference: str) -> dg.AssetChecksDefinition:
+    """Every value of ``column`` occurs in ``reference`` ("<dataset>.<column>", from the contract)."""
+    ref_ds, ref_col = reference.split(".")
+    ref_table = load_contracts()[ref_ds].table
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name=f"{column}_in_{ref_ds}",
+                    additional_deps=[dg.AssetKey(["raw", ref_ds])],
+                    description=f"Every {column} occurs in {ref_table}.{ref_col} (contract reference).")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            missing = con.execute(
+                f"SELECT {column}, count(*) FROM {c.table} WHERE {column} IS NOT NULL "
+                f"AND {column} NOT IN (SELECT {ref_col} FROM {ref_table}) GROUP BY ALL ORDER BY 2 DESC"
+            ).fetchall()
+        return dg.AssetCheckResult(
+            passed=not missing,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_with_unknown_value": sum(n for _, n in missing),
+                      "unknown_values": ", ".join(f"{v} ({n})" for v, n in missing[:10]) or "-"},
+        )
+
+    return _check
+
+
 raw_checks = [f(c) for c in load_contracts().values() for f in (rows_accounted_for, no_failed_files)]
+raw_checks += [reference_exists(c, col.name, col.references) for c in load_contracts().values() for col in c.columns if col.references]
 
 
 def gx_contract_suite(c: Contract) -> dg.AssetChecksDefinition:
