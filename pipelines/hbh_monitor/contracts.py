@@ -96,7 +96,8 @@ class Contract:
         if t == "string":
             return v
         if t == "integer":
-            return f"TRY_CAST({v} AS BIGINT)"
+            # whole numbers only: TRY_CAST would round '1.5' to 2
+            return f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS BIGINT) END"
         if t == "number":
             # Decimal comma (1234,56) or point (1234.56); a comma means '.' is a thousands separator.
             return (
@@ -170,8 +171,9 @@ class Contract:
 
 def elfproef_sql(v: str) -> str:
     """SQL: TRUE when the 9-digit text ``v`` passes the BSN elfproef (and is not all zeros)."""
-    terms = " + ".join(f"{w} * CAST(substr({v}, {i + 1}, 1) AS INTEGER)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
-    return f"(({terms}) % 11 = 0 AND {v} <> '000000000')"
+    # TRY_CAST: SQL does not promise to skip this for values that failed the 9-digit pattern check.
+    terms = " + ".join(f"{w} * TRY_CAST(substr({v}, {i + 1}, 1) AS INTEGER)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
+    return f"coalesce(({terms}) % 11 = 0 AND {v} <> '000000000', false)"
 
 
 def _custom(prop: dict, key: str):

@@ -7,6 +7,10 @@ For every file in ``landing/<dataset>/``:
 2. The file is read by DuckDB with every column as text (so no value can be lost to a failed
    cast), after transcoding Windows-1252 to UTF-8 where needed. Lines DuckDB cannot split into
    the header's columns are kept as quarantine rows with their physical line number.
+   Other formats (Excel, Parquet, iWmo 3.2 XML) are turned into the same text columns by a
+   reader in :mod:`hbh_monitor.readers` (Arrow batches in memory, or a DuckDB scan) and pass the
+   same gate below; rows a reader refuses (e.g. an iWmo product of another category) are
+   quarantined with their reason.
 3. The contract's row gate runs in the same query: every rule yields a Dutch reason when broken,
    the BSN is checked (elfproef) and replaced by its keyed pseudonym, and only a masked BSN goes on.
 4. In one transaction the earlier rows of the same file (a corrected re-delivery) are replaced,
@@ -29,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from hbh_monitor import readers
 from hbh_monitor.contracts import Contract
 from hbh_monitor.pseudonym import client_id_sql, mask_sql
 
@@ -194,30 +200,52 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
 
     fmt = path.suffix.lower().lstrip(".")
     try:
-        if path.suffix.lower() not in CSV_SUFFIXES:
+        fmt = readers.sniff_format(path) or fmt
+        if fmt not in ("csv", "xlsx", "parquet", "iwmo"):
             raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
         if size == 0:
             raise FileError("bestand is leeg (0 bytes)")
         with tempfile.TemporaryDirectory() as tmp:
-            readable = path if _is_utf8(path) else _to_utf8(path, Path(tmp))
-            names, delim = _header(readable)
-            by_norm = {_normalise(n): n for n in names}
-            header_map = {c: by_norm[c] for c in contract.column_names if c in by_norm}
-            missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
-            scan = (
-                f"read_csv({_sql_str(str(readable))}, delim={_sql_str(delim)}, header=true, all_varchar=true, "
-                "quote='\"', escape='\"', store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
-                "auto_detect=false, columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "})"
-            )
-            # source_line: 1-based line of the record (header = line 1) when no field spans lines.
-            source = f"(SELECT row_number() OVER () + 1 AS source_line, * FROM {scan})"
+            delivery = None  # non-CSV formats: text rows from hbh_monitor.readers, same gate below
+            if fmt != "csv":
+                delivery = readers.read(path, contract, fmt)
+                fmt = delivery.fmt
+                header_map = {c: c for c in delivery.columns}
+                missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
+                source = delivery.source or "_batch"
+            else:
+                readable = path if _is_utf8(path) else _to_utf8(path, Path(tmp))
+                names, delim = _header(readable)
+                by_norm = {_normalise(n): n for n in names}
+                header_map = {c: by_norm[c] for c in contract.column_names if c in by_norm}
+                missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
+                scan = (
+                    f"read_csv({_sql_str(str(readable))}, delim={_sql_str(delim)}, header=true, all_varchar=true, "
+                    "quote='\"', escape='\"', store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
+                    "auto_detect=false, columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "})"
+                )
+                # source_line: 1-based line of the record (header = line 1) when no field spans lines.
+                source = f"(SELECT row_number() OVER () + 1 AS source_line, * FROM {scan})"
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate_select(contract, key, source, header_map, missing)}")
-                rejects = con.execute(
-                    "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(trim(csv_line, chr(10) || chr(13))) "
-                    "FROM _rejects GROUP BY line ORDER BY line"
-                ).fetchall()
+                gate = gate_select(contract, key, source, header_map, missing)
+                if delivery is None or delivery.source:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate}")
+                else:  # Arrow batches of text rows, registered in memory (no BSN on disk)
+                    for i, batch in enumerate(delivery.batches):
+                        con.register("_batch", pa.Table.from_batches([batch]))
+                        con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate}" if i == 0 else f"INSERT INTO _gated {gate}")
+                        con.unregister("_batch")
+                if delivery is None:
+                    rejects = [
+                        (line, "parse", "regel kon niet worden gelezen: " + mask_digits(msg), mask_digits((text or "")[:2000]))
+                        for line, msg, text in con.execute(
+                            "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(trim(csv_line, chr(10) || chr(13))) "
+                            "FROM _rejects GROUP BY line ORDER BY line"
+                        ).fetchall()
+                    ]
+                else:
+                    rejects = [(r.source_line, r.rule, r.reason, r.record) for r in delivery.rejects]
                 counts = con.execute(
                     "SELECT count(*), count(*) FILTER (WHERE len(reasons) = 0) FROM _gated"
                 ).fetchall()[0]
@@ -236,10 +264,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                     "FROM _gated WHERE len(reasons) > 0",
                     [contract.name, rel],
                 )
-                for line, msg, text in rejects:
+                for line, rule, reason, text in rejects:
                     con.execute(
-                        "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) VALUES (?, ?, ?, 'parse', ?, ?)",
-                        [contract.name, rel, line, "regel kon niet worden gelezen: " + mask_digits(msg), mask_digits(text or "")],
+                        "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) VALUES (?, ?, ?, ?, ?, ?)",
+                        [contract.name, rel, line, rule, reason, text],
                     )
                 rows_in = rows_read + len(rejects)
                 rows_q = rows_read - rows_ok + len(rejects)
@@ -263,7 +291,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                 con.execute("ROLLBACK")
                 raise
         return FileResult(contract.name, rel, "geladen", rows_in, rows_ok, rows_q, note)
-    except (FileError, duckdb.Error, OSError, UnicodeError) as exc:
+    except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError) as exc:
         msg = f"{rel}: {mask_digits(str(exc))}"
         con.execute("DELETE FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'fout'", [rel, digest])
         con.execute(

@@ -1,0 +1,435 @@
+"""Delivery formats of the demo: the same records as CSV or in the formats municipalities receive.
+
+``generate(..., formats="csv")`` (default) writes every dataset as CSV. ``formats="mixed"`` rewrites
+some of those files, record for record, into the other formats the pipeline reads (the values,
+including the planted defects, stay the same, so the marts must come out identical):
+
+* indicaties of the third gemeente (GM9903 in the five-gemeente region; the last one if there are
+  fewer): the zorg-in-natura toewijzingen of clients whose first toewijzing falls in the last
+  ``IWMO_YEARS`` years become iWmo 3.2 **WMO301** messages, one message (= one file, as the GGK
+  delivers them) per client and aanbieder, in a folder per year of that first toewijzing:
+  ``indicaties/GM9903_wmo301/<year>/WMO301_GM9903_<n>.xml``. The rest (pgb, which iWmo does not
+  carry, and the older clients) stays in the CSV export of the municipal registration. WMO301
+  carries no address, so the client registration with the wijk is delivered as
+  ``clienten/GM9903_clienten.csv`` (dataset ``clienten``); every 7th client also has an earlier
+  address in another wijk (valid before the first indicatie), which exercises the staging rule
+  "registration valid at the start".
+* declaraties of the first aanbieder for the last ``IWMO_YEARS`` years: monthly iWmo 3.2 **WMO323**
+  messages, one per gemeente and declaration month
+  (``declaraties/<agb>_wmo323/<year>/WMO323_<agb>_<GM>_<yyyymm>.xml``), amounts in eurocent, the
+  DeclaratieNummer without its dashes (the XSD allows letters and digits only).
+* declaraties of the second aanbieder as **Excel** (.xlsx, real dates and numbers where the value is
+  valid, text where a defect made it invalid), of the third as **Parquet** (typed columns; a column
+  holding a defect value that no type can hold is text).
+
+Defects keep their record (1-based data record number in the new file). A defect the target format
+cannot express is moved to an equivalent one on the same record, and the manifest says so
+(``moved_from``): in a WMO301 an empty wijk_code (the message has no wijk) or an invalid
+leveringsvorm (a toewijzing is always ZIN) becomes an invalid Omvang/Eenheid.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+FORMATS = ("csv", "mixed")
+# iWmo messages cover the last IWMO_YEARS years of the window (the municipality and the first
+# aanbieder switched to iWmo then; earlier years stay CSV). One message per file, as the GGK
+# delivers them, keeps the file count (and the ingestion time per file) bounded this way.
+IWMO_YEARS = 2
+NS_BASIS = "http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
+DATE_FORMATS = {"dd-mm-jjjj": "%d-%m-%Y", "jjjj-mm-dd": "%Y-%m-%d"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading back the CSV the generator wrote
+# ---------------------------------------------------------------------------------------------
+
+
+def read_csv_entry(out_dir: Path, entry: dict) -> tuple[list[str], list[dict]]:
+    d = entry["dialect"]
+    enc = "utf-8-sig" if d["encoding"].startswith("utf-8") else d["encoding"]
+    with (out_dir / entry["path"]).open("r", encoding=enc, newline="") as f:
+        reader = csv.DictReader(f, delimiter=d["separator"])
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def _write_csv(path: Path, entry: dict, header: list[str], rows: list[dict]) -> None:
+    d = entry["dialect"]
+    enc = "utf-8-sig" if d["encoding"].endswith("-sig") else d["encoding"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=enc, newline="") as f:
+        w = csv.writer(f, delimiter=d["separator"], lineterminator="\r\n" if d["line_terminator"] == "CRLF" else "\n")
+        w.writerow(header)
+        w.writerows([[r.get(h) or "" for h in header] for r in rows])
+
+
+def _date(text: str, entry: dict) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, DATE_FORMATS[entry["dialect"]["date_format"]]).date()
+    except (ValueError, KeyError):
+        return None
+
+
+def _iso(text: str | None, entry: dict) -> str:
+    """A date of the dialect as ISO (iWmo); a value that is no date (a planted defect) unchanged."""
+    if not text:
+        return ""
+    d = _date(text, entry)
+    return d.isoformat() if d else text
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    t = text.strip()
+    if "," in t:
+        t = t.replace(".", "").replace(",", ".")
+    try:
+        return Decimal(t)
+    except InvalidOperation:
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() else None
+
+
+def _remap_defects(entry: dict, positions: list[int]) -> list[dict]:
+    """Defects of the rows ``positions`` (0-based in the old file), renumbered in the new file."""
+    by_record = {d["record"]: d for d in entry["defects"]}
+    out = []
+    for new, old in enumerate(positions, start=1):
+        if old + 1 in by_record:
+            out.append({**by_record[old + 1], "record": new})
+    return out
+
+
+def _new_entry(entry: dict, path: str, fmt: str, rows: int, defects: list[dict], **extra) -> dict:
+    keep = {k: v for k, v in entry.items() if k not in ("path", "rows", "defects", "dialect", "format",
+                                                        "credit_corrections")}
+    out = {"path": path, "dataset": entry["dataset"], "rows": rows, "format": fmt}
+    out.update({k: v for k, v in keep.items() if k != "dataset"})
+    out.update(extra)
+    out["defects"] = defects
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# iWmo 3.2 writers
+# ---------------------------------------------------------------------------------------------
+
+
+def _el(tag: str, value, ns: str) -> str:
+    return f"<{ns}:{tag}>{escape(str(value))}</{ns}:{tag}>"
+
+
+def _header(ns: str, code: str, afzender: str, ontvanger: str, ident: str, dagtekening: str) -> list[str]:
+    return [
+        f"<{ns}:Header>",
+        _el("BerichtCode", code, ns), _el("BerichtVersie", 3, ns), _el("BerichtSubversie", 2, ns),
+        _el("Afzender", afzender, ns), _el("Ontvanger", ontvanger, ns),
+        f"<{ns}:BerichtIdentificatie>", _el("Identificatie", ident, "iwmo"), _el("Dagtekening", dagtekening, "iwmo"),
+        f"</{ns}:BerichtIdentificatie>",
+        f"<{ns}:XsdVersie>", _el("BasisschemaXsdVersie", "1.0.0", "iwmo"), _el("BerichtXsdVersie", "1.0.0", "iwmo"),
+        f"</{ns}:XsdVersie>",
+        f"</{ns}:Header>",
+    ]
+
+
+def _root(ns: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{ns}:Bericht xmlns:iwmo="{NS_BASIS}" '
+            f'xmlns:{ns}="http://www.istandaarden.nl/iwmo/3_2/{ns}/schema">')
+
+
+def wmo301_message(rows: list[dict], entry: dict, ident: str) -> str:
+    """One WMO301 (one client, one aanbieder, all their toegewezen producten), one element a line."""
+    first = rows[0]
+    ns = "wmo301"
+    dag = max((_iso(r["toewijzingsdatum"], entry) for r in rows if _date(r["toewijzingsdatum"] or "", entry)),
+              default="2000-01-01")
+    out = [_root(ns)]
+    out += _header(ns, 414, first["gemeente_code"][2:], first["aanbieder_agb"] or "", ident, dag)
+    out += [f"<{ns}:Client>", _el("Bsn", first["bsn"], ns),
+            f"<{ns}:Geboortedatum>", _el("Datum", _iso(first["geboortedatum"], entry), "iwmo"), f"</{ns}:Geboortedatum>",
+            _el("Geslacht", first["geslacht"], ns),
+            f"<{ns}:Naam>", "<iwmo:Geslachtsnaam>", _el("Achternaam", "Demo", "iwmo"), "</iwmo:Geslachtsnaam>",
+            _el("NaamGebruik", 1, "iwmo"), f"</{ns}:Naam>",
+            f"<{ns}:Contactgegevens>", f"<{ns}:Contact>", _el("Soort", "01", ns), f"</{ns}:Contact>",
+            f"</{ns}:Contactgegevens>",
+            f"<{ns}:ToegewezenProducten>"]
+    for r in rows:
+        out += [f"<{ns}:ToegewezenProduct>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
+                f"<{ns}:Product>", _el("Categorie", "01", "iwmo"), _el("Code", r["product_code"], "iwmo"), f"</{ns}:Product>",
+                _el("Toewijzingsdatum", _iso(r["toewijzingsdatum"], entry), ns), _el("Toewijzingstijd", "12:00:00", ns),
+                _el("Ingangsdatum", _iso(r["ingangsdatum"], entry), ns)]
+        if r.get("einddatum"):
+            out.append(_el("Einddatum", _iso(r["einddatum"], entry), ns))
+        if r.get("reden_wijziging"):
+            out.append(_el("RedenWijziging", r["reden_wijziging"], ns))
+        out += [f"<{ns}:Omvang>", _el("Volume", r["volume"], "iwmo"), _el("Eenheid", r["eenheid"], "iwmo"),
+                _el("Frequentie", r["frequentie"], "iwmo"), f"</{ns}:Omvang>", f"</{ns}:ToegewezenProduct>"]
+    out += [f"</{ns}:ToegewezenProducten>", f"</{ns}:Client>", f"</{ns}:Bericht>", ""]
+    return "\n".join(out)
+
+
+def _cents(r: dict) -> int:
+    return int((_decimal(r["bedrag"]) * 100).to_integral_value())
+
+
+def wmo323_message(rows: list[dict], entry: dict, ident: str, month: str) -> str:
+    """One WMO323: one aanbieder, one gemeente, one declaration month; clients in row order."""
+    first = rows[0]
+    ns = "wmo323"
+    y, m = int(month[:4]), int(month[4:])
+    begin = dt.date(y, m, 1)
+    end = (dt.date(y + m // 12, m % 12 + 1, 1) - dt.timedelta(days=1))
+    dag = (end + dt.timedelta(days=6)).isoformat()
+    total = sum(_cents(r) * (-1 if r["debet_credit"] == "C" else 1) for r in rows)
+    out = [_root(ns)]
+    out += _header(ns, 484, first["aanbieder_agb"], first["gemeente_code"][2:], ident, dag)
+    # the iWmo DeclaratieNummer is alphanumeric only: D202401-1-01 → D202401101 (still unique)
+    nummer = "".join(ch for ch in first["declaratie_nummer"] if ch.isalnum())
+    out += [f"<{ns}:Declaratie>", _el("DeclaratieNummer", nummer, ns),
+            f"<{ns}:DeclaratiePeriode>", _el("Begindatum", begin.isoformat(), "iwmo"),
+            _el("Einddatum", end.isoformat(), "iwmo"), f"</{ns}:DeclaratiePeriode>",
+            _el("DeclaratieDagtekening", dag, ns),
+            f"<{ns}:TotaalIngediendBedrag>", _el("TotaalBedrag", abs(total), "iwmo"),
+            _el("DebetCredit", "C" if total < 0 else "D", "iwmo"), f"</{ns}:TotaalIngediendBedrag>",
+            f"<{ns}:Clienten>"]
+    current = None
+    for r in rows:
+        if r["bsn"] != current:
+            if current is not None:
+                out += [f"</{ns}:Prestaties>", f"</{ns}:Client>"]
+            out += [f"<{ns}:Client>", _el("Bsn", r["bsn"], ns), f"<{ns}:Prestaties>"]
+            current = r["bsn"]
+        out += [f"<{ns}:Prestatie>", f"<{ns}:ProductReferentie>", _el("ReferentieNummer", r["referentie_nummer"], "iwmo"),
+                f"</{ns}:ProductReferentie>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
+                _el("ProductCategorie", "01", ns), _el("ProductCode", r["product_code"], ns),
+                f"<{ns}:ProductPeriode>", _el("Begindatum", _iso(r["begindatum"], entry), "iwmo"),
+                _el("Einddatum", _iso(r["einddatum"], entry), "iwmo"), f"</{ns}:ProductPeriode>",
+                _el("GeleverdVolume", r["geleverd_volume"], ns), _el("Eenheid", r["eenheid"], ns),
+                f"<{ns}:IngediendBedrag>", _el("Bedrag", _cents(r), "iwmo"),
+                _el("DebetCredit", r["debet_credit"], "iwmo"), f"</{ns}:IngediendBedrag>", f"</{ns}:Prestatie>"]
+    if current is not None:
+        out += [f"</{ns}:Prestaties>", f"</{ns}:Client>"]
+    out += [f"</{ns}:Clienten>", f"</{ns}:Declaratie>", f"</{ns}:Bericht>", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Converters: one CSV entry → entries of the new format
+# ---------------------------------------------------------------------------------------------
+
+
+def _first_year(rows: list[dict], idx: list[int], entry: dict) -> int | None:
+    years = [d.year for i in idx for c in ("toewijzingsdatum", "ingangsdatum")
+             if (d := _date(rows[i][c] or "", entry))]
+    return min(years) if years else None
+
+
+def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
+    """A gemeente's indicaties export → WMO301 messages for the zorg-in-natura clients whose first
+    toewijzing is in ``from_year`` or later, + the clienten registration for them; the other rows
+    (pgb, earlier clients) stay in the CSV export."""
+    header, rows = read_csv_entry(out_dir, entry)
+    gm = entry.get("gemeente_code") or rows[0]["gemeente_code"]
+    defects = {d["record"]: d for d in entry["defects"]}
+    by_client: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_client.setdefault(r["bsn"], []).append(i)
+    new_client = {b for b, idx in by_client.items() if (_first_year(rows, idx, entry) or 0) >= from_year}
+    zin = [i for i, r in enumerate(rows) if r["leveringsvorm"] != "PGB" and r["bsn"] in new_client]
+    in_xml = set(zin)
+    rest = [i for i in range(len(rows)) if i not in in_xml]
+    # defects a WMO301 cannot carry move to an invalid Eenheid on the same record
+    for i in zin:
+        d = defects.get(i + 1)
+        if d and d["column"] in ("wijk_code", "leveringsvorm"):
+            rows[i] = {**rows[i], "eenheid": "X"}
+            if d["column"] == "wijk_code":
+                rows[i]["wijk_code"] = ""
+            defects[i + 1] = {**d, "kind": "invalid_code", "column": "eenheid", "moved_from": d["column"]}
+    entry = {**entry, "defects": list(defects.values())}
+    # one message per client and aanbieder, in order of first appearance
+    groups: dict[tuple, list[int]] = {}
+    for i in zin:
+        groups.setdefault((rows[i]["bsn"], rows[i]["aanbieder_agb"]), []).append(i)
+    out = []
+    for n, ((_bsn, _agb), idx) in enumerate(groups.items(), start=1):
+        year = _first_year(rows, idx, entry) or "onbekend"
+        rel = f"indicaties/{gm}_wmo301/{year}/WMO301_{gm}_{n:06d}.xml"
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wmo301_message([rows[i] for i in idx], entry, f"{gm[2:]}{n:08d}"), encoding="utf-8")
+        out.append(_new_entry(entry, rel, "iwmo-wmo301", len(idx), _remap_defects(entry, idx)))
+    _write_csv(out_dir / entry["path"], entry, header, [rows[i] for i in rest])
+    e = _new_entry(entry, entry["path"], "csv", len(rest), _remap_defects(entry, rest))
+    e["dialect"] = entry["dialect"]
+    out.insert(0, e)
+    out.append(_clienten(out_dir, entry, gm, rows, zin))
+    return out
+
+
+def _clienten(out_dir: Path, entry: dict, gm: str, rows: list[dict], zin: list[int]) -> dict:
+    """The client registration for the WMO301 clients: wijk since before their first indicatie."""
+    bad_bsn = {d["record"] for d in entry["defects"] if d["column"] == "bsn"}
+    first: dict[str, dt.date] = {}
+    wijk: dict[str, str] = {}
+    for i in zin:
+        r = rows[i]
+        if i + 1 in bad_bsn:
+            continue
+        if r.get("wijk_code"):
+            wijk.setdefault(r["bsn"], r["wijk_code"])
+        for c in ("toewijzingsdatum", "ingangsdatum"):
+            d = _date(r[c] or "", entry)
+            if d and (r["bsn"] not in first or d < first[r["bsn"]]):
+                first[r["bsn"]] = d
+    wijken = sorted(set(wijk.values()))
+    reg = []
+    for n, (bsn, w) in enumerate(sorted(wijk.items())):
+        since = first.get(bsn, dt.date(2000, 1, 1)) - dt.timedelta(days=30 + n % 400)
+        if n % 7 == 3 and len(wijken) > 1:  # moved: an earlier address in another wijk
+            other = wijken[(wijken.index(w) + 1) % len(wijken)]
+            reg.append([bsn, other, (since - dt.timedelta(days=5 * 365)).isoformat(), ""])
+        reg.append([bsn, w, since.isoformat(), ""])
+    rel = f"clienten/{gm}_clienten.csv"
+    path = out_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter=";", lineterminator="\n")
+        w.writerow(["bsn", "wijk_code", "geldig_vanaf", "postcode"])
+        w.writerows(reg)
+    return {"path": rel, "dataset": "clienten", "rows": len(reg), "format": "csv", "gemeente_code": gm,
+            "dialect": {"name": "c", "separator": ";", "decimal": ",", "date_format": "jjjj-mm-dd",
+                        "encoding": "utf-8", "line_terminator": "LF"},
+            "defects": []}
+
+
+def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
+    """An aanbieder-year declaraties file → one WMO323 per gemeente and declaration month."""
+    _header_cols, rows = read_csv_entry(out_dir, entry)
+    agb = entry.get("aanbieder_agb") or rows[0]["aanbieder_agb"]
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r["declaratie_nummer"], []).append(i)
+    out = []
+    for nummer, idx in groups.items():
+        month = nummer[1:7]  # D<yyyymm>-<aanbieder>-<gemeente>, see generator.declaraties_frame
+        gm = rows[idx[0]]["gemeente_code"]
+        rel = f"declaraties/{agb}_wmo323/{month[:4]}/WMO323_{agb}_{gm}_{month}.xml"
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wmo323_message([rows[i] for i in idx], entry, f"{month}{gm[2:]}", month),
+                        encoding="utf-8")
+        out.append(_new_entry(entry, rel, "iwmo-wmo323", len(idx), _remap_defects(entry, idx),
+                              gemeente_code=gm))
+    (out_dir / entry["path"]).unlink()
+    return out
+
+
+TYPED_DECLARATIE = {"begindatum": "date", "einddatum": "date", "geleverd_volume": "int",
+                    "toewijzing_nummer": "int", "bedrag": "decimal"}
+
+
+def _typed(value: str, kind: str | None, entry: dict):
+    if not value:
+        return None
+    if kind == "date":
+        return _date(value, entry)
+    if kind == "int":
+        return _int(value)
+    if kind == "decimal":
+        return _decimal(value)
+    return value
+
+
+def to_xlsx(out_dir: Path, entry: dict) -> list[dict]:
+    """CSV → .xlsx (first sheet): real dates and numbers; a defect value that is no valid date or
+    number stays text, as in a hand-edited sheet."""
+    import openpyxl
+
+    header, rows = read_csv_entry(out_dir, entry)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("declaraties")
+    ws.append(header)
+    for r in rows:
+        cells = []
+        for h in header:
+            v, kind = r.get(h) or "", TYPED_DECLARATIE.get(h)
+            t = _typed(v, kind, entry)
+            cells.append(float(t) if isinstance(t, Decimal) else (t if t is not None else (v or None)))
+        ws.append(cells)
+    rel = str(Path(entry["path"]).with_suffix(".xlsx"))
+    wb.save(out_dir / rel)
+    (out_dir / entry["path"]).unlink()
+    return [_new_entry(entry, rel, "xlsx", len(rows), list(entry["defects"]),
+                       credit_corrections=entry.get("credit_corrections", []))]
+
+
+def to_parquet(out_dir: Path, entry: dict) -> list[dict]:
+    """CSV → Parquet with typed columns; a column holding a value of no valid type stays text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    header, rows = read_csv_entry(out_dir, entry)
+    arrays = []
+    for h in header:
+        vals = [r.get(h) or "" for r in rows]
+        kind = TYPED_DECLARATIE.get(h)
+        typed = [_typed(v, kind, entry) for v in vals]
+        if kind and all((t is not None) == bool(v) for t, v in zip(typed, vals)):
+            typ = {"date": pa.date32(), "int": pa.int64(), "decimal": pa.float64()}[kind]
+            arrays.append(pa.array([float(t) if isinstance(t, Decimal) else t for t in typed], typ))
+        else:
+            arrays.append(pa.array([v or None for v in vals], pa.string()))
+    rel = str(Path(entry["path"]).with_suffix(".parquet"))
+    pq.write_table(pa.table(arrays, names=header), out_dir / rel)
+    (out_dir / entry["path"]).unlink()
+    return [_new_entry(entry, rel, "parquet", len(rows), list(entry["defects"]),
+                       credit_corrections=entry.get("credit_corrections", []))]
+
+
+# ---------------------------------------------------------------------------------------------
+# The hook called by generator.generate
+# ---------------------------------------------------------------------------------------------
+
+
+def apply(out_dir: Path, files: list[dict], formats: str, last_year: int | None = None) -> list[dict]:
+    """Annotate every entry with its format; for "mixed", rewrite the chosen files (see module doc)."""
+    if formats not in FORMATS:
+        raise ValueError(f"formats must be one of {FORMATS}")
+    for f in files:
+        f.setdefault("format", "csv")
+    if formats == "csv":
+        return files
+    out_dir = Path(out_dir)
+    gems = sorted({f["gemeente_code"] for f in files if f["dataset"] == "indicaties" and f.get("gemeente_code")})
+    agbs = sorted({f["aanbieder_agb"] for f in files if f["dataset"] == "declaraties" and f.get("aanbieder_agb")})
+    wmo301_gem = gems[min(2, len(gems) - 1)] if gems else None
+    convert = {}
+    for agb, fn in zip(agbs, (to_wmo323, to_xlsx, to_parquet)):
+        convert[agb] = fn
+    years = [f["jaar"] for f in files if f.get("jaar")]
+    from_year = (last_year or max(years, default=2025)) - IWMO_YEARS + 1
+    out = []
+    for f in files:
+        if f["dataset"] == "indicaties" and f.get("gemeente_code") == wmo301_gem and f["format"] == "csv" \
+                and "_indicaties" in f["path"]:
+            out += to_wmo301(out_dir, f, from_year)
+        elif f["dataset"] == "declaraties" and f.get("aanbieder_agb") in convert and f["format"] == "csv":
+            if convert[f["aanbieder_agb"]] is to_wmo323 and f.get("jaar", from_year) < from_year:
+                out.append(f)  # before the aanbieder switched to iWmo: CSV
+            else:
+                out += convert[f["aanbieder_agb"]](out_dir, f)
+        else:
+            out.append(f)
+    return out
+
