@@ -7,6 +7,7 @@ read from the ``<layer>.<table>`` names the SELECT mentions, so adding a model i
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -60,6 +61,8 @@ def sql_models(directory: str | None = None) -> tuple[SqlModel, ...]:
 def build(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     """(Re)create the model's table from its SELECT; returns its row count."""
     con.execute(f"SET VARIABLE baseline_year = {settings.baseline_year()}")
+    # marts.waiting_list: allocated and not started after N days (HBH_WAITING_DAYS, default 14)
+    con.execute(f"SET VARIABLE waiting_days = {int(os.environ.get('HBH_WAITING_DAYS') or 14)}")
     con.execute(f"SET VARIABLE volume_tolerance = {settings.volume_tolerance()}")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.layer}")
     con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.select}")

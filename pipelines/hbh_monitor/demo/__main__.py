@@ -1,4 +1,4 @@
-"""CLI: ``python -m hbh_monitor.demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate]``."""
+"""CLI: ``python -m hbh_monitor.demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed]``."""
 
 from __future__ import annotations
 
@@ -21,15 +21,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-year", type=int, default=2016)
     parser.add_argument("--last-year", type=int, default=2025)
     parser.add_argument("--defect-rate", type=float, default=0.003, help="share of rows made defective")
+    parser.add_argument("--formats", choices=["csv", "mixed"], default="csv",
+                        help="csv: every file CSV; mixed: also iWmo 3.2 XML (WMO301/WMO323), xlsx and Parquet")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     m = generate(args.out, seed=args.seed, scale=args.scale, gemeenten=args.gemeenten,
-                 first_year=args.first_year, last_year=args.last_year, defect_rate=args.defect_rate)
+                 first_year=args.first_year, last_year=args.last_year, defect_rate=args.defect_rate,
+                 formats=args.formats)
     secs = time.perf_counter() - t0
 
     print(f"Demo data (seed {args.seed}, scale {args.scale:g}) written to {args.out} in {secs:.1f} s")
-    print(f"  files: {len(m['files'])}; rows: "
+    per_format = {}
+    for f in m["files"]:
+        per_format[f.get("format", "csv")] = per_format.get(f.get("format", "csv"), 0) + 1
+    print(f"  files: {len(m['files'])} ({', '.join(f'{k} {v}' for k, v in per_format.items())}); rows: "
           + ", ".join(f"{k} {v:,}" for k, v in m["rows_per_dataset"].items()))
     print("  defects: " + ", ".join(f"{k} {v}" for k, v in m["defects_per_dataset"].items() if v)
           + f"; credit corrections: {m['credit_corrections']}")

@@ -31,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from hbh_monitor.demo import delivery
+from hbh_monitor.demo import formats as demo_formats
+
 # ---------------------------------------------------------------------------------------------
 # Calibration (seed figures: shared/domain.md, "Seed figures"; Nijmegen beleidsvisie HbH)
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +180,7 @@ DEFECT_KINDS = ("bsn_elfproef", "missing_required", "bad_date", "not_a_number", 
 DEFECT_COLUMNS = {
     "indicaties": {
         "bsn_elfproef": ("bsn",),
-        "missing_required": ("product_code", "wijk_code"),
+        "missing_required": ("product_code", "ingangsdatum"),  # wijk_code is optional (iWmo has none)
         "bad_date": ("ingangsdatum", "toewijzingsdatum", "geboortedatum"),
         "not_a_number": ("volume",),
         "invalid_code": ("leveringsvorm",),
@@ -621,6 +624,7 @@ def build_declaraties(rng: np.random.Generator, ind: Indicaties, sel: np.ndarray
     fw = np.array([p[3] for p in PRODUCTS])[prod]
     mu, sd, lo, hi = DELIVERY_FACTOR
     factor = np.clip(rng.normal(mu, sd, ind_idx.size), lo, hi)
+    factor = delivery.delivered_factor(factor, ind, ind_idx, month)  # staff shortage from 2022
     volume = np.maximum(np.rint(ind.volume[ind_idx] / fw * (end - begin + 1) / 7 * factor), 1).astype(np.int64)
     del factor, fw
     year = month // 12 + 1970
@@ -934,7 +938,8 @@ def write_indicaties_files(out_dir: Path, rng: np.random.Generator, ind: Indicat
         sel = np.flatnonzero(ind_gem == g)
         sel = sel[np.argsort(ind.toewijzing_nummer[sel])]
         dialect = DIALECTS[INDICATIE_DIALECT_CYCLE[g % len(INDICATIE_DIALECT_CYCLE)]]
-        frames.append((g, dialect, indicaties_frame(sel, ind, persons, clients, region, g, dialect), sel))
+        df = delivery.with_extra_columns(indicaties_frame(sel, ind, persons, clients, region, g, dialect), sel, ind)
+        frames.append((g, dialect, df, sel))
     defect_rows = _choose_defect_rows(rng, [f[2].height for f in frames], defect_rate)
     files, defective = [], []
     for (g, dialect, df, sel), bad in zip(frames, defect_rows):
@@ -1025,7 +1030,8 @@ def _remove_previous_demo(out_dir: Path) -> None:
 
 
 def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int = 5,
-             first_year: int = 2016, last_year: int = 2025, defect_rate: float = 0.003) -> dict:
+             first_year: int = 2016, last_year: int = 2025, defect_rate: float = 0.003,
+             formats: str = "csv") -> dict:
     """Write the demo landing files into ``out_dir`` and return the manifest (also written).
 
     Files of an earlier demo run in ``out_dir`` (as listed by its manifest) are removed first.
@@ -1038,6 +1044,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
         raise ValueError("scale must be positive")
     if not 0 <= defect_rate < 0.5:
         raise ValueError("defect_rate must lie in [0, 0.5)")
+    if formats not in demo_formats.FORMATS:
+        raise ValueError(f"formats must be one of {demo_formats.FORMATS}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_previous_demo(out_dir)
@@ -1058,6 +1066,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     clients, bsn_prefixes = client_attributes(rng_i, _rng(seed, "bsn"), region, persons)
     ind = build_indicaties(rng_i, persons, clients.gemeente, first_year, last_year)
     tariff = tariff_table(rng_i, len(region.gem_code), client_years)
+    plan = delivery.plant(seed, ind, persons, clients, region, tariff, first_year, last_year)
 
     rng_d = _rng(seed, "defects")
     files = write_reference_files(out_dir, region, pop, pop_years, tariff, first_year, last_year)
@@ -1071,6 +1080,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
                                                         clients, region, tariff, first_year, last_year,
                                                         defect_rate)
     files += decl_files
+    files += delivery.write_files(out_dir, plan, ind, clients, region, first_year, last_year)
+    files = demo_formats.apply(out_dir, files, formats, last_year)  # "mixed": iWmo XML, xlsx, Parquet (formats.py)
     geo = wijk_geojson(_rng(seed, "geo"), region)
     (out_dir / "geo").mkdir(parents=True, exist_ok=True)
     (out_dir / "geo/wijken.geojson").write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
@@ -1078,7 +1089,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     manifest = build_manifest(region, pop, pop_years, realised, clients_valid, client_years, multiplier,
                               files, n_corrections, persons.wijk.size, bsn_prefixes,
                               dict(seed=seed, scale=scale, gemeenten=gemeenten, first_year=first_year,
-                                   last_year=last_year, defect_rate=defect_rate))
+                                   last_year=last_year, defect_rate=defect_rate, formats=formats))
+    manifest["delivery"] = delivery.truth(plan, ind, persons, clients, region, first_year, last_year)
     (out_dir / "demo_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
     return manifest

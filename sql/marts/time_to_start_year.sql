@@ -1,0 +1,19 @@
+-- marts.time_to_start_year: one row per gemeente × year × urgency class (aanbieder_agb 'alle'), plus
+-- one per gemeente × year × aanbieder (urgentie 'alle'); 'alle' × 'alle' = the gemeente's year.
+-- starts: new ZIN toewijzingen (not herindicaties) whose care started (WMO305) in the year;
+-- median_days_to_start / p90_days_to_start: median and 90th percentile of days from
+-- toewijzingsdatum to that start; the definition is that of marts.time_to_start, per year.
+WITH t AS (
+  SELECT t.gemeente_code, year(t.care_start_date) AS year, t.urgentie, t.aanbieder_agb, t.days_to_start
+  FROM staging.toewijzingen t
+  WHERE t.is_new_request AND t.care_start_date IS NOT NULL
+    AND t.care_start_date BETWEEN (SELECT data_from FROM staging.data_period) AND (SELECT data_to FROM staging.data_period)
+)
+SELECT gemeente_code, year::INTEGER AS year, coalesce(urgentie, 'alle') AS urgentie,
+       coalesce(aanbieder_agb, 'alle') AS aanbieder_agb,
+       count(*)::BIGINT AS starts,
+       quantile_cont(days_to_start, 0.5)::DOUBLE AS median_days_to_start,
+       quantile_cont(days_to_start, 0.9)::DOUBLE AS p90_days_to_start
+FROM t
+GROUP BY GROUPING SETS ((gemeente_code, year, urgentie), (gemeente_code, year), (gemeente_code, year, aanbieder_agb))
+ORDER BY gemeente_code, year, urgentie, aanbieder_agb
