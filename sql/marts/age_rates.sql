@@ -1,0 +1,25 @@
+-- marts.age_rates: age-specific usage rates, one row per wijk × age band (0-64, 65-74, 75-84, 85+) ×
+-- year of the data period.
+-- clients: clients (staging.client_years: at least one active indication in the year) living in the
+--   wijk, by their age on 1 January; inhabitants: population of that wijk and band on 1 January
+--   (staging.bevolking, waarneming); clients_per_1000 = clients / inhabitants × 1000 (the age-specific
+--   usage rate). share_of_clients = the band's clients / all clients of the wijk that year.
+-- Gemeente or region rates: sum clients and inhabitants first, then divide (never average the rates).
+WITH years AS (
+  SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
+), bands AS (
+  SELECT unnest(['0-64', '65-74', '75-84', '85+']) AS age_band
+), c AS (
+  SELECT wijk_code, year, age_band, count(*) AS clients FROM staging.client_years GROUP BY ALL
+), p AS (
+  SELECT wijk_code, year, age_band, sum(inhabitants) AS inhabitants
+  FROM staging.bevolking WHERE bron = 'waarneming' GROUP BY ALL
+)
+SELECT w.gemeente_code, w.gemeente_name, w.wijk_code, w.wijk_name, y.year::INTEGER AS year, b.age_band,
+       coalesce(c.clients, 0)::BIGINT AS clients, p.inhabitants::BIGINT AS inhabitants,
+       1000.0 * coalesce(c.clients, 0) / nullif(p.inhabitants, 0) AS clients_per_1000,
+       coalesce(c.clients, 0) / nullif(sum(coalesce(c.clients, 0)) OVER (PARTITION BY w.wijk_code, y.year), 0) AS share_of_clients
+FROM staging.wijken w CROSS JOIN years y CROSS JOIN bands b
+LEFT JOIN c ON c.wijk_code = w.wijk_code AND c.year = y.year AND c.age_band = b.age_band
+LEFT JOIN p ON p.wijk_code = w.wijk_code AND p.year = y.year AND p.age_band = b.age_band
+ORDER BY w.gemeente_code, w.wijk_code, y.year, b.age_band

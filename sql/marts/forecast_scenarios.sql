@@ -1,0 +1,25 @@
+-- marts.forecast_scenarios: the scenario switches of the forecast, one row per parameter, with its default
+-- value (used for the default columns of marts.forecast), its range and its meaning. The dashboard and
+-- hbh_monitor.forecast recompute any scenario from marts.forecast's components with one formula:
+--   clients = clients_expected + clients_excess × (1 − excess_removed_share × [year ≥ eigen_bijdrage_year])
+--   hours   = clients × hours_per_client × (1 − biweekly_shift_share × weekly_hours_share × 0.5)
+--   tariff  = tariff_per_hour × (1 + tariff_growth)^(year − fit_year) × (1 + tariff_step × [year ≥ tariff_step_year > fit_year])
+--   cost_eur = hours × tariff
+-- excess_removed_share (default 0.5): share of the abonnementstarief excess that disappears when the
+--   income-dependent eigen bijdrage comes (assumption; the national monitor saw the growth among middle and
+--   high incomes). eigen_bijdrage_year (2027): first year with the income-dependent eigen bijdrage.
+-- biweekly_shift_share (0): share of clients with weekly help who move to help every other week (half the
+--   hours). tariff_growth: default = the observed average yearly tariff growth (marts.forecast_inputs).
+-- tariff_step (0.10, assumption) in tariff_step_year (2026): the one-off rise of the reële tarieven (CAO).
+SELECT parameter, default_value::DOUBLE AS default_value, min_value::DOUBLE AS min_value,
+       max_value::DOUBLE AS max_value, label
+FROM (VALUES
+  ('excess_removed_share', 0.5, 0.0, 1.0, 'Deel van de extra groei (abonnementstarief) dat verdwijnt door de inkomensafhankelijke eigen bijdrage'),
+  ('eigen_bijdrage_year', 2027.0, 2026.0, 2030.0, 'Eerste jaar met inkomensafhankelijke eigen bijdrage'),
+  ('biweekly_shift_share', 0.0, 0.0, 1.0, 'Deel van de cliënten met wekelijkse hulp dat naar hulp eens per twee weken gaat (halve uren)'),
+  ('tariff_growth', (SELECT coalesce(max(tariff_growth), 0) FROM marts.forecast_inputs
+                     WHERE fit_year = (SELECT max(fit_year) FROM marts.forecast_inputs)), -0.05, 0.15,
+   'Jaarlijkse tariefstijging (standaard: de waargenomen gemiddelde stijging)'),
+  ('tariff_step', 0.10, 0.0, 0.5, 'Eenmalige tariefstap (reële tarieven, cao) in het stapjaar'),
+  ('tariff_step_year', 2026.0, 2026.0, 2030.0, 'Jaar van de eenmalige tariefstap')
+) t(parameter, default_value, min_value, max_value, label)

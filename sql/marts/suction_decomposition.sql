@@ -1,0 +1,89 @@
+-- marts.suction_decomposition: the growth in clients since the baseline year (HBH_BASELINE_YEAR, default
+-- 2018) split into demography and excess (the abonnementstarief's "aanzuigende werking" and other change).
+-- One row per year from the baseline on (the baseline year itself: growth 0) × level: regio (all gemeenten), gemeente, wijk, age band within a
+-- gemeente (gemeente_code + age_band) and age band over the region (age_band only).
+-- Cells are wijk × age band (marts.age_rates). For each cell c: baseline rate r_c = clients_c in the
+-- baseline year / inhabitants_c in the baseline year; expected_c = r_c × inhabitants_c in the year.
+-- clients_baseline = Σ baseline clients; clients = Σ clients in the year; expected = Σ expected_c
+--   (what the baseline's age-specific rates per wijk give with this year's population).
+-- demographic_growth = expected / clients_baseline − 1; excess_growth = (clients − expected) /
+--   clients_baseline; total_growth = clients / clients_baseline − 1 = demographic + excess.
+-- Uncertainty (95%): counts treated as independent Poisson variables (var = count) and propagated with
+--   the delta method: var(excess) = (clients + Σ_c B_c (w_c + excess)²) / clients_baseline², with B_c the
+--   baseline clients and w_c = inhabitants_c(year) / inhabitants_c(baseline); var(total) = clients /
+--   B² + clients² / B³; low/high = estimate ∓ 1.96 × se. Continuing clients make the two years' counts
+--   positively correlated, so this interval is conservative (wider than the true one).
+-- pre_trend: the average yearly change of the demography-adjusted rate before the baseline: the index
+--   I(y) = clients(y) / expected(y) (baseline rates × population of y; I = 1 in the baseline year) gives
+--   pre_trend = (I(baseline) / I(first year))^(1 / years between) − 1 (0 when the data starts at the
+--   baseline; pre_trend_years says how many years it spans). expected_with_trend = expected ×
+--   (1 + pre_trend)^(year − baseline); excess_growth_net_of_trend = (clients − expected_with_trend) /
+--   clients_baseline: the excess beyond what the pre-baseline trend would have given anyway.
+WITH cells AS (
+  SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year, clients, inhabitants
+  FROM marts.age_rates
+), base AS (
+  SELECT wijk_code, age_band, clients AS b, inhabitants AS p_b
+  FROM cells WHERE year = getvariable('baseline_year')
+), cw AS (
+  SELECT c.*, b.b, coalesce(c.inhabitants / nullif(b.p_b, 0), 0) AS w
+  FROM cells c JOIN base b USING (wijk_code, age_band)
+), agg AS (
+  SELECT CASE WHEN grouping(gemeente_code) = 1 AND grouping(age_band) = 1 THEN 'regio'
+              WHEN grouping(gemeente_code) = 1 THEN 'leeftijd_regio'
+              WHEN grouping(wijk_code) = 0 THEN 'wijk'
+              WHEN grouping(age_band) = 0 THEN 'leeftijd'
+              ELSE 'gemeente' END AS level,
+         gemeente_code, any_value(gemeente_name) AS gemeente_name, wijk_code, any_value(wijk_name) AS wijk_name,
+         age_band, year,
+         sum(b) AS clients_baseline, sum(clients) AS clients, sum(b * w) AS expected, sum(b * w * w) AS s2
+  FROM cw
+  GROUP BY GROUPING SETS ((year), (year, age_band), (year, gemeente_code), (year, gemeente_code, wijk_code),
+                          (year, gemeente_code, age_band))
+), idx AS (
+  SELECT *, clients / nullif(expected, 0) AS demo_adjusted_index,
+         min(year) OVER (PARTITION BY level, gemeente_code, wijk_code, age_band) AS first_year
+  FROM agg
+), trend AS (
+  SELECT level, gemeente_code, wijk_code, age_band,
+         getvariable('baseline_year') - min(year) AS pre_trend_years,
+         CASE WHEN getvariable('baseline_year') > min(year)
+              THEN pow(1.0 / nullif(arg_min(demo_adjusted_index, year), 0),
+                       1.0 / (getvariable('baseline_year') - min(year))) - 1
+              ELSE 0 END AS pre_trend
+  FROM idx WHERE year <= getvariable('baseline_year')
+  GROUP BY ALL
+), est AS (
+  SELECT i.*, t.pre_trend, t.pre_trend_years,
+         i.expected / nullif(i.clients_baseline, 0) - 1 AS demographic_growth,
+         (i.clients - i.expected) / nullif(i.clients_baseline, 0) AS excess_growth,
+         i.clients / nullif(i.clients_baseline, 0) - 1 AS total_growth,
+         i.expected * pow(1 + coalesce(t.pre_trend, 0), i.year - getvariable('baseline_year')) AS expected_with_trend
+  FROM idx i
+  LEFT JOIN trend t ON t.level = i.level AND t.gemeente_code IS NOT DISTINCT FROM i.gemeente_code
+                   AND t.wijk_code IS NOT DISTINCT FROM i.wijk_code AND t.age_band IS NOT DISTINCT FROM i.age_band
+  WHERE i.year >= getvariable('baseline_year')
+), se AS (
+  SELECT *,
+         CASE WHEN year = getvariable('baseline_year') THEN 0 ELSE 1 END * sqrt((clients + s2 + 2 * excess_growth * expected + excess_growth * excess_growth * clients_baseline)
+              / nullif(clients_baseline * clients_baseline, 0)) AS excess_growth_se,
+         CASE WHEN year = getvariable('baseline_year') THEN 0 ELSE 1 END * sqrt(clients / nullif(clients_baseline * clients_baseline, 0)
+              + clients * clients / nullif(pow(clients_baseline, 3), 0)) AS total_growth_se
+  FROM est
+)
+SELECT level, gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year::INTEGER AS year,
+       getvariable('baseline_year')::INTEGER AS baseline_year,
+       clients_baseline::BIGINT AS clients_baseline, clients::BIGINT AS clients, expected::DOUBLE AS expected,
+       demographic_growth::DOUBLE AS demographic_growth, excess_growth::DOUBLE AS excess_growth,
+       total_growth::DOUBLE AS total_growth,
+       excess_growth_se::DOUBLE AS excess_growth_se,
+       (excess_growth - 1.96 * excess_growth_se)::DOUBLE AS excess_growth_low,
+       (excess_growth + 1.96 * excess_growth_se)::DOUBLE AS excess_growth_high,
+       (total_growth - 1.96 * total_growth_se)::DOUBLE AS total_growth_low,
+       (total_growth + 1.96 * total_growth_se)::DOUBLE AS total_growth_high,
+       pre_trend::DOUBLE AS pre_trend, pre_trend_years::INTEGER AS pre_trend_years,
+       expected_with_trend::DOUBLE AS expected_with_trend,
+       ((clients - expected_with_trend) / nullif(clients_baseline, 0))::DOUBLE AS excess_growth_net_of_trend
+FROM se
+ORDER BY CASE level WHEN 'regio' THEN 0 WHEN 'leeftijd_regio' THEN 1 WHEN 'gemeente' THEN 2 WHEN 'leeftijd' THEN 3 ELSE 4 END,
+         gemeente_code, wijk_code, age_band, year
