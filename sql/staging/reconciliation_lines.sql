@@ -28,7 +28,7 @@ WITH ind AS (
       CASE WHEN ind_client_id IS NOT NULL AND period_start > last_end THEN 'na_einddatum' END,
       CASE WHEN ind_client_id IS NOT NULL AND NOT (period_start > coalesce(last_end, DATE '9999-12-31'))
                 AND (period_start < start_date OR period_end > coalesce(end_date, DATE '9999-12-31')) THEN 'buiten_periode' END,
-      CASE WHEN debet_credit = 'D' AND abs(declared_eur - round(cost_eur, 2)) > 0.01 THEN 'bedrag_wijkt_af' END
+      CASE WHEN debet_credit = 'D' AND abs(declared_eur - cost_eur) > 0.01 THEN 'bedrag_wijkt_af' END
     ], lambda x: x IS NOT NULL)) AS finding_code
   FROM matched
 ), month_volume AS (
