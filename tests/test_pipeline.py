@@ -248,3 +248,13 @@ def test_second_run_changes_nothing(pipeline_run):
     proc = run_refresh(pipeline_run.env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert snapshot() == before
+
+
+def test_planted_duplicate_declarations_are_found(pipeline_run, warehouse):
+    """The demo's suspicious aanbieder declares some months twice; reconciliation finds each pair."""
+    planted = [(e["aanbieder_agb"], d) for e in pipeline_run.manifest["files"] for d in e.get("duplicates", [])]
+    assert planted, "the demo plants duplicate declarations"
+    agbs = {a for a, _ in planted}
+    found = dict(warehouse.execute(
+        "SELECT aanbieder_agb, sum(lines) FROM marts.reconciliation_summary WHERE finding_code = 'dubbel' GROUP BY ALL").fetchall())
+    assert found == {a: 2 * sum(1 for b, _ in planted if b == a) for a in agbs}

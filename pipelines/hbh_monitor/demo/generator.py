@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from hbh_monitor.demo import delivery
+from hbh_monitor.demo import anomalies, delivery
 from hbh_monitor.demo import formats as demo_formats
 
 # ---------------------------------------------------------------------------------------------
@@ -996,12 +996,15 @@ def write_declaraties_files(out_dir: Path, rng_lines: np.random.Generator, rng: 
             df = declaraties_frame(lines, lo, hi, ind, ind_gem, clients.bsn, a, int(year), dialect,
                                    gem_codes, gem_num)
             df, defects = plant_defects(rng, df, defect_rows[i], "declaraties", dialect)
+            df, duplicates = anomalies.plant_duplicates(
+                df, agb, int(year), {d["record"] for d in defects} | {int(r) + 1 for r in corrections[i].ravel()})
             rel = f"declaraties/{agb}_{year}.csv"
             write_frame(out_dir / rel, df, dialect)
             files.append(_file_entry(
                 rel, "declaraties", dialect, df.height, defects, aanbieder_agb=agb, jaar=int(year),
                 credit_corrections=[{"original_record": o + 1, "credit_record": c + 1, "corrected_record": n + 1}
-                                    for o, c, n in corrections[i].tolist()]))
+                                    for o, c, n in corrections[i].tolist()],
+                duplicates=duplicates))
         del lines
     return files, n_corrections
 
