@@ -4,7 +4,8 @@
 --   in the previous year (instroom).
 -- inhabitants / inhabitants_75plus: population on 1 January (staging.bevolking, waarneming).
 -- clients_per_1000 = clients / inhabitants × 1000; clients_per_1000_75plus = clients / inhabitants 75+ × 1000.
--- indicated_hours: Σ over the wijk's indicaties of hours per week × days active in the year / 7.
+-- indicated_hours: Σ over the wijk's indicaties of hours per week × days active in the year / 7 (within
+--   the data period, so up to the last declared month when a year is not complete yet).
 -- declared_hours, cost_eur: Σ of declared hours, and of hours × contracted tariff, of declaration
 --   lines in the year, attributed to the wijk of the indication they were declared on.
 -- growth_vs_baseline = clients / clients in the baseline year (HBH_BASELINE_YEAR, default 2018) − 1;
@@ -19,14 +20,19 @@ WITH years AS (
   SELECT wijk_code, year, sum(inhabitants) AS inhabitants,
          sum(inhabitants) FILTER (WHERE age_band IN ('75-84', '85+')) AS inhabitants_75plus
   FROM staging.bevolking WHERE bron = 'waarneming' GROUP BY ALL
+), bounds AS (
+  -- the data period in whole months: a year whose last declarations have not arrived yet is
+  -- counted up to the last declared month, for indicated and declared hours alike
+  SELECT y.year, greatest(make_date(y.year, 1, 1), date_trunc('month', p.data_from)::DATE) AS lo,
+         least(make_date(y.year, 12, 31), last_day(p.data_to)) AS hi
+  FROM years y, staging.data_period p
 ), indicated AS (
-  SELECT i.wijk_code, y.year,
+  SELECT i.wijk_code, b.year,
          sum(i.hours_per_week * (date_diff('day',
-               greatest(i.start_date, make_date(y.year, 1, 1)),
-               least(coalesce(i.end_date, DATE '9999-12-31'), make_date(y.year, 12, 31))) + 1) / 7.0) AS indicated_hours
+               greatest(i.start_date, b.lo),
+               least(coalesce(i.end_date, DATE '9999-12-31'), b.hi)) + 1) / 7.0) AS indicated_hours
   FROM staging.indicaties i
-  JOIN years y ON i.start_date <= make_date(y.year, 12, 31)
-              AND coalesce(i.end_date, DATE '9999-12-31') >= make_date(y.year, 1, 1)
+  JOIN bounds b ON i.start_date <= b.hi AND coalesce(i.end_date, DATE '9999-12-31') >= b.lo
   GROUP BY ALL
 ), declared AS (
   SELECT i.wijk_code, d.year, sum(d.hours) AS declared_hours, sum(d.cost_eur) AS cost_eur

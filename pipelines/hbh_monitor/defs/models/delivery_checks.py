@@ -16,10 +16,12 @@ def unmet_demand_adds_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     differ, negative, lost = _one(
         duckdb,
         """WITH y AS (SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)),
-                ind AS (SELECT y.year, sum(i.hours_per_week * (date_diff('day', greatest(i.start_date, make_date(y.year, 1, 1)),
-                          least(coalesce(i.end_date, DATE '9999-12-31'), make_date(y.year, 12, 31))) + 1) / 7.0) AS h
-                        FROM staging.indicaties i JOIN y ON i.start_date <= make_date(y.year, 12, 31)
-                         AND coalesce(i.end_date, DATE '9999-12-31') >= make_date(y.year, 1, 1)
+                b AS (SELECT y.year, greatest(make_date(y.year, 1, 1), date_trunc('month', p.data_from)::DATE) AS lo,
+                             least(make_date(y.year, 12, 31), last_day(p.data_to)) AS hi FROM y, staging.data_period p),
+                ind AS (SELECT b.year, sum(i.hours_per_week * (date_diff('day', greatest(i.start_date, b.lo),
+                          least(coalesce(i.end_date, DATE '9999-12-31'), b.hi)) + 1) / 7.0) AS h
+                        FROM staging.indicaties i JOIN b ON i.start_date <= b.hi
+                         AND coalesce(i.end_date, DATE '9999-12-31') >= b.lo
                         WHERE i.leveringsvorm = 'ZIN' GROUP BY ALL),
                 m AS (SELECT year, sum(indicated_hours) AS h FROM marts.unmet_demand GROUP BY ALL)
            SELECT (SELECT count(*) FROM ind FULL JOIN m USING (year) WHERE abs(coalesce(ind.h, 0) - coalesce(m.h, 0)) > 0.01),

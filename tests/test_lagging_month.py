@@ -1,0 +1,39 @@
+"""Declaraties lag a month: a night in which the last month has not arrived yet must still publish.
+
+Indicated and declared hours of an incomplete year are both counted up to the last declared month,
+so the blocking consistency checks (months add up to years, unmet demand adds up) hold.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+
+from conftest import run_env, run_refresh
+
+
+def test_refresh_publishes_when_the_last_month_is_not_declared_yet(tmp_path):
+    env = run_env(tmp_path)
+    (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    landing = tmp_path / "landing"
+    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(landing), "--seed", "3", "--scale", "0.1",
+                    "--gemeenten", "2"], env=env, check=True, capture_output=True, timeout=300)
+    manifest = json.loads((landing / "demo_manifest.json").read_text())
+    dropped = 0
+    for e in manifest["files"]:
+        if e["dataset"] == "declaraties" and e["path"].endswith("_2025.csv"):
+            p, enc = landing / e["path"], e["dialect"]["encoding"]
+            text = p.read_bytes().decode("utf-8-sig" if enc.startswith("utf-8") else enc)
+            lines = text.splitlines(keepends=True)
+            keep = [lines[0]] + [ln for ln in lines[1:] if "-12-2025" not in ln and "2025-12-" not in ln]
+            dropped += len(lines) - len(keep)
+            p.write_bytes("".join(keep).encode(enc))
+    assert dropped > 100
+    proc = run_refresh(env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "serving" / "hbh_serving.duckdb"), read_only=True) as con:
+        assert str(con.execute("SELECT data_to FROM meta.refresh").fetchall()[0][0]) == "2025-11-30"
