@@ -26,11 +26,30 @@ import common  # noqa: E402
 # fonts.gstatic.com (an external request; measured), and emoji show as boxes without an emoji font.
 st.set_page_config(page_title="HbH-monitor", layout="wide")
 
-PAGES = [
+# Council pages: aggregates only, small counts suppressed in the published snapshot.
+COUNCIL_PAGES = [
     st.Page("views/overzicht.py", title="Overzicht", default=True),
     st.Page("views/wijken.py", title="Wijken", url_path="wijken"),
     st.Page("views/leeftijd.py", title="Leeftijd", url_path="leeftijd"),
 ]
+for file, title, url in (
+    ("views/abonnementstarief.py", "Abonnementstarief", "abonnementstarief"),
+    ("views/prognose.py", "Prognose", "prognose"),
+    ("views/levering.py", "Levering en wachttijd", "levering"),
+):
+    if (HERE / file).is_file():  # pages added by other modules; the app runs without them
+        COUNCIL_PAGES.append(st.Page(file, title=title, url_path=url))
+# Analyst pages: login required when [auth] is configured (common.require_analyst); absent in
+# council mode (HBH_DASHBOARD_MODE=council), so a council deployment cannot even deep-link to them.
+ANALYST_PAGES = [
+    st.Page("views/aanbieders.py", title="Aanbieders & declaraties", url_path="aanbieders"),
+    st.Page("views/datakwaliteit.py", title="Datakwaliteit", url_path="datakwaliteit"),
+]
+
+if common.dashboard_mode() == "council":
+    PAGES: list | dict = COUNCIL_PAGES
+else:
+    PAGES = {"Beleid en raad": COUNCIL_PAGES, "Analisten": ANALYST_PAGES}
 
 page = st.navigation(PAGES)
 with st.sidebar:

@@ -56,6 +56,9 @@ TABLES = (
     "marts.age_year",
     "meta.refresh",
     "meta.model_docs",
+    "meta.wijk_geometry",
+    "meta.ingestion_ledger",
+    "meta.quarantine_summary",
 )
 
 # Dutch column labels (used on screen and in downloads) and how each column is shown.
@@ -76,6 +79,9 @@ LABELS: dict[str, str] = {
     "declared_hours": "Gedeclareerde uren",
     "cost_eur": "Kosten (€)",
     "share_of_clients": "Aandeel van de cliënten (%)",
+    "aanbieder_name": "Aanbieder",
+    "growth_vs_baseline": "Groei t.o.v. basisjaar (%)",
+    "growth_vs_previous": "Groei t.o.v. vorig jaar (%)",
 }
 KINDS: dict[str, str] = {
     "year": "year",
@@ -89,6 +95,8 @@ KINDS: dict[str, str] = {
     "declared_hours": "int",
     "cost_eur": "int",
     "share_of_clients": "pct",
+    "growth_vs_baseline": "pct",
+    "growth_vs_previous": "pct",
 }
 _KIND_BY_LABEL = {LABELS[c]: k for c, k in KINDS.items()}
 _RATE_WEIGHTS = {  # rate column -> population it is "per 1.000" of
@@ -271,6 +279,73 @@ def load(table: str) -> pl.DataFrame:
     raise AssertionError("unreachable")
 
 
+_TABLE_NAME = re.compile(r"^(marts|meta)\.[a-z0-9_]+$")
+
+
+def table_exists(table: str) -> bool:
+    """Whether the published snapshot has ``table`` (optional tables: pages degrade gracefully)."""
+    schema, name = table.split(".")
+    try:
+        df = query(
+            "select count(*) as n from information_schema.tables "
+            f"where table_schema = '{schema}' and table_name = '{name}'"
+        )
+    except (FileNotFoundError, DataUnavailable):
+        return False
+    return bool(df["n"][0])
+
+
+def load_optional(table: str) -> pl.DataFrame | None:
+    """A whole published table, or None when the snapshot does not have it (older snapshot, mart not
+    built yet, optional reference data). The page then shows what it can."""
+    if not _TABLE_NAME.match(table):
+        raise ValueError(f"bad table name {table!r}")
+    if not table_exists(table):
+        return None
+    try:
+        return query(f"select * from {table}")
+    except (FileNotFoundError, DataUnavailable):
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Deployment mode, analyst access, links
+# --------------------------------------------------------------------------------------------------
+
+
+def dashboard_mode() -> str:
+    """HBH_DASHBOARD_MODE: ``all`` (default: every page) or ``council`` (only the council pages)."""
+    mode = os.environ.get("HBH_DASHBOARD_MODE", "all").strip().lower()
+    return mode if mode in ("all", "council") else "all"
+
+
+def auth_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (Streamlit OIDC login)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def require_analyst() -> None:
+    """Analyst pages: with [auth] configured the user must be logged in, else the page stops with a
+    login button. Without [auth] the pages are open (``all`` mode on a trusted network)."""
+    if not auth_configured():
+        return
+    if getattr(st.user, "is_logged_in", False):
+        with st.sidebar:
+            st.caption(f"Ingelogd als {st.user.get('name') or st.user.get('email') or 'analist'}")
+            st.button("Uitloggen", on_click=st.logout, key="logout")
+        return
+    st.info("Deze pagina is alleen voor analisten. Log in om verder te gaan.", icon=":material/lock:")
+    st.button("Inloggen", on_click=st.login, key="login", type="primary")
+    st.stop()
+
+
+def dagster_url() -> str:
+    return os.environ.get("HBH_DAGSTER_URL", "http://localhost:3000").rstrip("/")
+
+
 def refresh_info() -> dict[str, Any] | None:
     """The single row of meta.refresh, or None if there is no (readable) snapshot."""
     try:
@@ -322,7 +397,11 @@ def protect(df: pl.DataFrame) -> pl.DataFrame:
     if "clients" not in df.columns:
         return df
     hide = pl.col("clients").is_null()
-    derived = [c for c in ("clients_per_1000", "clients_per_1000_75plus", "share_of_clients") if c in df.columns]
+    derived = [
+        c
+        for c in ("clients_per_1000", "clients_per_1000_75plus", "share_of_clients", "growth_vs_baseline", "growth_vs_previous")
+        if c in df.columns
+    ]
     return df.with_columns([pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in derived])
 
 
@@ -629,7 +708,8 @@ def download_buttons(df: pl.DataFrame, *, name: str, key: str, title: str = "", 
     its provenance is collected now, in the script run."""
     base = ("DEMO_" if is_demo() else "") + "hbh_" + slug(name)
     provenance = _provenance(title, filters)
-    c1, c2, _ = st.columns([1, 1, 4])
+    row = st.container(horizontal=True)  # buttons sized to their label, also in a narrow column
+    c1 = c2 = row
     with c1:
         st.download_button(
             "CSV",

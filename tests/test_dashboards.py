@@ -28,7 +28,9 @@ import common  # noqa: E402  (dashboards/common.py)
 
 TIMEOUT = 60
 OVERZICHT, WIJKEN, LEEFTIJD = "views/overzicht.py", "views/wijken.py", "views/leeftijd.py"
-PAGES = {OVERZICHT: "Overzicht", WIJKEN: "Wijken", LEEFTIJD: "Leeftijd"}
+AANBIEDERS, DATAKWALITEIT = "views/aanbieders.py", "views/datakwaliteit.py"
+COUNCIL_PAGES = {OVERZICHT: "Overzicht", WIJKEN: "Wijken", LEEFTIJD: "Leeftijd"}
+PAGES = {**COUNCIL_PAGES, AANBIEDERS: "Aanbieders & declaraties", DATAKWALITEIT: "Datakwaliteit"}
 DUTCH_INT = re.compile(r"^\d{1,3}(\.\d{3})*$")  # 5.123
 
 
@@ -136,11 +138,14 @@ def test_wijken_table_filters_and_toggle(published):
     )[0]
     assert len(at.dataframe[0].value) == n_gem
 
-    at.toggle(key="wijken_75plus").set_value(True).run()
+    at.radio(key="wijken_maatstaf").set_value("Per 1.000 inwoners 75+").run()
+    _ok(at)
+    radio = at.radio(key="wijken_maatstaf")
+    radio.set_value(radio.options[2]).run()  # growth vs baseline
     _ok(at)
     at.selectbox(key="wijken_jaar").select_index(1).run()
     _ok(at)
-    assert len(at.dataframe) == 1
+    assert len(at.dataframe) >= 1
 
 
 def test_wijken_suppressed_counts_are_never_zero(published):
@@ -294,3 +299,334 @@ def test_dashboards_import_no_dagster_or_pipeline_code():
         capture_output=True, text=True, check=True, timeout=120,
     )
     assert out.stdout.strip() == "[]"
+
+
+# --- Wijken map and profile ---------------------------------------------------------------------------------
+
+
+def test_wijken_map_is_offline_choropleth_with_every_wijk(published):
+    at = _open(WIJKEN)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    maps = [s for s in specs if '"choroplethmap"' in s]
+    assert len(maps) == 1
+    spec = maps[0]
+    assert '"white-bg"' in spec  # no tile server / style URL
+    assert "mapbox" not in spec
+    year = at.selectbox(key="wijken_jaar").value
+    codes = [r[0] for r in _sql(published, f"select wijk_code from marts.wijk_year where year = {year}")]
+    geo = {r[0] for r in _sql(published, "select wijk_code from meta.wijk_geometry")}
+    assert set(codes) <= geo, "every wijk of the demo has an outline"
+    assert all(code in spec for code in codes)
+
+
+def test_wijken_profile_follows_selectbox_and_map_click(published):
+    at = _open(WIJKEN)
+    options = at.selectbox(key="wijken_wijk").options
+    assert len(options) >= 2
+    at.selectbox(key="wijken_wijk").select_index(1).run()
+    _ok(at)
+    assert any("Profiel · " + options[1] in str(h.value) for h in at.subheader)
+    # a click on the map arrives as a selection event in the chart's session state
+    code = _sql(published, "select wijk_code from marts.wijk_year order by wijk_code desc limit 1")[0][0]
+    at.session_state["wijken_kaart"] = {"selection": {"points": [{"location": code}]}}
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="wijken_wijk").value == code
+
+
+def test_wijken_without_geometry_degrades(serving_db, tmp_path, monkeypatch):
+    db = tmp_path / "serving.duckdb"
+    shutil.copyfile(serving_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table if exists meta.wijk_geometry")
+    monkeypatch.setenv("HBH_SERVING", str(db))
+    at = _open(WIJKEN)
+    assert any("wijk- en buurtkaart" in str(i.value) for i in at.info)
+    assert not any('"choroplethmap"' in c.proto.spec for c in at.get("plotly_chart"))
+    assert len(at.dataframe) >= 1
+
+
+# --- analyst pages, modes and login ---------------------------------------------------------------------------
+
+
+def test_datakwaliteit_ledger_quarantine_and_links(published, monkeypatch):
+    monkeypatch.setenv("HBH_DAGSTER_URL", "http://dagster.intern:3000")
+    at = _open(DATAKWALITEIT)
+    n_files, quarantined = _sql(published, "select count(*), sum(rows_quarantined) from meta.ingestion_ledger")[0]
+    ledger = at.dataframe[0].value  # the ledger is the first table
+    assert len(ledger) == n_files
+    assert {"Regels in", "Geladen", "Quarantaine", "Status", "Melding"} <= set(ledger.columns)
+    assert int(ledger["Quarantaine"].sum()) == quarantined
+    (run_id,) = _sql(published, "select run_id from meta.refresh")[0]
+    md = _texts(at.markdown)
+    assert f"http://dagster.intern:3000/runs/{run_id}" in md
+    if quarantined:
+        assert len(at.get("plotly_chart")) == 1
+    at.multiselect(key="dq_status").set_value(["geladen"]).run()
+    _ok(at)
+
+
+def test_aanbieders_totals_match_the_mart(published):
+    if not _sql(published, "select count(*) from information_schema.tables where table_name = 'reconciliation_findings'")[0][0]:
+        pytest.skip("marts.reconciliation_findings not in this snapshot")
+    at = _open(AANBIEDERS)
+    lines, amount = _sql(published, "select sum(lines), sum(amount_eur) from marts.reconciliation_findings")[0]
+    assert at.metric[0].value == common.fmt_number(lines)
+    assert at.metric[2].value == common.fmt_eur(amount)
+    year = at.selectbox(key="aanb_jaar").options[1]
+    at.selectbox(key="aanb_jaar").set_value(int(year)).run()
+    _ok(at)
+    (lines_y,) = _sql(published, f"select sum(lines) from marts.reconciliation_findings where year = {year}")[0]
+    assert at.metric[0].value == common.fmt_number(lines_y)
+    at.radio(key="aanb_maatstaf").set_value("Regels").run()
+    _ok(at)
+
+
+def test_aanbieders_without_reconciliation_mart_degrades(serving_db, tmp_path, monkeypatch):
+    db = tmp_path / "serving.duckdb"
+    shutil.copyfile(serving_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table if exists marts.reconciliation_findings")
+        con.execute("drop table if exists marts.reconciliation_summary")
+    monkeypatch.setenv("HBH_SERVING", str(db))
+    at = _open(AANBIEDERS)
+    assert any("reconciliation_findings" in str(i.value) for i in at.info)
+
+
+def test_council_mode_has_no_analyst_pages(published, monkeypatch):
+    monkeypatch.setenv("HBH_DASHBOARD_MODE", "council")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    _ok(at)
+    for page in (AANBIEDERS, DATAKWALITEIT):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+    at.switch_page(WIJKEN).run()
+    _ok(at)
+
+
+@pytest.mark.parametrize("page", [AANBIEDERS, DATAKWALITEIT])
+def test_analyst_pages_need_login_when_auth_is_configured(published, page):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test-secret",
+        "client_id": "x",
+        "client_secret": "y",
+        "server_metadata_url": "http://localhost/.well-known/openid-configuration",
+    }
+    at.run()
+    at.switch_page(page).run()
+    _ok(at)
+    assert [b.label for b in at.button] == ["Inloggen"]
+    assert not at.dataframe and not at.get("plotly_chart")
+    # council pages stay open
+    at.switch_page(WIJKEN).run()
+    _ok(at)
+    assert at.dataframe
+
+
+# --- small-cell suppression ------------------------------------------------------------------------------------
+
+from hbh_monitor import publish  # noqa: E402
+
+
+def _count_columns(con, table: str) -> list[str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return [c for c, t in rows if publish._is_count(c, t)]
+
+
+def _marts(con) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables where table_schema = 'marts' order by 1"
+    ).fetchall()]
+
+
+def _assert_snapshot_safe(db: Path, threshold: int) -> dict:
+    """No published count below the threshold; flags match the hidden cells; no hidden cell of a
+    wijk or age band equals its gemeente's total minus the shown cells (≥ 2 hidden or none)."""
+    seen = {"hidden": 0}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in _marts(con):
+            for col in _count_columns(con, table):
+                (low,) = con.execute(f"select count(*) from {table} where {col} < {threshold}").fetchall()[0]
+                assert low == 0, f"{table}.{col}: {low} cells below {threshold}"
+                flag = f"{col}_suppressed"
+                cols = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+                assert flag in cols, f"{table} lacks {flag}"
+                (bad,) = con.execute(f"select count(*) from {table} where {flag} and {col} is not null").fetchall()[0]
+                assert bad == 0
+                seen["hidden"] += con.execute(f"select count(*) from {table} where {flag}").fetchall()[0][0]
+        for table, part in (("marts.wijk_year", "wijk_code"), ("marts.age_year", "age_band")):
+            cols = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+            for col in [c for c in ("clients", "new_clients") if c in cols]:
+                # per gemeente × year: the published total, the shown parts and the hidden parts
+                rows = con.execute(f"""
+                    select p.gemeente_code, p.year, count_if(p.{col}_suppressed) as n_hidden, g.{col} as total,
+                           g.{col}_suppressed as total_hidden
+                    from {table} p join marts.gemeente_year g using (gemeente_code, year)
+                    group by all having count_if(p.{col}_suppressed) > 0
+                """).fetchall()
+                for gem, year, n_hidden, total, total_hidden in rows:
+                    assert n_hidden >= 2 or total_hidden or total is None, (
+                        f"{table}.{col} {gem} {year}: one hidden {part} could be recomputed from the total"
+                    )
+        # derived figures never outlive their count
+        for table in ("marts.wijk_year", "marts.gemeente_year", "marts.age_year"):
+            (bad,) = con.execute(
+                f"select count(*) from {table} where clients_suppressed and clients_per_1000 is not null"
+            ).fetchall()[0]
+            assert bad == 0
+        for table, entity in (("marts.wijk_year", "wijk_code"), ("marts.gemeente_year", "gemeente_code")):
+            (bad,) = con.execute(f"""
+                select count(*) from (
+                  select growth_vs_previous, lag(clients_suppressed) over (partition by {entity} order by year) as prev_hidden
+                  from {table}) where prev_hidden and growth_vs_previous is not null
+            """).fetchall()[0]
+            assert bad == 0
+            (bad,) = con.execute(f"""
+                select count(*) from {table} t join {table} b on b.{entity} = t.{entity} and b.year = t.baseline_year
+                where b.clients_suppressed and (t.clients_baseline is not null or t.growth_vs_baseline is not null)
+            """).fetchall()[0]
+            assert bad == 0
+    return seen
+
+
+def test_published_snapshot_has_no_small_or_recomputable_counts(published):
+    (threshold,) = _sql(published, "select suppression_threshold from meta.refresh")[0]
+    _assert_snapshot_safe(published, threshold)
+    # not-applicable NULLs (new_clients in the first year) are not flagged as suppressed
+    (first,) = _sql(published, "select min(year) from marts.wijk_year")[0]
+    (flagged,) = _sql(published, f"select count_if(new_clients_suppressed) from marts.wijk_year where year = {first}")[0]
+    assert flagged == 0
+
+
+@pytest.fixture(scope="module")
+def strict_snapshot(pipeline_run, tmp_path_factory) -> tuple[Path, int]:
+    """The run's warehouse republished with a high threshold, so suppression really bites."""
+    tmp = tmp_path_factory.mktemp("strict")
+    wh = tmp / "hbh.duckdb"
+    shutil.copyfile(pipeline_run.warehouse, wh)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        clients = sorted(r[0] for r in con.execute("select clients from marts.wijk_year").fetchall())
+    threshold = int(clients[len(clients) // 4]) + 1  # about a quarter of the wijk-years below it
+    target = tmp / "serving.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HBH_SUPPRESSION_THRESHOLD", str(threshold))
+        mp.setenv("HBH_STATUS", str(tmp / "status.json"))
+        mp.setenv("HBH_SERVING", str(target))
+        with duckdb.connect(str(wh)) as con:
+            con.execute(f"set variable baseline_year = {common.settings.baseline_year()}")
+            publish.publish_snapshot(con, "strict-run", True, target=target)
+    return target, threshold
+
+
+def test_strict_threshold_snapshot_is_safe(strict_snapshot):
+    db, threshold = strict_snapshot
+    seen = _assert_snapshot_safe(db, threshold)
+    assert seen["hidden"] > 0
+    # secondary suppression really happened: some hidden wijk has a count at or above the threshold
+    with duckdb.connect(str(db), read_only=True) as con:
+        (n_groups,) = con.execute(
+            "select count(*) from (select gemeente_code, year from marts.wijk_year group by all "
+            "having count_if(clients_suppressed) >= 2)"
+        ).fetchall()[0]
+    assert n_groups > 0
+
+
+def test_secondary_suppression_rules_on_a_small_table():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.wijk_year as select * from (values
+        ('GM1','W1',2018,3,NULL,2018,3,1.0,NULL,NULL),('GM1','W2',2018,50,NULL,2018,50,1.0,NULL,NULL),
+        ('GM1','W3',2018,40,NULL,2018,40,1.0,NULL,NULL),
+        ('GM1','W1',2019,20,5,2018,3,2.0,5.6,5.6),('GM1','W2',2019,12,3,2018,50,1.0,-0.76,-0.76),
+        ('GM1','W3',2019,40,20,2018,40,1.0,0.0,0.0)
+        ) t(gemeente_code, wijk_code, year, clients, new_clients, baseline_year, clients_baseline,
+            clients_per_1000, growth_vs_baseline, growth_vs_previous)""")
+    rows = {
+        (r[0], r[1]): r
+        for r in con.execute(
+            "select wijk_code, year, clients, clients_suppressed, new_clients, new_clients_suppressed, "
+            "clients_baseline, clients_per_1000, growth_vs_baseline, growth_vs_previous from ("
+            + publish._suppressed_select(con, "marts.wijk_year", 10) + ")"
+        ).fetchall()
+    }
+    assert rows[("W1", 2018)][2:4] == (None, True)  # primary
+    assert rows[("W3", 2018)][2:4] == (None, True)  # secondary: next-smallest of GM1 2018
+    assert rows[("W2", 2018)][2:4] == (50, False)
+    assert rows[("W1", 2019)][6] is None and rows[("W1", 2019)][8] is None  # baseline hidden → growth hidden
+    assert rows[("W1", 2019)][9] is None  # previous year hidden → growth_vs_previous hidden
+    assert float(rows[("W2", 2019)][9]) == pytest.approx(-0.76)
+    assert rows[("W1", 2019)][4:6] == (None, True) and rows[("W2", 2019)][4:6] == (None, True)
+    assert rows[("W3", 2019)][4:6] == (20, False)
+    assert rows[("W1", 2018)][4:6] == (None, False)  # not applicable: NULL, not suppressed
+
+
+def test_council_pages_tables_and_downloads_hold_no_small_counts(strict_snapshot, monkeypatch):
+    """Every table and CSV/Excel download on the council pages, on a snapshot with a high threshold."""
+    db, threshold = strict_snapshot
+    monkeypatch.setenv("HBH_SERVING", str(db))
+    exported: list[pl.DataFrame] = []
+    real_csv = common.to_csv_bytes
+    monkeypatch.setattr(common, "to_csv_bytes", lambda df: exported.append(df) or real_csv(df))
+    count_labels = [common.LABELS[c] for c, k in common.KINDS.items() if k == "count"]
+    shown = 0
+    for page in COUNCIL_PAGES:
+        at = _open(page)
+        frames = [d.value for d in at.dataframe]
+        for key in ("wijken_gemeente", "overzicht_gemeente", "leeftijd_gemeente"):
+            try:
+                at.selectbox(key=key).select_index(1).run()
+            except (KeyError, IndexError):
+                continue
+            _ok(at)
+            frames += [d.value for d in at.dataframe]
+        for df in frames:
+            for col in [c for c in df.columns if c in count_labels]:
+                vals = pd.to_numeric(df[col], errors="coerce").dropna()
+                shown += len(vals)
+                assert (vals >= threshold).all(), f"{page} table {col}: {sorted(vals)[:5]}"
+    assert exported, "no downloads were built"
+    for df in exported:
+        for col in [c for c in df.columns if c in count_labels]:
+            vals = [v for v in df[col].to_list() if v is not None]
+            shown += len(vals)
+            assert all(v >= threshold for v in vals), f"download {col}: {sorted(vals)[:5]}"
+    assert shown > 0
+
+
+# --- wijk geometry (reference data) ------------------------------------------------------------------------------
+
+CBS_NIJMEGEN = ROOT.parent / "shared" / "reference" / "cbs" / "wijken_2024_GM0268_nijmegen.cartomap-subset.geojson"
+
+
+@pytest.mark.skipif(not CBS_NIJMEGEN.is_file(), reason="../shared/reference/cbs not available")
+def test_wijk_geometry_matches_cbs_outlines_by_statcode(tmp_path):
+    import json
+
+    from hbh_monitor.defs.publishing.geometry import load_wijk_geometry
+
+    geo = tmp_path / "geo"
+    geo.mkdir()
+    shutil.copyfile(CBS_NIJMEGEN, geo / "wijken.geojson")  # a copy in a temp folder, not in the repo
+    cbs = json.loads(CBS_NIJMEGEN.read_text())["features"]
+    codes = [f["properties"]["statcode"] for f in cbs]
+    con = duckdb.connect()
+    con.execute("create schema staging")
+    con.execute("create table staging.wijken (gemeente_code varchar, gemeente_name varchar, wijk_code varchar, wijk_name varchar)")
+    # in scope: all but one Nijmegen wijk, plus one wijk without an outline
+    scope = codes[:-1] + ["WK099999"]
+    con.executemany("insert into staging.wijken values ('GM0268', 'Nijmegen', ?, ?)", [(c, f"wijk {c}") for c in scope])
+    info = load_wijk_geometry(con, geo)
+    assert info["matched"] == len(codes) - 1 and info["missing"] == ["WK099999"]
+    rows = con.execute("select wijk_code, wijk_name, gemeente_code, source_name, geojson from meta.wijk_geometry").fetchall()
+    by_code = {f["properties"]["statcode"]: f for f in cbs}
+    for code, name, gem, source_name, text in rows:
+        f = json.loads(text)
+        assert f["id"] == code and gem == "GM0268" and name == f"wijk {code}"
+        assert source_name == by_code[code]["properties"]["statnaam"]
+        assert f["geometry"] == by_code[code]["geometry"]

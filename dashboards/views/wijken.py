@@ -1,8 +1,13 @@
-"""Wijken: figures per wijk for one year, as a sortable table and a ranked bar chart."""
+"""Wijken: a choropleth map of the wijken next to a sortable table, a ranked bar chart, and the
+profile of one wijk (trend, age, products, aanbieders) chosen in a selectbox or by clicking the map."""
 
 from __future__ import annotations
 
+import json
+import math
+
 import plotly.express as px
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -46,56 +51,181 @@ sel = sel.with_columns(
     .alias("_label")
 )
 
-# --- Table ------------------------------------------------------------------------------------------
+# --- Measure, map and table -------------------------------------------------------------------------------
+base_year = c.baseline_year()
+MEASURES = {
+    "Per 1.000 inwoners": "clients_per_1000",
+    "Per 1.000 inwoners 75+": "clients_per_1000_75plus",
+    f"Groei t.o.v. {base_year}": "growth_vs_baseline",
+}
+measure = st.radio("Maatstaf (kaart en grafiek)", list(MEASURES), horizontal=True, key="wijken_maatstaf")
+field = MEASURES[measure]
+y_label = c.LABELS[field]
+is_growth = field == "growth_vs_baseline"
+if is_growth:  # growth as a percentage on screen
+    sel = sel.with_columns((pl.col(field) * 100).alias("_value"))
+else:
+    sel = sel.with_columns(pl.col(field).cast(pl.Float64).alias("_value"))
+value_fmt = (lambda v: c.fmt_pct(v / 100, signed=True)) if is_growth else c.fmt_rate
+
+# The wijk whose profile is shown: a click on the map (last selection event) sets the selectbox.
+codes_sorted = sel.sort("clients_per_1000", descending=True, nulls_last=True)["wijk_code"].to_list()
+labels = dict(zip(sel["wijk_code"].to_list(), sel["_label"].to_list()))
+event = st.session_state.get("wijken_kaart")
+points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+
+
+def _clicked_code(p: dict) -> str | None:
+    """The wijk of a selected map point: its location, else looked up by trace and point index."""
+    if p.get("location") in labels:
+        return p["location"]
+    locs = st.session_state.get("_wijken_map_locs") or []
+    curve, idx = p.get("curve_number"), p.get("point_index", p.get("point_number"))
+    if isinstance(curve, int) and isinstance(idx, int) and curve < len(locs) and idx < len(locs[curve]):
+        return locs[curve][idx] if locs[curve][idx] in labels else None
+    return None
+
+
+clicked = next((code for code in map(_clicked_code, points) if code), None)
+if clicked and st.session_state.get("_wijken_last_click") != clicked:
+    st.session_state["_wijken_last_click"] = clicked
+    st.session_state["wijken_wijk"] = clicked
+if st.session_state.get("wijken_wijk") not in labels:
+    st.session_state["wijken_wijk"] = codes_sorted[0] if codes_sorted else None
+
 st.subheader(f"Cijfers per wijk · {name} · {year}")
-table_cols = (["gemeente_name"] if all_gemeenten else []) + [
-    "wijk_name",
-    "clients",
-    "clients_per_1000",
-    "clients_per_1000_75plus",
-    "new_clients",
-    "inhabitants",
-    "inhabitants_75plus",
-    "indicated_hours",
-    "declared_hours",
-    "cost_eur",
-    "wijk_code",
-]
-# new_clients is NULL in the first year of the data (no previous year to compare with), which is not
-# a suppressed count: leave the column out rather than show "<10".
-no_inflow = year == int(wy["year"].min()) and sel["new_clients"].null_count() == sel.height
-if no_inflow:
-    table_cols.remove("new_clients")
-table = c.display_frame(
-    sel.sort("clients_per_1000", descending=True, nulls_last=True), table_cols
-)
-st.dataframe(
-    table,
-    hide_index=True,
-    column_config=c.number_column_config(table),
-    placeholder=c.suppressed_label(),
-    height=min(38 + 35 * table.height, 740),  # all wijken visible without inner scrolling
-    key="wijken_tabel",
-)
-st.caption(
-    "Klik op een kolomkop om te sorteren. "
-    f"'{c.suppressed_label()}' = afgeschermd: minder dan {c.suppression_threshold()} cliënten, "
-    "of verborgen zodat zo'n klein aantal niet uit een totaal is terug te rekenen; "
-    "het verhoudingsgetal van die wijk is dan ook verborgen."
-)
-if no_inflow:
-    st.caption(f"Nieuwe cliënten zijn voor het eerste jaar van de gegevens ({year}) niet te bepalen.")
-filters = f"Gemeente: {name}; jaar: {year}"
-c.download_buttons(
-    table, name=f"wijken-{name}-{year}", key="wijken_tabel_dl", title="Cijfers per wijk", filters=filters
-)
-c.how_calculated(["marts.wijk_year"])
+geo = c.load_optional("meta.wijk_geometry")
+col_map, col_table = st.columns([5, 6])
+with col_map:
+    shapes = geo.filter(pl.col("wijk_code").is_in(list(labels))) if geo is not None else None
+    if shapes is None or shapes.is_empty():
+        st.info(
+            "Geen wijkgrenzen in de gepubliceerde gegevens: zet de CBS wijk- en buurtkaart (GeoJSON, "
+            "wijken) in `landing/geo/` en draai de pipeline opnieuw.",
+            icon=":material/map:",
+        )
+    else:
+        features = [json.loads(g) for g in shapes["geojson"].to_list()]
+        lons, lats = [], []
+
+        def _walk(coords):
+            if coords and isinstance(coords[0], (int, float)):
+                lons.append(coords[0])
+                lats.append(coords[1])
+            else:
+                for part in coords:
+                    _walk(part)
+
+        for f in features:
+            _walk(f["geometry"]["coordinates"])
+        lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
+        center = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
+        span_x = max(lon1 - lon0, 1e-3)
+        span_y = max((lat1 - lat0) / max(math.cos(math.radians(center["lat"])), 0.1), 1e-3)
+        # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 440 × 440 px
+        zoom = max(0.0, min(math.log2(440 * 360 / (512 * span_x)), math.log2(430 * 360 / (512 * span_y))) - 0.15)
+        gj = {"type": "FeatureCollection", "features": features}
+        m = sel.filter(pl.col("wijk_code").is_in(shapes["wijk_code"].to_list()))
+        shown = m.filter(pl.col("_value").is_not_null())
+        hidden_m = m.filter(pl.col("_value").is_null())
+        fig_map = go.Figure()
+        if hidden_m.height:
+            fig_map.add_trace(go.Choroplethmap(
+                geojson=gj, locations=hidden_m["wijk_code"].to_list(), z=[0] * hidden_m.height,
+                colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False, marker_line_color="white",
+                marker_line_width=1, featureidkey="id", name="afgeschermd",
+                text=[
+                    f"{lab}<br>{y_label}: " + (f"afgeschermd (cliënten {c.suppressed_label()})" if hid else "geen gegevens")
+                    for lab, hid in zip(
+                        hidden_m["_label"].to_list(),
+                        hidden_m["clients_suppressed"].to_list() if "clients_suppressed" in hidden_m.columns
+                        else hidden_m["clients"].is_null().to_list(),
+                    )
+                ],
+                hovertemplate="%{text}<extra></extra>",
+            ))
+        if shown.height:
+            fig_map.add_trace(go.Choroplethmap(
+                geojson=gj, locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
+                colorscale="RdBu_r" if is_growth else "Blues", zmid=0 if is_growth else None,
+                marker_line_color="white", marker_line_width=1, featureidkey="id",
+                colorbar=dict(title=dict(text="%" if is_growth else "per 1.000", side="right"), thickness=12,
+                              tickformat=",~f"),
+                text=[f"{lab}<br>{y_label}: {value_fmt(v)}" for lab, v in zip(shown["_label"].to_list(), shown["_value"].to_list())],
+                hovertemplate="%{text}<extra></extra>",
+            ))
+        st.session_state["_wijken_map_locs"] = [list(tr.locations) for tr in fig_map.data]
+        fig_map.update_layout(
+            map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
+            margin=dict(l=0, r=0, t=0, b=0), height=460, separators=",.",
+        )
+        st.plotly_chart(
+            fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
+            config=c.PLOTLY_CONFIG | {"scrollZoom": False},
+        )
+        map_data = c.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])
+        c.download_buttons(map_data, name=f"kaart-{c.slug(measure)}-{name}-{year}", key="wijken_kaart_dl",
+                           title=f"{y_label} per wijk (kaart)", filters=f"Gemeente: {name}; jaar: {year}")
+        c.how_calculated(
+            ["marts.wijk_year"],
+            "Wijkgrenzen: `meta.wijk_geometry` (CBS wijk- en buurtkaart of de demokaart in `landing/geo/`), "
+            "gekoppeld op de CBS-wijkcode. De kaart gebruikt geen achtergrondkaart van internet."
+            + (f" Groei = cliënten {year} / cliënten {base_year} − 1." if is_growth else ""),
+        )
+        st.caption(
+            f"{y_label} in {year}. Klik op een wijk voor het profiel hieronder. Grijs: afgeschermd of "
+            "zonder inwoners." + (f" Geen omtrek voor {len(labels) - shapes.height} wijk(en)." if shapes.height < len(labels) else "")
+        )
+with col_table:
+    table_cols = (["gemeente_name"] if all_gemeenten else []) + [
+        "wijk_name",
+        "clients",
+        "clients_per_1000",
+        "clients_per_1000_75plus",
+        "new_clients",
+        "inhabitants",
+        "inhabitants_75plus",
+        "indicated_hours",
+        "declared_hours",
+        "cost_eur",
+        "wijk_code",
+    ]
+    # new_clients is NULL in the first year of the data (no previous year to compare with), which is not
+    # a suppressed count: leave the column out rather than show "<10".
+    # (the publishing step flags real suppression in new_clients_suppressed; a NULL without it is "not applicable")
+    if "new_clients_suppressed" in sel.columns:
+        no_inflow = sel["new_clients"].null_count() == sel.height and not sel["new_clients_suppressed"].any()
+    else:
+        no_inflow = year == int(wy["year"].min()) and sel["new_clients"].null_count() == sel.height
+    if no_inflow:
+        table_cols.remove("new_clients")
+    table = c.display_frame(
+        sel.sort("clients_per_1000", descending=True, nulls_last=True), table_cols
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config=c.number_column_config(table),
+        placeholder=c.suppressed_label(),
+        height=min(38 + 35 * table.height, 740),  # all wijken visible without inner scrolling
+        key="wijken_tabel",
+    )
+    st.caption(
+        "Klik op een kolomkop om te sorteren. "
+        f"'{c.suppressed_label()}' = afgeschermd: minder dan {c.suppression_threshold()} cliënten, "
+        "of verborgen zodat zo'n klein aantal niet uit een totaal is terug te rekenen; "
+        "het verhoudingsgetal van die wijk is dan ook verborgen."
+    )
+    if no_inflow:
+        st.caption(f"Nieuwe cliënten zijn voor het eerste jaar van de gegevens ({year}) niet te bepalen.")
+    filters = f"Gemeente: {name}; jaar: {year}"
+    c.download_buttons(
+        table, name=f"wijken-{name}-{year}", key="wijken_tabel_dl", title="Cijfers per wijk", filters=filters
+    )
+    c.how_calculated(["marts.wijk_year"])
 
 # --- Bar chart ----------------------------------------------------------------------------------------
-st.subheader("Cliënten per 1.000 inwoners per wijk")
-per_75 = st.toggle("Per 1.000 inwoners van 75 jaar en ouder", key="wijken_75plus")
-field = "clients_per_1000_75plus" if per_75 else "clients_per_1000"
-y_label = c.LABELS[field]
+st.subheader(f"{y_label} per wijk")
 
 shown = sel.filter(pl.col(field).is_not_null()).sort(field)
 hidden = sel.filter(pl.col(field).is_null())["_label"].sort().to_list()
@@ -105,7 +235,9 @@ chart = c.display_frame(
 
 # Reference: the gemeente (or regio) as a whole, same year.
 ref_rows = c.for_gemeente(gy, code).filter(pl.col("year") == year)
-ref = ref_rows[field][0] if ref_rows.height else None
+ref = ref_rows[field][0] if ref_rows.height and field in ref_rows.columns else None
+if ref is not None and is_growth:
+    ref = ref * 100
 
 if chart.is_empty():
     st.info("Voor deze selectie zijn geen wijkcijfers te tonen (alle wijken afgeschermd of zonder inwoners).")
@@ -132,11 +264,11 @@ else:
     fig.update_layout(legend=dict(y=1.0, yanchor="bottom", title_text=""), margin=dict(t=60))
     if ref is not None:  # dashed reference line; its value goes in the axis title (no overlap)
         fig.add_vline(x=ref, line_dash="dash", line_color="#444", line_width=1)
-        fig.update_xaxes(title=f"{y_label}  ·  stippellijn: {name} {c.fmt_rate(ref)}")
+        fig.update_xaxes(title=f"{y_label}  ·  stippellijn: {name} {value_fmt(ref)}")
     c.show_chart(
         fig,
         chart.drop("Label"),
-        name=f"wijken-{'per-1000-75plus' if per_75 else 'per-1000'}-{name}-{year}",
+        name=f"wijken-{c.slug(measure)}-{name}-{year}",
         key="wijken_staaf",
         tables=["marts.wijk_year", "marts.gemeente_year"],
         title=f"{y_label} per wijk",
@@ -149,3 +281,113 @@ if ref_note:
     st.caption(ref_note)
 if hidden:
     st.caption(f"Niet in de grafiek (afgeschermd of geen inwoners): {', '.join(hidden)}.")
+
+# --- Profile of one wijk ---------------------------------------------------------------------------------------
+st.divider()
+wijk = st.selectbox(
+    "Wijkprofiel", codes_sorted, format_func=lambda w: labels.get(w, w), key="wijken_wijk",
+    help="Of klik op een wijk op de kaart.",
+)
+if wijk is not None:
+    hist = c.protect(wy.filter(pl.col("wijk_code") == wijk)).sort("year")
+    row = hist.filter(pl.col("year") == year)
+    r = row.row(0, named=True) if row.height else {}
+    wname = labels.get(wijk, wijk)
+    gem_code = r.get("gemeente_code") or hist["gemeente_code"][0]
+    gem_name = c.gemeente_label(wy, gem_code)
+    st.subheader(f"Profiel · {wname} · {year}")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Cliënten", c.fmt_count(r.get("clients")))
+    m2.metric("Per 1.000 inwoners", c.fmt_rate(r.get("clients_per_1000")))
+    m3.metric("Per 1.000 inwoners 75+", c.fmt_rate(r.get("clients_per_1000_75plus")))
+    m4.metric(f"Groei t.o.v. {base_year}", c.fmt_pct(r.get("growth_vs_baseline"), signed=True))
+    pfilters = f"Wijk: {wname} ({wijk})"
+
+    p1, p2 = st.columns(2)
+    with p1:  # trend: the wijk against its gemeente
+        st.markdown("**Cliënten per 1.000 inwoners: wijk en gemeente**")
+        g_hist = c.protect(gy.filter(pl.col("gemeente_code") == gem_code)).sort("year")
+        trend = pl.concat([
+            hist.select(pl.lit(wname).alias("Gebied"), pl.col("year"), pl.col("clients"), pl.col("clients_per_1000")),
+            g_hist.select(pl.lit(f"{gem_name} (gemeente)").alias("Gebied"), pl.col("year"), pl.col("clients"),
+                          pl.col("clients_per_1000")),
+        ])
+        tdata = c.display_frame(trend, ["Gebied", "year", "clients", "clients_per_1000"])
+        fig_t = px.line(tdata.to_pandas(), x="Jaar", y="Cliënten per 1.000 inwoners", color="Gebied", markers=True)
+        c.style_figure(fig_t, y_format=",.1f", height=320)
+        fig_t.update_layout(legend_title_text="", xaxis_title=None)
+        c.mark_policy_years(fig_t, tdata["Jaar"].to_list(), base_year)
+        c.show_chart(fig_t, tdata, name=f"wijkprofiel-trend-{wname}", key="wijken_profiel_trend",
+                     tables=["marts.wijk_year", "marts.gemeente_year"], title="Trend wijk en gemeente", filters=pfilters)
+    with p2:  # age: per wijk when a wijk × age mart is published, else the gemeente's
+        ar = c.load_optional("marts.age_rates")
+        if ar is not None and "wijk_code" in ar.columns:
+            age = c.protect(ar.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year)))
+            age_src, age_title = "marts.age_rates", f"Cliënten per 1.000 inwoners naar leeftijd · {wname}"
+        else:
+            ay = c.load("marts.age_year")
+            age = c.protect(ay.filter((pl.col("gemeente_code") == gem_code) & (pl.col("year") == year)))
+            age_src, age_title = "marts.age_year", f"Cliënten per 1.000 inwoners naar leeftijd · {gem_name} (gemeente)"
+        st.markdown(f"**{age_title}**")
+        if age.is_empty():
+            st.info("Geen leeftijdscijfers voor deze wijk.")
+        else:
+            adata = c.display_frame(age.sort("age_band"), ["age_band", "clients", "clients_per_1000"])
+            fig_a = px.bar(adata.to_pandas(), x="Leeftijd", y="Cliënten per 1.000 inwoners",
+                           color="Leeftijd", color_discrete_map=dict(zip(c.AGE_BANDS, c.AGE_COLORS)))
+            c.style_figure(fig_a, y_format=",.1f", x_years=False, height=320)
+            fig_a.update_layout(showlegend=False, xaxis_title=None)
+            c.show_chart(fig_a, adata, name=f"wijkprofiel-leeftijd-{wname}-{year}", key="wijken_profiel_leeftijd",
+                         tables=[age_src], title=age_title, filters=f"{pfilters}; jaar: {year}")
+
+    p3, p4 = st.columns(2)
+    with p3:  # products and leveringsvorm
+        det = c.load_optional("marts.wijk_year_detail")
+        st.markdown(f"**Producten en leveringsvorm · {wname}**")
+        if det is None:
+            st.caption("Product- en leveringsvormcijfers per wijk zijn niet gepubliceerd (`marts.wijk_year_detail`).")
+        else:
+            d = det.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year))
+            parts = {
+                "clients_weekly": "Wekelijkse hulp", "clients_biweekly": "Hulp om de week", "clients_maatwerk": "Maatwerk",
+                "clients_zin": "Zorg in natura", "clients_pgb": "Pgb",
+            }
+            have = [k for k in parts if k in d.columns]
+            if d.is_empty() or not have:
+                st.info("Geen productcijfers voor deze wijk en dit jaar.")
+            else:
+                lab = c.suppressed_label()
+                prows = [
+                    {"Onderdeel": parts[k], "Cliënten": d[k][0],
+                     "Soort": "Leveringsvorm" if k in ("clients_zin", "clients_pgb") else "Product"}
+                    for k in have
+                ]
+                pdata = pl.DataFrame(prows, schema={"Onderdeel": pl.String, "Cliënten": pl.Int64, "Soort": pl.String})
+                fig_p = px.bar(pdata.to_pandas(), x="Cliënten", y="Onderdeel", color="Soort", orientation="h",
+                               text=[c.fmt_count(v) for v in pdata["Cliënten"].to_list()])
+                c.style_figure(fig_p, y_format=",d", x_years=False, height=300)
+                fig_p.update_yaxes(title=None, rangemode="normal")
+                fig_p.update_layout(legend_title_text="")
+                c.show_chart(fig_p, pdata, name=f"wijkprofiel-producten-{wname}-{year}", key="wijken_profiel_product",
+                             tables=["marts.wijk_year_detail"], title="Producten en leveringsvorm",
+                             filters=f"{pfilters}; jaar: {year}",
+                             extra=f"Een cliënt kan meerdere producten hebben. '{lab}' = afgeschermd.")
+    with p4:  # aanbieders: only what is published per wijk
+        st.markdown(f"**Aanbieders · {wname}**")
+        wa = c.load_optional("marts.aanbieder_wijk_year")
+        if wa is None:
+            st.caption(
+                "Cijfers per aanbieder per wijk zijn niet gepubliceerd. Bevindingen per aanbieder staan op "
+                "de analistenpagina *Aanbieders & declaraties*."
+            )
+        else:
+            a = wa.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year)).sort("cost_eur", descending=True)
+            if "clients_suppressed" in a.columns:
+                a = a.with_columns(pl.when(pl.col("clients_suppressed")).then(None).otherwise(pl.col("clients_share")).alias("clients_share")) if "clients_share" in a.columns else a
+            cols = [x for x in ("aanbieder_name", "clients", "declared_hours", "cost_eur") if x in a.columns]
+            adf = c.display_frame(a, cols).rename({"aanbieder_name": "Aanbieder"}, strict=False)
+            st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=c.suppressed_label(),
+                         column_config=c.number_column_config(adf))
+            c.download_buttons(adf, name=f"wijkprofiel-aanbieders-{wname}-{year}", key="wijken_profiel_aanbieders_dl",
+                               title="Aanbieders in de wijk", filters=f"{pfilters}; jaar: {year}")
+            c.how_calculated(["marts.aanbieder_wijk_year"])

@@ -17,45 +17,147 @@ import duckdb
 
 from hbh_monitor import settings
 from hbh_monitor.models import sql_models
+from hbh_monitor.status import record_published, remove_stale_tmp
 
-COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline")
+COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline",
+                 # delivery marts (issue 8): starts, waiting list, stops, herindicaties, indicaties
+                 "starts", "waiting", "stops", "stops_client_ended", "herindicaties", "lowered", "raised", "indications")
 # derived column → the counts it is computed from; hidden when any of them is hidden.
 DERIVED = {
     "clients_per_1000": ("clients",),
     "clients_per_1000_75plus": ("clients",),
     "share_of_clients": ("clients",),
     "growth_vs_baseline": ("clients", "clients_baseline"),
-    "growth_vs_previous": ("clients",),
+    "growth_vs_previous": ("clients", "clients_previous"),  # clients_previous: the same cell a year earlier
+    # analytics marts (issue 4): decomposition figures rest on both years' counts; shares on the wijk's clients
+    **{c: ("clients", "clients_baseline") for c in (
+        "expected", "expected_with_trend", "demographic_growth", "excess_growth", "excess_growth_se",
+        "excess_growth_low", "excess_growth_high", "total_growth", "total_growth_low", "total_growth_high",
+        "excess_growth_net_of_trend", "pre_trend")},
+    "share_pgb": ("clients", "clients_pgb"),
+    **{f"share_hours_{g}": ("clients",) for g in ("weekly", "biweekly", "maatwerk")},
+    # delivery marts (issue 8)
+    **{c: ("starts",) for c in ("median_days_to_start", "p90_days_to_start", "mean_days_to_start")},
+    "median_days_waiting": ("waiting",),
+    "share_of_indications": ("indications",),
+    **{c: ("herindicaties",) for c in ("hours_per_week_before", "hours_per_week_after", "change_hours_per_week",
+                                       "mean_transition_days")},
+    "share_of_clients_product": ("product_clients",),
 }
+# Dimension columns that identify a cell (together with ``year``).
+DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "scenario", "month")
+# Cell dimensions whose cells add up to a total of the other dimensions: the wijken of a gemeente add up
+# to marts.gemeente_year, the age bands (and aanbieders) of a gemeente or wijk to its total. Secondary suppression makes
+# sure no such group has exactly one hidden cell, over every margin present, until nothing changes.
+PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb")
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    schema, name = table.split(".")
+    return dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+    )
+
+
+def _is_count(name: str, dtype: str) -> bool:
+    """A count of persons: the known ones, and any integer column about clients (clients_pgb, ended_clients)."""
+    return name in COUNT_COLUMNS or ("clients" in name and dtype.upper() in _INTEGER_TYPES)
 
 
 def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: int) -> str:
-    schema, name = table.split(".")
-    cols = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, name],
-        ).fetchall()
-    ]
-    hidden = {c: f"({c} IS NOT NULL AND {c} < {threshold})" for c in COUNT_COLUMNS if c in cols}
+    """SELECT of ``table`` with small counts hidden (NULL) and a ``<count>_suppressed`` flag per count.
+
+    - primary: a count below ``threshold`` is hidden. A NULL count that is not applicable (e.g.
+      new_clients in the first year) stays NULL with flag false, so the UI shows "<10" only when hidden;
+    - secondary: when exactly one cell of a group that adds up to a total (the wijken of a gemeente ×
+      year, the age bands of a gemeente × year) is hidden, the next-smallest cell of the group is hidden
+      too, so no hidden cell equals total − Σ shown; repeated over all margins until stable;
+    - clients_baseline is hidden when the baseline year's clients of the same cell is hidden;
+    - derived figures (rates, shares, growth) are hidden when a count they are computed from is hidden;
+      growth_vs_previous also when the previous year's count of the cell is hidden. Unknown derived
+      columns (non-integer, named *clients*/share*/growth*) are hidden when any count of the row is.
+
+    Prepares a temporary table on ``con`` (the flags) and returns the SELECT that reads it.
+    """
+    types = _columns(con, table)
+    cols = list(types)
+    t = int(threshold)
+    keys = [d for d in DIMENSIONS if d in cols]
+    entity = keys  # the same cell over the years
+    has_year = "year" in cols
+    counts = [c for c in cols if _is_count(c, types[c])]
+    baseline_from_clients = "clients_baseline" in cols and "clients" in cols and "baseline_year" in cols and has_year
+    cell_counts = [c for c in counts if not (c == "clients_baseline" and baseline_from_clients)]
+    if not cell_counts:
+        return f"SELECT * FROM {table}"
+
+    tmp = "_suppress_" + table.replace(".", "_")
+    primary = ", ".join(f"coalesce({c} < {t}, false) AS _s_{c}" for c in cell_counts)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT *, {primary} FROM {table}")
+    order_key = ", ".join(keys) or "rowid"
+    for c in cell_counts:
+        for _ in range(100):
+            changed = 0
+            for part in (d for d in PART_OF_TOTAL if d in cols):
+                group = [k for k in keys if k != part] + (["year"] if has_year else [])
+                by = ", ".join(group)
+                changed += con.execute(
+                    f"UPDATE {tmp} SET _s_{c} = true WHERE rowid IN ("
+                    f" SELECT rid FROM (SELECT rowid AS rid, {c} AS v, _s_{c} AS s,"
+                    f"  count_if(_s_{c}) OVER ({'PARTITION BY ' + by if by else ''}) AS n,"
+                    f"  row_number() OVER (PARTITION BY {by + ', ' if by else ''}_s_{c}, ({c} IS NULL)"
+                    f"   ORDER BY {c}, {order_key}) AS r FROM {tmp})"
+                    f" WHERE n = 1 AND NOT s AND v IS NOT NULL AND r = 1)"
+                ).fetchall()[0][0]
+            if not changed:
+                break
+
+    flags = {c: f"_s_{c}" for c in cell_counts}
+    extra = []
+    part_by = f"PARTITION BY {', '.join(entity)}" if entity else ""
+    if baseline_from_clients:
+        extra.append(
+            f"(coalesce(clients_baseline < {t}, false) OR coalesce(bool_or(_s_clients) FILTER (WHERE year = baseline_year) "
+            f"OVER ({part_by}), false)) AS _s_clients_baseline"
+        )
+        flags["clients_baseline"] = "_s_clients_baseline"
+    if "clients" in cell_counts and has_year:
+        extra.append(f"coalesce(lag(_s_clients) OVER ({part_by} ORDER BY year), false) AS _s_clients_previous")
+        flags["clients_previous"] = "_s_clients_previous"
+    any_hidden = " OR ".join(flags[c] for c in counts)
+
     out = []
     for c in cols:
-        if c in hidden:
-            out.append(f"CASE WHEN {hidden[c]} THEN NULL ELSE {c} END AS {c}")
-        elif c in DERIVED and any(s in hidden for s in DERIVED[c]):
-            cond = " OR ".join(hidden[s] for s in DERIVED[c] if s in hidden)
+        if c.endswith("_suppressed") and c.removesuffix("_suppressed") in counts:
+            continue  # (re)made below
+        if c in counts:
+            out.append(f"CASE WHEN {flags[c]} THEN NULL ELSE {c} END AS {c}")
+            out.append(f"{flags[c]} AS {c}_suppressed")
+        elif c in DERIVED and any(s in flags for s in DERIVED[c]):
+            cond = " OR ".join(flags[s] for s in DERIVED[c] if s in flags)
             out.append(f"CASE WHEN {cond} THEN NULL ELSE {c} END AS {c}")
+        elif c not in DERIVED and types[c].upper() not in _INTEGER_TYPES and (
+            "clients" in c or c.startswith(("share", "growth"))
+        ) and not types[c].upper().startswith("VARCHAR"):
+            out.append(f"CASE WHEN {any_hidden} THEN NULL ELSE {c} END AS {c}")
         else:
             out.append(c)
-    return f"SELECT {', '.join(out)} FROM {table}"
+    order = ", ".join(keys + (["year"] if has_year else []))
+    src = f"(SELECT *{''.join(', ' + x for x in extra)} FROM {tmp})"
+    return f"SELECT {', '.join(out)} FROM {src}" + (f" ORDER BY {order}" if order else "")
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool, target: Path | None = None) -> dict:
     target = target or settings.serving_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(target)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
+    published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     threshold = settings.suppression_threshold()
     marts = [m for m in sql_models() if m.layer == "marts"]
     con.execute(f"ATTACH '{tmp}' AS snap")
@@ -67,7 +169,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
         con.execute(
             "CREATE TABLE snap.meta.refresh AS SELECT ?::TIMESTAMP AS published_at, ? AS run_id, ? AS is_demo, "
             "data_from, data_to, ? AS suppression_threshold FROM staging.data_period",
-            [datetime.now(timezone.utc).replace(tzinfo=None), run_id, is_demo, threshold],
+            [published_at, run_id, is_demo, threshold],
         )
         con.execute("CREATE TABLE snap.meta.model_docs (table_name VARCHAR, description VARCHAR, source_sql VARCHAR)")
         for m in sql_models():
@@ -81,7 +183,15 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
             "CREATE TABLE snap.meta.quarantine_summary AS SELECT dataset, source_file, rules, count(*) AS rows "
             "FROM meta.quarantine GROUP BY ALL ORDER BY dataset, source_file, rows DESC"
         )
+        # Optional reference/validation tables, copied when the run produced them.
+        present = {r[0] for r in con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+        ).fetchall()}
+        for optional in ("meta.wijk_geometry", "meta.check_results", "meta.gx_validations"):
+            if optional in present:
+                con.execute(f"CREATE TABLE snap.{optional} AS SELECT * FROM {optional}")
     finally:
         con.execute("DETACH snap")
     os.replace(tmp, target)
+    record_published(run_id, published_at, target)  # status.json: which snapshot is live
     return {"path": str(target), "tables": [m.table for m in marts], "suppression_threshold": threshold}

@@ -10,7 +10,8 @@ from hbh_monitor.publish import publish_snapshot
 
 @dg.asset(
     key=["serving_snapshot"],
-    deps=[dg.AssetKey([m.layer, m.name]) for m in sql_models() if m.layer == "marts"],
+    deps=[dg.AssetKey([m.layer, m.name]) for m in sql_models() if m.layer == "marts"]
+    + [dg.AssetKey(["reference", "wijk_geometry"])],  # copied into the snapshot for the map
     group_name="publish",
     kinds={"duckdb"},
     description="Atomically swapped DuckDB file with the marts (aggregates only, small counts suppressed) for the dashboards.",

@@ -1,0 +1,164 @@
+"""Aanbieders & declaraties (analysts): reconciliation findings per aanbieder, finding type and month."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import polars as pl
+import streamlit as st
+
+import common as c
+
+c.page_header(
+    "Aanbieders & declaraties",
+    "Voor analisten: declaraties die niet aansluiten op de toewijzingen of de contractafspraken, "
+    "per aanbieder en soort bevinding.",
+)
+c.require_analyst()
+
+findings = c.load_optional("marts.reconciliation_findings")
+summary = c.load_optional("marts.reconciliation_summary")
+if findings is None:
+    st.info(
+        "De gepubliceerde gegevens bevatten (nog) geen aansluiting van declaraties op toewijzingen "
+        "(`marts.reconciliation_findings`). Draai de pipeline opnieuw na het bijwerken.",
+        icon=":material/hourglass_empty:",
+    )
+    st.stop()
+if findings.is_empty():
+    st.success("Geen bevindingen: alle declaraties sluiten aan.", icon=":material/check_circle:")
+    st.stop()
+
+# gemeente names from the council marts (the findings carry only the code)
+names: dict[str, str] = {}
+gy = c.load_optional("marts.gemeente_year")
+if gy is not None:
+    names = c.gemeente_options(gy)
+
+f1, f2, f3 = st.columns([2, 1, 2])
+with f1:
+    codes = sorted(findings["gemeente_code"].unique().to_list(), key=lambda x: names.get(x, x))
+    gem = st.selectbox(
+        "Gemeente", [c.REGIO, *codes],
+        format_func=lambda x: "Alle gemeenten" if x == c.REGIO else names.get(x, x), key="aanb_gemeente",
+    )
+with f2:
+    years = sorted(findings["year"].unique().to_list(), reverse=True)
+    year = st.selectbox("Jaar", ["alle", *years], key="aanb_jaar", format_func=lambda y: "Alle jaren" if y == "alle" else str(y))
+with f3:
+    kinds = sorted(findings["finding"].unique().to_list())
+    chosen = st.multiselect("Soort bevinding", kinds, default=kinds, key="aanb_soort")
+
+sel = findings.filter(pl.col("finding").is_in(chosen))
+if gem != c.REGIO:
+    sel = sel.filter(pl.col("gemeente_code") == gem)
+if year != "alle":
+    sel = sel.filter(pl.col("year") == year)
+gem_name = "alle gemeenten" if gem == c.REGIO else names.get(gem, gem)
+filters = f"Gemeente: {gem_name}; jaar: {'alle' if year == 'alle' else year}; bevindingen: {', '.join(chosen)}"
+
+k1, k2, k3 = st.columns(3)
+k1.metric("Declaratieregels met bevinding", c.fmt_number(sel["lines"].sum()))
+k2.metric("Uren", c.fmt_number(sel["hours"].sum()))
+k3.metric("Bedrag", c.fmt_eur(sel["amount_eur"].sum()))
+if sel.is_empty():
+    st.info("Geen bevindingen voor deze selectie.")
+    st.stop()
+
+DOC = (
+    "Uit `marts.reconciliation_findings`: per gemeente, aanbieder, maand en soort bevinding het aantal "
+    "declaratieregels, de gedeclareerde uren en het gedeclareerde bedrag. Een regel kan meer dan één "
+    "bevinding hebben en telt dan bij elke soort mee."
+)
+
+# --- Per aanbieder × finding ------------------------------------------------------------------------------
+st.subheader("Bevindingen per aanbieder")
+per = (
+    sel.group_by("aanbieder_agb", "aanbieder_name", "finding")
+    .agg(pl.col("lines").sum(), pl.col("hours").sum(), pl.col("amount_eur").sum())
+    .sort("amount_eur", descending=True)
+)
+table = per.select(
+    pl.col("aanbieder_name").alias("Aanbieder"),
+    pl.col("aanbieder_agb").alias("AGB-code"),
+    pl.col("finding").alias("Bevinding"),
+    pl.col("lines").alias("Regels"),
+    pl.col("hours").round(1).alias("Uren"),
+    pl.col("amount_eur").round(2).alias("Bedrag (€)"),
+)
+fig = px.bar(
+    table.to_pandas(), x="Bedrag (€)", y="Aanbieder", color="Bevinding", orientation="h",
+    hover_data={"Regels": True, "Uren": ":,.1f"},
+)
+c.style_figure(fig, y_format=",.0f", x_years=False, height=160 + 34 * table["Aanbieder"].n_unique())
+fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
+fig.update_xaxes(tickformat=",~f", rangemode="tozero", title="Bedrag (€)")
+fig.update_layout(legend_title_text="")
+st.plotly_chart(fig, key="aanb_per_aanbieder", config=c.PLOTLY_CONFIG)
+st.dataframe(
+    table, hide_index=True, key="aanb_tabel",
+    column_config={
+        "Regels": st.column_config.NumberColumn("Regels", format="localized"),
+        "Uren": st.column_config.NumberColumn("Uren", format="localized"),
+        "Bedrag (€)": st.column_config.NumberColumn("Bedrag (€)", format="euro"),
+    },
+)
+c.download_buttons(table, name=f"bevindingen-per-aanbieder-{gem_name}", key="aanb_tabel_dl",
+                   title="Bevindingen per aanbieder", filters=filters)
+with st.expander("Hoe berekend?", icon=":material/calculate:"):
+    st.markdown(DOC)
+    st.markdown(c.model_doc("marts.reconciliation_findings") or "")
+
+# --- Share of all declaration lines (all years) ----------------------------------------------------------------
+if summary is not None and not summary.is_empty() and "share_of_lines" in summary.columns:
+    st.subheader("Aandeel van alle declaratieregels (alle jaren)")
+    s = summary.filter(pl.col("finding").is_in(chosen))
+    if gem != c.REGIO:
+        s = s.filter(pl.col("gemeente_code") == gem)
+    share = (
+        s.group_by("aanbieder_name", "finding")
+        .agg(pl.col("lines").sum(), pl.col("amount_eur").sum(), pl.col("all_lines").sum())
+        .with_columns((pl.col("lines") / pl.col("all_lines") * 100).round(2).alias("pct"))
+        .sort("pct", descending=True)
+        .select(
+            pl.col("aanbieder_name").alias("Aanbieder"), pl.col("finding").alias("Bevinding"),
+            pl.col("lines").alias("Regels"), pl.col("all_lines").alias("Alle regels"),
+            pl.col("pct").alias("Aandeel (%)"), pl.col("amount_eur").round(2).alias("Bedrag (€)"),
+        )
+    )
+    st.dataframe(
+        share, hide_index=True, key="aanb_aandeel",
+        column_config={
+            "Regels": st.column_config.NumberColumn("Regels", format="localized"),
+            "Alle regels": st.column_config.NumberColumn("Alle regels", format="localized"),
+            "Aandeel (%)": st.column_config.NumberColumn("Aandeel (%)", format="localized"),
+            "Bedrag (€)": st.column_config.NumberColumn("Bedrag (€)", format="euro"),
+        },
+    )
+    c.download_buttons(share, name=f"aandeel-bevindingen-{gem_name}", key="aanb_aandeel_dl",
+                       title="Aandeel van alle declaratieregels", filters=filters.split("; jaar")[0])
+    with st.expander("Hoe berekend?", icon=":material/calculate:"):
+        st.markdown(c.model_doc("marts.reconciliation_summary") or
+                    "Uit `marts.reconciliation_summary`: regels met de bevinding / alle declaratieregels van de aanbieder.")
+
+# --- Trend per month ----------------------------------------------------------------------------------------
+st.subheader("Bevindingen per maand")
+measure = st.radio("Maatstaf", ["Bedrag (€)", "Regels"], horizontal=True, key="aanb_maatstaf")
+trend = (
+    sel.with_columns(pl.date(pl.col("year"), pl.col("month"), 1).alias("maand"))
+    .group_by("maand", "finding")
+    .agg(pl.col("lines").sum(), pl.col("amount_eur").sum())
+    .sort("maand", "finding")
+    .select(
+        pl.col("maand").alias("Maand"), pl.col("finding").alias("Bevinding"),
+        pl.col("lines").alias("Regels"), pl.col("amount_eur").round(2).alias("Bedrag (€)"),
+    )
+)
+fig2 = px.line(trend.to_pandas(), x="Maand", y=measure, color="Bevinding", markers=True)
+c.style_figure(fig2, y_format=",.0f" if measure.startswith("Bedrag") else ",d", x_years=False)
+fig2.update_xaxes(tickformat="%m-%Y", hoverformat="%m-%Y", title=None)
+fig2.update_layout(legend_title_text="")
+st.plotly_chart(fig2, key="aanb_trend", config=c.PLOTLY_CONFIG)
+c.download_buttons(trend, name=f"bevindingen-per-maand-{gem_name}", key="aanb_trend_dl",
+                   title="Bevindingen per maand", filters=filters)
+with st.expander("Hoe berekend?", icon=":material/calculate:"):
+    st.markdown(DOC + " Per maand van de declaratieperiode opgeteld over de gekozen aanbieders en gemeenten.")

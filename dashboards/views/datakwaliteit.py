@@ -1,0 +1,167 @@
+"""Datakwaliteit (analysts): ingestion ledger, quarantine by rule, validation results, links."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import polars as pl
+import streamlit as st
+
+import common as c
+
+settings = c.settings
+
+c.page_header(
+    "Datakwaliteit",
+    "Voor analisten: welke bestanden zijn geladen, welke regels zijn in quarantaine gezet en waarom, "
+    "en hoe de validaties uitvielen.",
+)
+c.require_analyst()
+
+info = c.refresh_info() or {}
+dagster = c.dagster_url()
+run_id = info.get("run_id")
+
+# --- Snapshot and links ---------------------------------------------------------------------------------
+st.subheader("Gepubliceerde momentopname")
+k1, k2, k3 = st.columns(3)
+k1.metric("Gepubliceerd", c.fmt_datetime(info.get("published_at")))
+k2.metric("Gegevens over", f"{getattr(info.get('data_from'), 'year', '–')}–{getattr(info.get('data_to'), 'year', '–')}",
+          help=f"{c.fmt_date(info.get('data_from'))} t/m {c.fmt_date(info.get('data_to'))}", delta=None)
+k3.metric("Afschermdrempel", f"< {c.suppression_threshold()}")
+st.markdown(
+    f"Run `{run_id or '–'}` · [Deze run in Dagster]({dagster}/runs/{run_id}) · "
+    f"[Assets en checks in Dagster]({dagster}/assets) · [Dagster UI]({dagster})"
+)
+docs = settings.data_dir() / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+if docs.is_file():
+    st.caption(
+        f"Great Expectations Data Docs: `{docs}` (open het bestand in een browser op de server; "
+        "zonder internet ontbreekt de opmaak)."
+    )
+else:
+    st.caption("Great Expectations Data Docs zijn (nog) niet gemaakt op deze server.")
+
+# --- Ingestion ledger ------------------------------------------------------------------------------------
+st.subheader("Ingelezen bestanden")
+ledger = c.load("meta.ingestion_ledger")
+if ledger.is_empty():
+    st.info("Er zijn nog geen bestanden ingelezen.")
+else:
+    f1, f2 = st.columns(2)
+    with f1:
+        datasets = sorted(ledger["dataset"].unique().to_list())
+        chosen = st.multiselect("Dataset", datasets, default=datasets, key="dq_dataset")
+    with f2:
+        statuses = sorted(ledger["status"].unique().to_list())
+        status = st.multiselect("Status", statuses, default=statuses, key="dq_status")
+    sel = ledger.filter(pl.col("dataset").is_in(chosen) & pl.col("status").is_in(status))
+    table = sel.sort("loaded_at", "source_file", descending=[True, False]).select(
+        pl.col("dataset").alias("Dataset"),
+        pl.col("source_file").alias("Bestand"),
+        pl.col("file_format").alias("Formaat"),
+        pl.col("rows_in").alias("Regels in"),
+        pl.col("rows_loaded").alias("Geladen"),
+        pl.col("rows_quarantined").alias("Quarantaine"),
+        pl.col("status").alias("Status"),
+        pl.col("message").fill_null("").alias("Melding"),
+        pl.col("loaded_at").dt.strftime("%d-%m-%Y %H:%M").alias("Ingelezen (UTC)"),
+    )
+    n_err = sel.filter(pl.col("status") == "fout").height
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Bestanden", c.fmt_number(sel.height))
+    m2.metric("Regels geladen", c.fmt_number(sel["rows_loaded"].sum()))
+    m3.metric("Regels in quarantaine", c.fmt_number(sel["rows_quarantined"].sum()))
+    m4.metric("Bestanden met fout", c.fmt_number(n_err))
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="dq_ledger",
+        column_config={n: st.column_config.NumberColumn(n, format="localized") for n in ("Regels in", "Geladen", "Quarantaine")},
+    )
+    c.download_buttons(table, name="ingelezen-bestanden", key="dq_ledger_dl", title="Ingelezen bestanden",
+                       filters=f"Datasets: {', '.join(chosen)}; status: {', '.join(status)}")
+    with st.expander("Hoe te lezen?", icon=":material/help:"):
+        st.markdown(
+            "Eén regel per ingelezen bestand (`meta.ingestion_ledger`). Regels in = geladen + quarantaine. "
+            "Status `geladen`: verwerkt; `fout`: het bestand kon niet worden gelezen (zie Melding); "
+            "`vervangen`: een latere levering van hetzelfde bestand heeft deze vervangen. Een bestand met "
+            "dezelfde inhoud wordt niet opnieuw geladen."
+        )
+
+# --- Quarantine by dataset and rule ---------------------------------------------------------------------
+st.subheader("Quarantaine naar dataset en regel")
+qs = c.load("meta.quarantine_summary")
+if qs.is_empty():
+    st.success("Geen regels in quarantaine.", icon=":material/check_circle:")
+else:
+    by_rule = (
+        qs.with_columns(pl.col("rules").str.split(",").alias("rule"))
+        .explode("rule")
+        .with_columns(pl.col("rule").str.strip_chars())
+        .group_by("dataset", "rule")
+        .agg(pl.col("rows").sum().alias("rows"), pl.col("source_file").n_unique().alias("files"))
+        .sort("rows", descending=True)
+    )
+    chart = by_rule.select(
+        pl.col("dataset").alias("Dataset"),
+        pl.col("rule").alias("Regel"),
+        pl.col("rows").alias("Regels"),
+        pl.col("files").alias("Bestanden"),
+    )
+    fig = px.bar(
+        chart.to_pandas(), x="Regels", y="Regel", color="Dataset", orientation="h",
+        hover_data={"Bestanden": True},
+    )
+    c.style_figure(fig, y_format=",d", x_years=False, height=160 + 26 * chart["Regel"].n_unique())
+    fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
+    fig.update_xaxes(tickformat=",~f", rangemode="tozero")
+    fig.update_layout(legend_title_text="")
+    st.plotly_chart(fig, key="dq_quarantine", config=c.PLOTLY_CONFIG)
+    c.download_buttons(chart, name="quarantaine-per-regel", key="dq_quarantine_dl", title="Quarantaine per regel",
+                       filters="Alle datasets")
+    with st.expander("Hoe berekend?", icon=":material/calculate:"):
+        st.markdown(
+            "Uit `meta.quarantine_summary`: per bestand het aantal regels per combinatie van gebroken "
+            "regels (alleen de regelnamen uit het datacontract, nooit de geleverde waarden). Een regel "
+            "die meerdere regels breekt telt bij elke regel mee, dus de staafjes kunnen samen meer zijn "
+            "dan het aantal regels in quarantaine."
+        )
+    detail = qs.select(
+        pl.col("dataset").alias("Dataset"), pl.col("source_file").alias("Bestand"),
+        pl.col("rules").alias("Regels gebroken"), pl.col("rows").alias("Aantal regels"),
+    )
+    with st.expander("Per bestand"):
+        st.dataframe(detail, hide_index=True, key="dq_quarantine_files")
+        c.download_buttons(detail, name="quarantaine-per-bestand", key="dq_quarantine_files_dl",
+                           title="Quarantaine per bestand", filters="Alle datasets")
+
+# --- Validation results ---------------------------------------------------------------------------------
+st.subheader("Validaties")
+checks = c.load_optional("meta.check_results")
+gx = c.load_optional("meta.gx_validations")
+if checks is not None and not checks.is_empty():
+    st.dataframe(checks, hide_index=True, key="dq_checks")
+    c.download_buttons(checks, name="controles", key="dq_checks_dl", title="Controles", filters="Laatste run")
+if gx is not None and not gx.is_empty():
+    latest = gx.sort("validated_at").group_by("dataset", maintain_order=True).last().sort("dataset")
+    gx_table = latest.select(
+        pl.col("dataset").alias("Dataset"),
+        pl.col("suite").alias("Suite"),
+        pl.when(pl.col("success")).then(pl.lit("geslaagd")).otherwise(pl.lit("afwijkingen")).alias("Uitkomst"),
+        pl.col("rows_validated").alias("Regels gecontroleerd"),
+        pl.col("expectations").alias("Verwachtingen"),
+        pl.col("failed_expectations").alias("Niet gehaald"),
+        pl.col("details").alias("Toelichting"),
+        pl.col("validated_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gecontroleerd (UTC)"),
+    )
+    st.dataframe(gx_table, hide_index=True, key="dq_gx")
+    c.download_buttons(gx_table, name="gx-validaties", key="dq_gx_dl", title="Great Expectations-validaties",
+                       filters="Laatste validatie per dataset")
+if (checks is None or checks.is_empty()) and (gx is None or gx.is_empty()):
+    st.info(
+        f"De uitkomsten van de controles staan in de Dagster UI: [{dagster}/assets]({dagster}/assets) "
+        "(tab *Checks* per asset).",
+        icon=":material/fact_check:",
+    )
+else:
+    st.caption(f"Alle controles (ook de blokkerende) per asset: [Dagster UI]({dagster}/assets).")

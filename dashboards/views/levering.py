@@ -1,0 +1,206 @@
+"""Levering en wachttijd: how much of the indicated help is delivered (per wijk and aanbieder), what
+the gap would cost against the budget, how long new clients wait for care to start, why care stops,
+and what herindicaties and the product mix do. The open waiting list is for analysts only."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import polars as pl
+import streamlit as st
+
+import common as c
+
+c.page_header(
+    "Levering en wachttijd",
+    "Wordt de geïndiceerde hulp ook geleverd? Wat kost het als het personeelstekort voorbij is, hoe lang "
+    "wachten nieuwe cliënten op de start van de zorg, en waarom stopt de zorg?",
+)
+
+ud = c.load_optional("marts.unmet_demand")
+if ud is None or ud.is_empty():
+    st.info("De gepubliceerde gegevens bevatten nog geen cijfers over levering (starts, stops, declaraties).")
+    st.stop()
+br = c.load_optional("marts.budget_risk")
+tty = c.load_optional("marts.time_to_start_year")
+stops = c.load_optional("marts.care_stops")
+her = c.load_optional("marts.herindicaties")
+dur = c.load_optional("marts.indication_durations")
+adopt = c.load_optional("marts.product_adoption")
+names = c.gemeente_options(br if br is not None else ud)
+
+f1, f2 = st.columns([2, 1])
+with f1:
+    code = st.selectbox("Gemeente", list(names), format_func=lambda x: names.get(x, x), key="levering_gemeente")
+gem = ud.filter(pl.col("gemeente_code") == code)
+with f2:
+    year = c.year_select(gem["year"].to_list(), key="levering_jaar")
+filters = f"gemeente {names.get(code, code)}, jaar {year}"
+
+# --- Delivered share over time -----------------------------------------------------------------------
+st.subheader("Geleverd deel van de geïndiceerde uren")
+trend = (gem.group_by("year").agg(pl.col("indicated_hours").sum(), pl.col("delivered_hours").sum(),
+                                   pl.col("gap_cost_eur").sum())
+         .with_columns((pl.col("delivered_hours") / pl.col("indicated_hours")).alias("share")).sort("year"))
+show = trend.select(pl.col("year").alias("Jaar"), pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
+                    pl.col("delivered_hours").round(0).alias("Geleverde uren"),
+                    (pl.col("share") * 100).round(1).alias("Geleverd (%)"),
+                    pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)"))
+fig = px.line(show.to_pandas(), x="Jaar", y="Geleverd (%)", markers=True)
+c.style_figure(fig, y_format=",.1f")
+fig.update_yaxes(rangemode="normal")
+c.show_chart(fig, show, name=f"geleverd_{code}", key="levering_trend", tables=["marts.unmet_demand"],
+             title="Geleverd deel van de geïndiceerde uren", filters=filters)
+
+# --- Per wijk and per aanbieder ----------------------------------------------------------------------
+st.subheader(f"Per wijk en per aanbieder · {year}")
+sel = gem.filter(pl.col("year") == year)
+
+
+def _per(by: str, label: str) -> pl.DataFrame:
+    return (sel.group_by(by).agg(pl.col("indicated_hours").sum(), pl.col("delivered_hours").sum(),
+                                 pl.col("gap_cost_eur").sum())
+            .with_columns((pl.col("delivered_hours") / pl.col("indicated_hours")).alias("share"))
+            .sort("share")
+            .select(pl.col(by).alias(label), pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
+                    pl.col("delivered_hours").round(0).alias("Geleverde uren"),
+                    (pl.col("share") * 100).round(1).alias("Geleverd (%)"),
+                    pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)")))
+
+
+cw, ca = st.columns(2)
+with cw:
+    per_wijk = _per("wijk_name", "Wijk")
+    st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel")
+    c.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
+                       title="Geleverd per wijk", filters=filters)
+with ca:
+    per_aanb = _per("aanbieder_agb", "Aanbieder (AGB)")
+    st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel")
+    c.download_buttons(per_aanb, name=f"levering_aanbieder_{code}_{year}", key="levering_aanbieder",
+                       title="Geleverd per aanbieder", filters=filters)
+c.how_calculated(["marts.unmet_demand"])
+
+# --- Budget risk ---------------------------------------------------------------------------------------
+if br is not None and not br.is_empty():
+    st.subheader("Budgetrisico: kosten tegenover budget")
+    b = br.filter(pl.col("gemeente_code") == code).sort("year")
+    row = b.filter(pl.col("year") == year)
+    if not row.is_empty():
+        m1, m2, m3 = st.columns(3)
+        m1.metric(f"Budget {year}", c.fmt_eur(row["budget_eur"][0]))
+        m2.metric("Kosten (geleverd)", c.fmt_eur(row["cost_eur"][0]))
+        m3.metric("Kosten als alles geleverd was", c.fmt_eur(row["cost_without_gap_eur"][0]))
+    bshow = b.select(pl.col("year").alias("Jaar"), pl.col("budget_eur").round(0).alias("Budget (€)"),
+                     pl.col("cost_eur").round(0).alias("Kosten (€)"),
+                     pl.col("cost_without_gap_eur").round(0).alias("Kosten zonder tekort (€)"),
+                     pl.col("headroom_without_gap_eur").round(0).alias("Ruimte zonder tekort (€)"),
+                     pl.col("bron").alias("Bron"))
+    long = bshow.unpivot(index=["Jaar", "Bron"], on=["Budget (€)", "Kosten (€)", "Kosten zonder tekort (€)"],
+                         variable_name="Reeks", value_name="Euro")
+    fig = px.line(long.to_pandas(), x="Jaar", y="Euro", color="Reeks", line_dash="Bron", markers=True)
+    c.style_figure(fig, y_format=",.0f")
+    c.show_chart(fig, bshow, name=f"budgetrisico_{code}", key="levering_budget",
+                 tables=["marts.budget_risk", "marts.unmet_demand"], title="Budgetrisico", filters=filters,
+                 extra="Stippellijn = prognose (marts.forecast, standaardscenario).")
+
+# --- Time to start -------------------------------------------------------------------------------------
+if tty is not None and not tty.is_empty():
+    st.subheader("Wachttijd tot start van de zorg")
+    t = tty.filter((pl.col("gemeente_code") == code) & (pl.col("urgentie") == "alle")
+                   & (pl.col("aanbieder_agb") == "alle")).sort("year")
+    tshow = t.select(pl.col("year").alias("Jaar"), pl.col("starts").alias("Starts"),
+                     pl.col("median_days_to_start").alias("Mediaan (dagen)"),
+                     pl.col("p90_days_to_start").alias("90e percentiel (dagen)"))
+    long = tshow.unpivot(index="Jaar", on=["Mediaan (dagen)", "90e percentiel (dagen)"],
+                         variable_name="Maat", value_name="Dagen")
+    fig = px.line(long.to_pandas(), x="Jaar", y="Dagen", color="Maat", markers=True)
+    c.style_figure(fig, y_format=",.0f")
+    c.show_chart(fig, tshow, name=f"wachttijd_{code}", key="levering_wachttijd",
+                 tables=["marts.time_to_start_year", "marts.time_to_start"], title="Wachttijd tot start",
+                 filters=filters)
+    per = (tty.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year)
+                      & (pl.col("aanbieder_agb") != "alle"))
+           .sort("aanbieder_agb")
+           .select(pl.col("aanbieder_agb").alias("Aanbieder (AGB)"),
+                   pl.col("starts").map_elements(c.fmt_count, return_dtype=pl.String).alias("Starts"),
+                   pl.col("median_days_to_start").alias("Mediaan (dagen)"),
+                   pl.col("p90_days_to_start").alias("90e percentiel (dagen)")))
+    st.caption(f"Per aanbieder in {year}")
+    st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder")
+    c.download_buttons(per, name=f"wachttijd_aanbieder_{code}_{year}", key="levering_wt_aanb",
+                       title="Wachttijd per aanbieder", filters=filters)
+
+# --- Stops -----------------------------------------------------------------------------------------------
+if stops is not None and not stops.is_empty():
+    st.subheader("Beëindigde zorg naar reden")
+    s = (stops.filter(pl.col("gemeente_code") == code).group_by("year", "reden", "reden_naam")
+         .agg(c._partial_sum("stops")).sort("year", "reden"))
+    sshow = s.select(pl.col("year").alias("Jaar"), pl.col("reden").alias("Code"),
+                     pl.col("reden_naam").alias("Reden"), pl.col("stops").alias("Beëindigingen"))
+    fig = px.bar(sshow.to_pandas(), x="Jaar", y="Beëindigingen", color="Reden")
+    c.style_figure(fig)
+    c.show_chart(fig, sshow, name=f"stops_{code}", key="levering_stops", tables=["marts.care_stops"],
+                 title="Beëindigde zorg naar reden", filters=filters,
+                 extra="Afgeschermde wijkcijfers tellen in de jaartotalen niet mee (ondergrens).")
+
+# --- Herindicaties, durations, product mix -----------------------------------------------------------------
+if her is not None and not her.is_empty():
+    st.subheader("Herindicaties")
+    h = (her.filter(pl.col("gemeente_code") == code).group_by("year", "reden_wijziging")
+         .agg(c._partial_sum("herindicaties"), c._partial_sum("lowered"), pl.col("hours_per_week_before").sum(),
+              pl.col("hours_per_week_after").sum(),
+              (pl.col("mean_transition_days") * pl.col("herindicaties")).sum().alias("_t"))
+         .with_columns((pl.col("_t") / pl.col("herindicaties")).round(0).alias("transition"))
+         .sort("year", "reden_wijziging"))
+    hshow = h.select(pl.col("year").alias("Jaar"), pl.col("reden_wijziging").alias("Reden wijziging"),
+                     pl.col("herindicaties").alias("Herindicaties"), pl.col("lowered").alias("Waarvan minder uren"),
+                     pl.col("hours_per_week_before").round(1).alias("Uren per week vóór"),
+                     pl.col("hours_per_week_after").round(1).alias("Uren per week na"),
+                     pl.col("transition").alias("Overgangsperiode (dagen, gem.)"))
+    st.dataframe(hshow, hide_index=True, key="levering_herindicaties")
+    c.download_buttons(hshow, name=f"herindicaties_{code}", key="levering_her", title="Herindicaties",
+                       filters=filters)
+    c.how_calculated(["marts.herindicaties"], "Reden wijziging 03 = contractwijziging (nieuw normenkader), "
+                     "05 = herbeoordeling: verkorting toewijzing (iWmo).")
+
+cd, cp = st.columns(2)
+if dur is not None and not dur.is_empty():
+    with cd:
+        st.subheader("Duur van indicaties")
+        d = dur.filter(pl.col("gemeente_code") == code).sort("year", "duration_class")
+        dshow = d.select(pl.col("year").alias("Jaar"), pl.col("duration_class").alias("Duur"),
+                         pl.col("indications").alias("Indicaties"),
+                         (pl.col("share_of_indications") * 100).round(1).alias("Aandeel (%)"))
+        fig = px.bar(dshow.to_pandas(), x="Jaar", y="Aandeel (%)", color="Duur")
+        c.style_figure(fig, y_format=",.1f")
+        c.show_chart(fig, dshow, name=f"duur_{code}", key="levering_duur", tables=["marts.indication_durations"],
+                     title="Duur van indicaties", filters=filters)
+if adopt is not None and not adopt.is_empty():
+    with cp:
+        st.subheader("Gebruik per product")
+        a = adopt.filter(pl.col("gemeente_code") == code).sort("year", "product_code")
+        ashow = a.select(pl.col("year").alias("Jaar"), pl.col("product_name").alias("Product"),
+                         pl.col("product_clients").alias("Cliënten"),
+                         (pl.col("share_of_clients_product") * 100).round(1).alias("Aandeel cliënten (%)"))
+        fig = px.line(ashow.to_pandas(), x="Jaar", y="Aandeel cliënten (%)", color="Product", markers=True)
+        c.style_figure(fig, y_format=",.1f")
+        c.show_chart(fig, ashow, name=f"producten_{code}", key="levering_product", tables=["marts.product_adoption"],
+                     title="Gebruik per product", filters=filters)
+
+# --- Waiting list: analysts only ----------------------------------------------------------------------------
+if c.dashboard_mode() != "council":
+    wl = c.load_optional("marts.waiting_list")
+    if wl is not None and not wl.is_empty():
+        st.subheader("Wachtlijst (analisten)")
+        w = wl.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year))
+        n_days = int(wl["waiting_days"][0])
+        last = w["month_end"].max()
+        wshow = (w.filter(pl.col("month_end") == last)
+                 .select(pl.col("urgentie").alias("Urgentie"), pl.col("age_band").alias("Leeftijd"),
+                         pl.col("waiting").alias("Wachtend"), pl.col("median_days_waiting").alias("Mediaan dagen wachtend"))
+                 .sort("Urgentie", "Leeftijd"))
+        st.caption(f"Toegewezen maar na {n_days} dagen nog niet gestart, op {c.fmt_date(last)} (HBH_WAITING_DAYS).")
+        st.dataframe(wshow, hide_index=True, key="levering_wachtlijst")
+        c.download_buttons(wshow, name=f"wachtlijst_{code}_{year}", key="levering_wl", title="Wachtlijst",
+                           filters=filters)
+        c.how_calculated(["marts.waiting_list"])
