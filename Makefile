@@ -9,7 +9,7 @@ DAGSTER_PORT ?= 3000
 export HBH_DATA_DIR ?= $(DATA)
 export DAGSTER_HOME ?= $(DATA)/dagster_home
 
-.PHONY: help install demo demo-data pipeline serve dashboards dagster test clean
+.PHONY: help install demo demo-data pipeline serve dashboards dagster test bench clean chromium screenshots
 
 help:
 	@echo "make demo    install, generate the demo region, run the pipeline through Dagster, serve the dashboards"
@@ -32,7 +32,7 @@ $(DAGSTER_HOME)/dagster.yaml:
 
 # The demo region: fictional municipalities, written as real exports into data/landing.
 demo-data: install
-	HBH_DEMO=1 $(BIN)/python -m hbh_monitor.demo --out $(DATA)/landing
+	HBH_DEMO=1 $(BIN)/python -m hbh_monitor.demo --out $(DATA)/landing --formats mixed
 
 # One real Dagster run of the whole asset graph (job `refresh`), recorded in DAGSTER_HOME.
 pipeline: install $(DAGSTER_HOME)/dagster.yaml
@@ -55,8 +55,31 @@ dashboards: install
 dagster: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
 
-test: install $(DAGSTER_HOME)/dagster.yaml
+# The browser tests (tests/test_browser.py) drive Debian's Chromium; install it when we can (root),
+# otherwise they are skipped with a loud message.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "!!!! $(CHROMIUM) missing and not root: the browser tests will be SKIPPED (sudo apt-get install chromium)"; \
+	  fi; \
+	fi
+
+test: install $(DAGSTER_HOME)/dagster.yaml chromium
 	$(BIN)/python -m pytest
+
+# docs/screenshots/*.png for the README, with the same browser tooling (uses the published demo
+# snapshot when there is one, else generates a small demo region and runs the pipeline first).
+screenshots: install chromium
+	$(BIN)/python docs/screenshots.py
+
+# Benchmark, not a test (bench/run.py): generate, full refresh, one-month incremental, DuckDB floor,
+# dashboard page queries -> bench/results/$(SCALE).md. SCALE = gemeente | region | national.
+SCALE ?= region
+bench: install
+	$(BIN)/python bench/run.py --name $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DATA)

@@ -55,3 +55,17 @@ def suppression_threshold() -> int:
 def volume_tolerance() -> float:
     """Declared hours may exceed the indicated hours of a month by this share before it is a finding."""
     return float(os.environ.get("HBH_VOLUME_TOLERANCE", "0.10"))
+
+
+def duckdb_config() -> dict[str, str | int]:
+    """DuckDB settings for the pipeline's connections: ``HBH_DUCKDB_MEMORY_LIMIT`` (e.g. ``3GB``),
+    ``HBH_DUCKDB_THREADS`` (e.g. ``2``) and ``HBH_DUCKDB_TEMP_DIR`` (where DuckDB spills when a query
+    exceeds the memory limit). Unset = DuckDB's defaults (80% of RAM, one thread per core)."""
+    cfg: dict[str, str | int] = {}
+    if os.environ.get("HBH_DUCKDB_MEMORY_LIMIT"):
+        cfg["memory_limit"] = os.environ["HBH_DUCKDB_MEMORY_LIMIT"]
+    if os.environ.get("HBH_DUCKDB_THREADS"):
+        cfg["threads"] = int(os.environ["HBH_DUCKDB_THREADS"])
+    if os.environ.get("HBH_DUCKDB_TEMP_DIR"):
+        cfg["temp_directory"] = os.environ["HBH_DUCKDB_TEMP_DIR"]
+    return cfg

@@ -6,11 +6,34 @@ import dagster as dg
 
 from hbh_monitor import settings
 
+@dg.failure_hook(name="hold_back_snapshot")
+def hold_back_snapshot(context: dg.HookContext) -> None:
+    """A step failed before publishing: record that the live snapshot stays and why (status.json)."""
+    from hbh_monitor.ingest import mask_digits
+    from hbh_monitor.status import record_held_back
+
+    failed = []
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=1000
+    ).records
+    for r in records:
+        ev = r.event_log_entry.dagster_event.event_specific_data
+        if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(f"{ev.asset_key.to_user_string()}: {ev.check_name}")
+    if type(context.op_exception).__name__ == "DagsterAssetCheckFailedError":
+        reason = "Blokkerende controle niet geslaagd; de nieuwe gegevens zijn niet gepubliceerd."
+    else:
+        first = mask_digits(str(context.op_exception or "onbekende fout").strip().splitlines()[0])[:300]
+        reason = f"Stap {context.step_key} mislukt ({first}); de nieuwe gegevens zijn niet gepubliceerd."
+    record_held_back(context.run_id, reason, failed)
+
+
 refresh_job = dg.define_asset_job(
     "refresh",
     selection=dg.AssetSelection.all(),
     description="Ingest new landing files, rebuild staging and marts, check, publish.",
     executor_def=dg.in_process_executor,  # one DuckDB writer; avoids per-step process start-up
+    hooks={hold_back_snapshot},  # a failed step before publishing → status.json says why (status.py)
 )
 
 nightly_refresh = dg.ScheduleDefinition(
