@@ -630,3 +630,17 @@ def test_wijk_geometry_matches_cbs_outlines_by_statcode(tmp_path):
         assert f["id"] == code and gem == "GM0268" and name == f"wijk {code}"
         assert source_name == by_code[code]["properties"]["statnaam"]
         assert f["geometry"] == by_code[code]["geometry"]
+
+
+def test_datakwaliteit_says_which_snapshot_is_live_and_why_a_newer_one_was_held_back(published, monkeypatch, tmp_path):
+    from hbh_monitor.status import record_held_back
+
+    status = tmp_path / "status.json"
+    monkeypatch.setenv("HBH_STATUS", str(status))
+    at = _open(DATAKWALITEIT)
+    assert any("niets tegengehouden" in s.value for s in at.success)
+    record_held_back("run-blocked-1", "Blokkerende controle niet geslaagd.", ["marts/wijk_year: rates_plausible"], path=status)
+    at = _open(DATAKWALITEIT)
+    text = " ".join(e.value for e in at.error)
+    (live,) = _sql(published, "select run_id from meta.refresh")[0]
+    assert "run-blocked-1" in text and "rates_plausible" in text and live in text

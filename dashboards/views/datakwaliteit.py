@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.express as px
 import polars as pl
 import streamlit as st
@@ -32,6 +34,21 @@ st.markdown(
     f"Run `{run_id or '–'}` · [Deze run in Dagster]({dagster}/runs/{run_id}) · "
     f"[Assets en checks in Dagster]({dagster}/assets) · [Dagster UI]({dagster})"
 )
+# Which snapshot is live, and whether a newer run was held back (status.json next to the snapshot,
+# written by the pipeline; plain Python, no Dagster).
+from hbh_monitor.status import snapshot_status  # noqa: E402
+
+status = snapshot_status(settings.serving_path())
+if status["held_back"]:
+    checks = "".join(f"\n- `{chk}`" for chk in status["failed_checks"])
+    st.error(
+        f"**Nieuwere gegevens tegengehouden.** Run `{status['held_back_run_id']}` "
+        f"({c.fmt_datetime(dt.datetime.fromisoformat(status['held_back_at']))}) is niet gepubliceerd: {status['reason']}"
+        + (f"\n\nNiet geslaagde blokkerende controles:{checks}" if checks else "")
+        + f"\n\nDe dashboards tonen nog de momentopname van run `{status['live_run_id'] or '–'}`."
+    )
+else:
+    st.success("De laatste run is gepubliceerd; er is niets tegengehouden.")
 docs = settings.data_dir() / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 if docs.is_file():
     st.caption(
