@@ -112,8 +112,9 @@ def _append(ind, rows: dict) -> None:
         setattr(ind, name, np.concatenate([getattr(ind, name), value]))
 
 
-def _renumber(ind, gem_of_person: np.ndarray) -> None:
-    """toewijzing_nummer: sequential per gemeente in order of toewijzingsdatum (as build_indicaties)."""
+def renumber_toewijzingen(ind, gem_of_person: np.ndarray) -> None:
+    """toewijzing_nummer: sequential per gemeente in order of toewijzingsdatum (the generator's
+    build_indicaties numbers its toewijzingen with this too)."""
     n = ind.person.size
     gem = gem_of_person[ind.person]
     order = np.lexsort((np.arange(n), ind.toewijzingsdatum, gem))
@@ -184,7 +185,7 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
     w = np.where(urgent_person[ind.person[m]], w * URGENT_FACTOR, w)
     wait[m] = np.clip(np.rint(w), 0, WAIT_MAX).astype(np.int64)
     ind.toewijzingsdatum = np.where(m, ind.start - wait, ind.toewijzingsdatum)
-    _renumber(ind, clients.gemeente)
+    renumber_toewijzingen(ind, clients.gemeente)
 
     # staff shortage: per indication, short wijk or short aanbieder
     rng = _rng(seed, 3)

@@ -569,15 +569,8 @@ def build_indicaties(rng: np.random.Generator, persons: Persons, gem_of_person: 
         toewijzingsdatum=np.empty(0),
         volume=np.concatenate([volume, new_vol, rng.choice([30, 45, 60], was.size)]),
     )
-    n = ind.person.size
-    ind.toewijzingsdatum = ind.start - rng.integers(0, 41, n)
-    # toewijzing_nummer: sequential per gemeente in order of toewijzingsdatum
-    gem = gem_of_person[ind.person]
-    order = np.lexsort((np.arange(n), ind.toewijzingsdatum, gem))
-    first = np.searchsorted(gem[order], gem[order], side="left")
-    nummer = np.empty(n, np.int64)
-    nummer[order] = 100_001 + np.arange(n) - first
-    ind.toewijzing_nummer = nummer
+    ind.toewijzingsdatum = ind.start - rng.integers(0, 41, ind.person.size)
+    delivery.renumber_toewijzingen(ind, gem_of_person)
     return ind
 
 
