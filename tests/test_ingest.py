@@ -109,3 +109,17 @@ def test_non_demo_run_without_key_stops_with_a_clear_message(monkeypatch):
         pseudonym_key()
     monkeypatch.setenv("HBH_PSEUDONYM_KEY", "s3cret")
     assert pseudonym_key() == b"s3cret"
+
+
+def test_a_warehouse_from_an_older_contract_gets_the_new_columns(tmp_path):
+    """Upgrading: raw.indicaties made before reden_wijziging/urgentie existed takes new deliveries."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA raw")
+    c = contract("indicaties")
+    old_cols = [(n, t) for n, t in c.loaded_columns() if n not in ("reden_wijziging", "urgentie")]
+    con.execute(f"CREATE TABLE raw.indicaties ({', '.join(f'{n} {t}' for n, t in old_cols)}, source_file VARCHAR, source_line BIGINT)")
+    con.close()
+    _write(tmp_path / "landing/indicaties/a.csv", [HEADER + ";urgentie", GOOD + ";hoog"])
+    con, (res,) = _ingest(tmp_path)
+    assert res.rows_loaded == 1
+    assert con.execute("SELECT urgentie, reden_wijziging FROM raw.indicaties").fetchall() == [("hoog", None)]

@@ -147,8 +147,12 @@ def _ident(s: str) -> str:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Create the raw table, or add the columns a newer contract version brought (existing rows get
+    NULL there, as an optional column of an older delivery would)."""
     con.execute(LEDGER_DDL)
     con.execute(contract.create_table_sql())
+    for name, typ in contract.loaded_columns():
+        con.execute(f"ALTER TABLE {contract.table} ADD COLUMN IF NOT EXISTS {name} {typ}")
 
 
 def gate_select(contract: Contract, key: bytes, source: str, header_map: dict[str, str], missing: list[str]) -> str:
