@@ -775,6 +775,15 @@ def show_chart(
     how_calculated(tables, extra)
 
 
+def localized_numbers(df: pl.DataFrame) -> dict[str, Any]:
+    """column_config that shows every numeric column in Dutch format (1.234,5), years plain."""
+    return {
+        name: st.column_config.NumberColumn(name, format="plain" if "jaar" in name.lower() else "localized")
+        for name, dtype in df.schema.items()
+        if dtype.is_numeric()
+    }
+
+
 def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
     """column_config for st.dataframe: Dutch-localised numbers, years without separator."""
     cfg: dict[str, Any] = {}

@@ -70,12 +70,12 @@ def _per(by: str, label: str) -> pl.DataFrame:
 cw, ca = st.columns(2)
 with cw:
     per_wijk = _per("wijk_name", "Wijk")
-    st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel")
+    st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel", column_config=c.localized_numbers(per_wijk))
     c.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
                        title="Geleverd per wijk", filters=filters)
 with ca:
     per_aanb = _per("aanbieder_agb", "Aanbieder (AGB)")
-    st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel")
+    st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel", column_config=c.localized_numbers(per_aanb))
     c.download_buttons(per_aanb, name=f"levering_aanbieder_{code}_{year}", key="levering_aanbieder",
                        title="Geleverd per aanbieder", filters=filters)
 c.how_calculated(["marts.unmet_demand"])
@@ -126,7 +126,7 @@ if tty is not None and not tty.is_empty():
                    pl.col("median_days_to_start").alias("Mediaan (dagen)"),
                    pl.col("p90_days_to_start").alias("90e percentiel (dagen)")))
     st.caption(f"Per aanbieder in {year}")
-    st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder")
+    st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder", column_config=c.localized_numbers(per))
     c.download_buttons(per, name=f"wachttijd_aanbieder_{code}_{year}", key="levering_wt_aanb",
                        title="Wachttijd per aanbieder", filters=filters)
 
@@ -157,7 +157,7 @@ if her is not None and not her.is_empty():
                      pl.col("hours_per_week_before").round(1).alias("Uren per week vóór"),
                      pl.col("hours_per_week_after").round(1).alias("Uren per week na"),
                      pl.col("transition").alias("Overgangsperiode (dagen, gem.)"))
-    st.dataframe(hshow, hide_index=True, key="levering_herindicaties")
+    st.dataframe(hshow, hide_index=True, key="levering_herindicaties", column_config=c.localized_numbers(hshow))
     c.download_buttons(hshow, name=f"herindicaties_{code}", key="levering_her", title="Herindicaties",
                        filters=filters)
     c.how_calculated(["marts.herindicaties"], "Reden wijziging 03 = contractwijziging (nieuw normenkader), "
@@ -200,7 +200,7 @@ if c.dashboard_mode() != "council":
                          pl.col("waiting").alias("Wachtend"), pl.col("median_days_waiting").alias("Mediaan dagen wachtend"))
                  .sort("Urgentie", "Leeftijd"))
         st.caption(f"Toegewezen maar na {n_days} dagen nog niet gestart, op {c.fmt_date(last)} (HBH_WAITING_DAYS).")
-        st.dataframe(wshow, hide_index=True, key="levering_wachtlijst")
+        st.dataframe(wshow, hide_index=True, key="levering_wachtlijst", column_config=c.localized_numbers(wshow))
         c.download_buttons(wshow, name=f"wachtlijst_{code}_{year}", key="levering_wl", title="Wachtlijst",
                            filters=filters)
         c.how_calculated(["marts.waiting_list"])
