@@ -39,8 +39,6 @@ from hbh_monitor import readers
 from hbh_monitor.contracts import Contract
 from hbh_monitor.pseudonym import client_id_sql, mask_sql
 
-CSV_SUFFIXES = {".csv", ".txt"}
-
 LEDGER_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS meta;

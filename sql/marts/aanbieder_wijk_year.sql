@@ -8,12 +8,9 @@
 --   aanbieders); clients_share = clients / Σ clients over the wijk's aanbieders.
 -- aanbieders_in_wijk: number of aanbieders with clients or declared hours in the wijk that year;
 --   hhi = Σ market_share² over the wijk's aanbieders (1 = one aanbieder does everything).
--- aanbieder_name: raw.aanbieders (latest delivery), else the AGB code.
+-- aanbieder_name: staging.aanbieders (latest delivery), else the AGB code.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
-), names AS (
-  SELECT aanbieder_agb, naam AS aanbieder_name FROM raw.aanbieders
-  QUALIFY row_number() OVER (PARTITION BY aanbieder_agb ORDER BY source_file DESC, source_line DESC) = 1
 ), cl AS (
   SELECT i.wijk_code, i.aanbieder_agb, y.year, count(DISTINCT i.client_id) AS clients
   FROM staging.indicaties i
@@ -43,5 +40,5 @@ SELECT w.gemeente_code, w.gemeente_name, s.wijk_code, w.wijk_name, s.aanbieder_a
        (sum(s.market_share * s.market_share) OVER (PARTITION BY s.wijk_code, s.year))::DOUBLE AS hhi
 FROM s
 JOIN staging.wijken w USING (wijk_code)
-LEFT JOIN names n USING (aanbieder_agb)
+LEFT JOIN staging.aanbieders n USING (aanbieder_agb)
 ORDER BY w.gemeente_code, s.wijk_code, s.year, s.declared_hours DESC

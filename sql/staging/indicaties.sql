@@ -34,7 +34,7 @@ SELECT i.client_id, i.geboortedatum AS birth_date, i.gemeente_code,
        coalesce(i.wijk_code, rw.wijk_code) AS wijk_code, i.toewijzing_nummer,
        i.product_code, coalesce(p.product_kind, 'onbekend') AS product_kind, i.leveringsvorm,
        i.aanbieder_agb, i.toewijzingsdatum, i.ingangsdatum AS start_date, i.einddatum AS end_date,
-       i.volume, i.eenheid, i.frequentie,
+       i.volume, i.eenheid, i.frequentie, i.reden_wijziging, i.urgentie,
        (CASE i.eenheid WHEN '04' THEN i.volume * 60.0 ELSE i.volume END) / 60.0
          * (CASE i.frequentie WHEN '4' THEN 12.0 / 52.0 ELSE 1.0 END)
          / coalesce(p.weeks_per_visit, 1) AS hours_per_week,

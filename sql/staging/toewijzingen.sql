@@ -7,14 +7,9 @@
 -- is_new_request: a ZIN indication that is not a herindicatie; days_to_start = WMO305 start date −
 --   toewijzingsdatum (NULL until a start is reported). age_at_toewijzing and its age band.
 -- stop_date, stop_reden: from WMO307 (staging.zorgstops).
--- Sources: staging.indicaties, raw.indicaties (optional columns), staging.zorgstarts, staging.zorgstops.
-WITH extra AS (
-  SELECT gemeente_code, toewijzing_nummer, reden_wijziging, urgentie
-  FROM raw.indicaties
-  QUALIFY row_number() OVER (PARTITION BY gemeente_code, toewijzing_nummer ORDER BY source_file DESC, source_line DESC) = 1
-), i AS (
-  SELECT i.*, e.reden_wijziging, e.urgentie
-  FROM staging.indicaties i LEFT JOIN extra e USING (gemeente_code, toewijzing_nummer)
+-- Sources: staging.indicaties, staging.zorgstarts, staging.zorgstops.
+WITH i AS (
+  SELECT * FROM staging.indicaties
 ), prev AS (
   SELECT n.gemeente_code, n.toewijzing_nummer,
          arg_max(p.toewijzing_nummer, p.end_date) AS replaces,
