@@ -89,9 +89,13 @@ class Contract:
         )
 
     # --- the row gate -------------------------------------------------------------------------
-    def typed_expr(self, col: Column, src: str) -> str:
-        """SQL that turns the text value ``src`` into the column's type, or NULL if it can't."""
-        v = f"nullif(trim({src}), '')"
+    def typed_expr(self, col: Column, src: str, *, normalised: bool = False) -> str:
+        """SQL that turns the text value ``src`` into the column's type, or NULL if it can't.
+
+        ``normalised``: ``src`` is already trimmed, with '' as NULL (what the gate computes once per
+        value, see :meth:`rule_checks`).
+        """
+        v = src if normalised else f"nullif(trim({src}), '')"
         t = col.logical_type
         if t == "string":
             return v
@@ -111,16 +115,20 @@ class Contract:
             return f"CASE lower({v}) WHEN 'ja' THEN true WHEN 'j' THEN true WHEN 'nee' THEN false WHEN 'n' THEN false ELSE TRY_CAST({v} AS BOOLEAN) END"
         raise ValueError(f"unknown logicalType {t!r} in contract {self.name}")
 
-    def rule_checks(self, col: Column, src: str) -> list[tuple[str, str, str]]:
-        """(rule id, SQL condition that is TRUE when the rule is broken, Dutch reason SQL)."""
-        present = f"nullif(trim({src}), '') IS NOT NULL"
-        typed = self.typed_expr(col, src)
+    def rule_checks(self, col: Column, v: str, typed: str | None = None) -> list[tuple[str, str, str]]:
+        """(rule id, SQL condition that is TRUE when the rule is broken, Dutch reason SQL).
+
+        ``v`` is the delivered text trimmed, with '' as NULL (``nullif(trim(x), '')``), and ``typed``
+        its typed value (:meth:`typed_expr`); the gate computes both once per row and passes their names.
+        """
+        present = f"{v} IS NOT NULL"
+        typed = typed or self.typed_expr(col, v, normalised=True)
         checks: list[tuple[str, str, str]] = []
         if col.required:
             checks.append(
                 (f"required:{col.name}", f"NOT ({present})", f"'verplicht veld {col.name} is leeg'")
             )
-        shown = "'***'" if col.pseudonymise_as else f"trim({src})"
+        shown = "'***'" if col.pseudonymise_as else v
         if col.logical_type != "string":
             checks.append(
                 (
@@ -134,7 +142,7 @@ class Contract:
             checks.append(
                 (
                     f"pattern:{col.name}",
-                    f"{present} AND NOT regexp_full_match(trim({src}), '{pat}')",
+                    f"{present} AND NOT regexp_full_match({v}, '{pat}')",
                     f"'{col.name}: ''' || {shown} || ''' heeft niet de vorm {pat}'",
                 )
             )
@@ -143,7 +151,7 @@ class Contract:
             checks.append(
                 (
                     f"values:{col.name}",
-                    f"{present} AND trim({src}) NOT IN ({vals})",
+                    f"{present} AND {v} NOT IN ({vals})",
                     f"'{col.name}: ''' || {shown} || ''' is geen toegestane waarde ({', '.join(col.valid_values)})'",
                 )
             )
@@ -162,7 +170,7 @@ class Contract:
             checks.append(
                 (
                     f"elfproef:{col.name}",
-                    f"{present} AND regexp_full_match(trim({src}), '[0-9]{{9}}') AND NOT {elfproef_sql(f'trim({src})')}",
+                    f"{present} AND regexp_full_match({v}, '[0-9]{{9}}') AND NOT {elfproef_sql(v)}",
                     f"'{col.name} voldoet niet aan de elfproef'",
                 )
             )
@@ -171,8 +179,10 @@ class Contract:
 
 def elfproef_sql(v: str) -> str:
     """SQL: TRUE when the 9-digit text ``v`` passes the BSN elfproef (and is not all zeros)."""
-    # TRY_CAST: SQL does not promise to skip this for values that failed the 9-digit pattern check.
-    terms = " + ".join(f"{w} * TRY_CAST(substr({v}, {i + 1}, 1) AS INTEGER)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
+    # The digits by integer arithmetic on one cast (cheaper than nine substrings). TRY_CAST: SQL does
+    # not promise to skip this for values that failed the 9-digit pattern check.
+    n = f"TRY_CAST({v} AS BIGINT)"
+    terms = " + ".join(f"{w} * ({n} // {10 ** (8 - i)} % 10)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
     return f"coalesce(({terms}) % 11 = 0 AND {v} <> '000000000', false)"
 
 

@@ -153,40 +153,146 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
         con.execute(f"ALTER TABLE {contract.table} ADD COLUMN IF NOT EXISTS {name} {typ}")
 
 
-def gate_select(contract: Contract, key: bytes, source: str, header_map: dict[str, str], missing: list[str]) -> str:
+def pseudonym_table_sql(key: bytes) -> str:
+    """SQL making temp table ``_ids`` (``_bsn`` → ``_client_id``): the keyed pseudonym of every distinct
+    well-formed BSN the gate let through, so the HMAC runs once per client instead of once per line."""
+    return (
+        f"CREATE OR REPLACE TEMP TABLE _ids AS SELECT _bsn, {client_id_sql(key, '_bsn')} AS _client_id "
+        f"FROM (SELECT DISTINCT _bsn FROM _gated WHERE _bsn IS NOT NULL)"
+    )
+
+
+def gate_select(contract: Contract, source: str, header_map: dict[str, str], missing: list[str], numbered: bool = True) -> str:
     """The row gate as one SELECT over ``source`` (text columns named as in the file).
 
-    Output: source_line, the typed contract columns (BSN → client_id), ``reasons`` (list of Dutch
-    reasons, empty when the row passes), ``rules`` and ``record`` (JSON text of the delivered row,
-    BSN masked; only filled for rows that fail).
+    Output: ``source_line`` (when ``numbered``: the source has it), the typed contract columns,
+    ``_failed`` (the row breaks a rule), and for failed rows ``reasons`` (list of Dutch reasons),
+    ``rules`` and ``record`` (JSON text of the delivered row, BSN masked). The BSN column becomes ``_bsn``
+    (the well-formed BSN, else NULL): it lives only in the temp table ``_gated`` while the file is
+    loaded, and is replaced by its pseudonym on the way into ``raw`` (:func:`pseudonym_table_sql`).
+    Each value is trimmed and typed once (inner SELECT) and the rules read those. The SELECT is a
+    pure projection, so it keeps the order of ``source`` (a join would not).
     """
-    typed, checks, record_parts = [], [], []
-    for col in contract.columns:
-        if col.name in header_map:
-            src = _ident(header_map[col.name])
-        else:
-            src = "NULL::VARCHAR"
+    inner, typed, checks, record_parts = [], [], [], []
+    for i, col in enumerate(contract.columns):
+        src = _ident(header_map[col.name]) if col.name in header_map else "NULL::VARCHAR"
+        v, t = f"_gate_v{i}", f"_gate_t{i}"
+        inner.append(f"nullif(trim({src}), '') AS {v}")
         if col.pseudonymise_as:
-            typed.append(
-                f"CASE WHEN regexp_full_match(trim({src}), '[0-9]{{9}}') THEN {client_id_sql(key, f'trim({src})')} END AS {col.pseudonymise_as}"
-            )
-            record_parts.append(f"{_sql_str(col.name)}: {mask_sql(src)}")
+            typed.append(f"CASE WHEN regexp_full_match({v}, '[0-9]{{9}}') THEN {v} END AS _bsn")
+            record_parts.append(f"{_sql_str(col.name)}: {mask_sql(v)}")
+            t = None
         else:
-            typed.append(f"{contract.typed_expr(col, src)} AS {col.name}")
+            inner.append(f"{contract.typed_expr(col, v, normalised=True)} AS {t}")
+            typed.append(f"{t} AS {col.name}")
             record_parts.append(f"{_sql_str(col.name)}: {src}")
         if col.name not in missing:
-            checks.extend(contract.rule_checks(col, src))
+            checks.extend(contract.rule_checks(col, v, t))
     for m in missing:
         checks.append((f"column:{m}", "true", _sql_str(f"kolom {m} ontbreekt in het bestand")))
-    reason_list = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for _, cond, reason in checks) or ""
-    rule_list = ", ".join(f"CASE WHEN {cond} THEN {_sql_str(rule)} END" for rule, cond, _ in checks) or ""
+    # Each rule is evaluated once (as _gate_c<j>); the lists of reasons are only built for rows that fail.
+    broken = [f"coalesce({cond}, false) AS _gate_c{j}" for j, (_, cond, _) in enumerate(checks)]
+    reason_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {reason} END" for j, (_, _, reason) in enumerate(checks))
+    rule_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {_sql_str(rule)} END" for j, (rule, _, _) in enumerate(checks))
+    any_broken = " OR ".join(f"_gate_c{j}" for j in range(len(checks))) or "false"
     return f"""
-        SELECT source_line, {', '.join(typed)},
-               list_filter([{reason_list}]::VARCHAR[], lambda x: x IS NOT NULL) AS reasons,
-               list_filter([{rule_list}]::VARCHAR[], lambda x: x IS NOT NULL) AS rules,
-               CASE WHEN len(reasons) > 0 THEN to_json({{{', '.join(record_parts)}}})::VARCHAR END AS record
-        FROM {source}
+        SELECT {'source_line, ' if numbered else ''}{', '.join(typed)}, _failed,
+               CASE WHEN _failed THEN list_filter([{reason_list}]::VARCHAR[], lambda x: x IS NOT NULL) END AS reasons,
+               CASE WHEN _failed THEN list_filter([{rule_list}]::VARCHAR[], lambda x: x IS NOT NULL) END AS rules,
+               CASE WHEN _failed THEN to_json({{{', '.join(record_parts)}}})::VARCHAR END AS record
+        FROM (SELECT *, {any_broken} AS _failed
+              FROM (SELECT *, {', '.join(broken) or 'NULL AS _gate_none'}
+                    FROM (SELECT *, {', '.join(inner)} FROM {source})))
     """
+
+
+def _numbered_csv_rows(reject_lines: list[int]) -> str:
+    """SQL relation: ``_gated`` with ``source_line``, the physical line of each CSV record (header = 1).
+
+    ``_gated`` was made by one CREATE TABLE AS over the file's scan, which keeps the file's order, so a
+    row's ``rowid`` is its position among the records DuckDB could read. Lines it could not read
+    (``reject_lines``) are skipped: a record at position p lies on line p + 2 + the number of rejected
+    lines before it. (A quoted field spanning lines shifts the count, as in any line-based report.)
+    """
+    if not reject_lines:
+        return "(SELECT rowid + 2 AS source_line, * FROM _gated)"
+    # k-th rejected line r (0-based, ascending): records at base line b >= r - k come after it.
+    shifts = {}
+    for k, r in enumerate(sorted(set(reject_lines))):
+        shifts[r - k] = k + 1
+    values = ", ".join(f"({b}, {m})" for b, m in shifts.items())
+    return (
+        f"(SELECT g.* EXCLUDE (_base), g._base + coalesce(s.m, 0) AS source_line "
+        f"FROM (SELECT rowid + 2 AS _base, * FROM _gated) g "
+        f"ASOF LEFT JOIN (SELECT * FROM (VALUES {values}) v(b, m)) s ON g._base >= s.b)"
+    )
+
+
+def _load_gated(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, size: int, fmt: str,
+                delivery: readers.Delivery | None, missing: list[str]) -> FileResult:
+    """One transaction: replace the file's earlier rows, load ``_gated`` into ``raw`` (BSN → pseudonym) and
+    ``meta.quarantine``, and write the ledger row (rows in = rows loaded + rows quarantined)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if delivery is None:
+            rejects = [
+                (line, "parse", "regel kon niet worden gelezen: " + mask_digits(msg), mask_digits((text or "")[:2000]))
+                for line, msg, text in con.execute(
+                    "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(trim(csv_line, chr(10) || chr(13))) "
+                    "FROM _rejects GROUP BY line ORDER BY line"
+                ).fetchall()
+            ]
+        else:
+            rejects = [(r.source_line, r.rule, r.reason, r.record) for r in delivery.rejects]
+        gated = _numbered_csv_rows([r[0] for r in rejects if r[0] is not None]) if delivery is None else "_gated"
+        counts = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE NOT _failed) FROM _gated"
+        ).fetchall()[0]
+        rows_read, rows_ok = counts
+        loaded_cols = [n for n, _ in contract.loaded_columns()]
+        pii = contract.pii_column
+        pseudonym = pii.pseudonymise_as if pii else None
+        select = ", ".join(f"_ids._client_id AS {n}" if n == pseudonym else f"g.{n}" for n in loaded_cols)
+        con.execute(f"DELETE FROM {contract.table} WHERE source_file = ?", [rel])
+        con.execute("DELETE FROM meta.quarantine WHERE source_file = ? AND dataset = ?", [rel, contract.name])
+        con.execute(
+            f"INSERT INTO {contract.table} ({', '.join(loaded_cols)}, source_file, source_line) "
+            f"SELECT {select}, ?, g.source_line FROM {gated} g "
+            f"{'LEFT JOIN _ids ON _ids._bsn = g._bsn ' if pseudonym else ''}WHERE NOT g._failed",
+            [rel],
+        )
+        con.execute(
+            "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) "
+            "SELECT ?, ?, source_line, array_to_string(rules, ', '), array_to_string(reasons, '; '), record "
+            f"FROM {gated} WHERE _failed",
+            [contract.name, rel],
+        )
+        for line, rule, reason, text in rejects:
+            con.execute(
+                "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) VALUES (?, ?, ?, ?, ?, ?)",
+                [contract.name, rel, line, rule, reason, text],
+            )
+        rows_in = rows_read + len(rejects)
+        rows_q = rows_read - rows_ok + len(rejects)
+        note = None
+        if missing:
+            note = f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}"
+        elif rows_in == 0:
+            note = f"{rel}: bestand bevat alleen een kopregel"
+        con.execute(
+            "UPDATE meta.ingestion_ledger SET status = 'vervangen' WHERE source_file = ? AND status = 'geladen'",
+            [rel],
+        )
+        con.execute(
+            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, rows_in, rows_loaded, rows_quarantined, status, message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', ?)",
+            [contract.name, rel, digest, size, fmt, rows_in, rows_ok, rows_q, note],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return FileResult(contract.name, rel, "geladen", rows_in, rows_ok, rows_q, note)
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes) -> FileResult:
@@ -226,11 +332,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                     "quote='\"', escape='\"', store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
                     "auto_detect=false, columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "})"
                 )
-                # source_line: 1-based line of the record (header = line 1) when no field spans lines.
-                source = f"(SELECT row_number() OVER () + 1 AS source_line, * FROM {scan})"
-            con.execute("BEGIN TRANSACTION")
+                # The CSV rows are numbered afterwards by their position in _gated (see below).
+                source = scan
+            # The gate fills the temp table _gated in auto-commit (outside the transaction), so that
+            # its rowids are the positions 0, 1, 2, … of the rows in the file.
+            gate = gate_select(contract, source, header_map, missing, numbered=delivery is not None)
+            pii = contract.pii_column
             try:
-                gate = gate_select(contract, key, source, header_map, missing)
                 if delivery is None or delivery.source:
                     con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate}")
                 else:  # Arrow batches of text rows, registered in memory (no BSN on disk)
@@ -238,61 +346,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                         con.register("_batch", pa.Table.from_batches([batch]))
                         con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate}" if i == 0 else f"INSERT INTO _gated {gate}")
                         con.unregister("_batch")
-                if delivery is None:
-                    rejects = [
-                        (line, "parse", "regel kon niet worden gelezen: " + mask_digits(msg), mask_digits((text or "")[:2000]))
-                        for line, msg, text in con.execute(
-                            "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(trim(csv_line, chr(10) || chr(13))) "
-                            "FROM _rejects GROUP BY line ORDER BY line"
-                        ).fetchall()
-                    ]
-                else:
-                    rejects = [(r.source_line, r.rule, r.reason, r.record) for r in delivery.rejects]
-                counts = con.execute(
-                    "SELECT count(*), count(*) FILTER (WHERE len(reasons) = 0) FROM _gated"
-                ).fetchall()[0]
-                rows_read, rows_ok = counts
-                loaded_cols = [n for n, _ in contract.loaded_columns()]
-                con.execute(f"DELETE FROM {contract.table} WHERE source_file = ?", [rel])
-                con.execute("DELETE FROM meta.quarantine WHERE source_file = ? AND dataset = ?", [rel, contract.name])
-                con.execute(
-                    f"INSERT INTO {contract.table} ({', '.join(loaded_cols)}, source_file, source_line) "
-                    f"SELECT {', '.join(loaded_cols)}, ?, source_line FROM _gated WHERE len(reasons) = 0",
-                    [rel],
-                )
-                con.execute(
-                    "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) "
-                    "SELECT ?, ?, source_line, array_to_string(rules, ', '), array_to_string(reasons, '; '), record "
-                    "FROM _gated WHERE len(reasons) > 0",
-                    [contract.name, rel],
-                )
-                for line, rule, reason, text in rejects:
-                    con.execute(
-                        "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) VALUES (?, ?, ?, ?, ?, ?)",
-                        [contract.name, rel, line, rule, reason, text],
-                    )
-                rows_in = rows_read + len(rejects)
-                rows_q = rows_read - rows_ok + len(rejects)
-                note = None
-                if missing:
-                    note = f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}"
-                elif rows_in == 0:
-                    note = f"{rel}: bestand bevat alleen een kopregel"
-                con.execute(
-                    "UPDATE meta.ingestion_ledger SET status = 'vervangen' WHERE source_file = ? AND status = 'geladen'",
-                    [rel],
-                )
-                con.execute(
-                    "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, rows_in, rows_loaded, rows_quarantined, status, message) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', ?)",
-                    [contract.name, rel, digest, size, fmt, rows_in, rows_ok, rows_q, note],
-                )
-                con.execute("DROP TABLE IF EXISTS _gated")
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-        return FileResult(contract.name, rel, "geladen", rows_in, rows_ok, rows_q, note)
+                if pii:
+                    con.execute(pseudonym_table_sql(key))
+                return _load_gated(con, contract, rel, digest, size, fmt, delivery, missing)
+            finally:
+                for t in ("_gated", "_ids"):
+                    con.execute(f"DROP TABLE IF EXISTS {t}")
     except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError) as exc:
         msg = f"{rel}: {mask_digits(str(exc))}"
         con.execute("DELETE FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'fout'", [rel, digest])
