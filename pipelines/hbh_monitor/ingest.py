@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS meta.ingestion_ledger (
   source_file VARCHAR NOT NULL,
   sha256 VARCHAR NOT NULL,
   size_bytes BIGINT NOT NULL,
+  mtime_ns BIGINT,              -- modification time when loaded (fast "unchanged" check)
   file_format VARCHAR,
   rows_in BIGINT,
   rows_loaded BIGINT,
@@ -148,6 +149,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     """Create the raw table, or add the columns a newer contract version brought (existing rows get
     NULL there, as an optional column of an older delivery would)."""
     con.execute(LEDGER_DDL)
+    con.execute("ALTER TABLE meta.ingestion_ledger ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")  # older warehouses
     con.execute(contract.create_table_sql())
     for name, typ in contract.loaded_columns():
         con.execute(f"ALTER TABLE {contract.table} ADD COLUMN IF NOT EXISTS {name} {typ}")
@@ -228,7 +230,7 @@ def _numbered_csv_rows(reject_lines: list[int]) -> str:
     )
 
 
-def _load_gated(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, size: int, fmt: str,
+def _load_gated(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, stat, fmt: str,
                 delivery: readers.Delivery | None, missing: list[str]) -> FileResult:
     """One transaction: replace the file's earlier rows, load ``_gated`` into ``raw`` (BSN → pseudonym) and
     ``meta.quarantine``, and write the ledger row (rows in = rows loaded + rows quarantined)."""
@@ -284,9 +286,9 @@ def _load_gated(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, di
             [rel],
         )
         con.execute(
-            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, rows_in, rows_loaded, rows_quarantined, status, message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', ?)",
-            [contract.name, rel, digest, size, fmt, rows_in, rows_ok, rows_q, note],
+            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, mtime_ns, file_format, rows_in, rows_loaded, rows_quarantined, status, message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'geladen', ?)",
+            [contract.name, rel, digest, stat.st_size, stat.st_mtime_ns, fmt, rows_in, rows_ok, rows_q, note],
         )
         con.execute("COMMIT")
     except Exception:
@@ -297,13 +299,24 @@ def _load_gated(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, di
 
 def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes) -> FileResult:
     rel = path.relative_to(landing).as_posix()
-    size = path.stat().st_size
+    stat = path.stat()
+    size = stat.st_size
+    # Fast path: same size and modification time as when it was loaded: not read again (a night
+    # would otherwise hash the whole history). Touch a file to have it checked by content.
+    if con.execute(
+        "SELECT count(*) FROM meta.ingestion_ledger WHERE source_file = ? AND status = 'geladen' "
+        "AND size_bytes = ? AND mtime_ns = ?",
+        [rel, size, stat.st_mtime_ns],
+    ).fetchall()[0][0]:
+        return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
     digest = sha256_of(path)
     done = con.execute(
         "SELECT count(*) FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'geladen'",
         [rel, digest],
     ).fetchall()[0][0]
-    if done:
+    if done:  # same content, touched: remember the new modification time
+        con.execute("UPDATE meta.ingestion_ledger SET mtime_ns = ? WHERE source_file = ? AND sha256 = ? AND status = 'geladen'",
+                    [stat.st_mtime_ns, rel, digest])
         return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
 
     fmt = path.suffix.lower().lstrip(".")
@@ -348,7 +361,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                         con.unregister("_batch")
                 if pii:
                     con.execute(pseudonym_table_sql(key))
-                return _load_gated(con, contract, rel, digest, size, fmt, delivery, missing)
+                return _load_gated(con, contract, rel, digest, stat, fmt, delivery, missing)
             finally:
                 for t in ("_gated", "_ids"):
                     con.execute(f"DROP TABLE IF EXISTS {t}")
