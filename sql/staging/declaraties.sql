@@ -3,9 +3,13 @@
 -- correction pair nets out. hours = geleverd volume in hours; cost_eur = hours × the contracted
 -- tariff of that product, gemeente and year (the declared amount is kept apart as declared_eur).
 -- Source: raw.declaraties (contract data_contracts/declaraties.yaml), staging.producten.
-WITH latest AS (
-  SELECT *
-  FROM raw.declaraties
+-- incremental: key (aanbieder_agb, referentie_nummer) over raw.declaraties
+WITH repeated AS (  -- the few lines delivered more than once: only these need ranking
+  SELECT aanbieder_agb, referentie_nummer FROM raw.declaraties GROUP BY ALL HAVING count(*) > 1
+), latest AS (
+  SELECT * FROM raw.declaraties ANTI JOIN repeated USING (aanbieder_agb, referentie_nummer)
+  UNION ALL
+  SELECT * FROM raw.declaraties SEMI JOIN repeated USING (aanbieder_agb, referentie_nummer)
   QUALIFY row_number() OVER (PARTITION BY aanbieder_agb, referentie_nummer ORDER BY source_file DESC, source_line DESC) = 1
 )
 SELECT d.client_id, d.gemeente_code, d.aanbieder_agb, d.declaratie_nummer, d.referentie_nummer,

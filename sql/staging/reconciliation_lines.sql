@@ -10,6 +10,8 @@
 --                        month by more than HBH_VOLUME_TOLERANCE (default 10%)
 --   dubbel               the same toewijzing and period declared more than once (net of credit lines)
 -- Kept in staging (line level, with ToewijzingNummer); marts.reconciliation_findings aggregates it.
+-- Every finding of a line depends only on lines of the same toewijzing and month (and on the indicaties):
+-- incremental: key (gemeente_code, toewijzing_nummer, year, month) over staging.declaraties
 WITH ind AS (
   SELECT * FROM staging.indicaties
 ), client_end AS (

@@ -18,8 +18,8 @@ def model_asset(m: SqlModel) -> dg.AssetsDefinition:
     )
     def _model(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            n = build(con, m)
-        return dg.MaterializeResult(metadata={"rows": n})
+            result = build(con, m)
+        return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
     return _model
 
