@@ -25,12 +25,12 @@ WITH months AS (
 ), client_month AS (
   SELECT client_id, month_start, arg_max(wijk_code, start_date) AS wijk_code
   FROM ind_month GROUP BY ALL
-), flows AS (
-  SELECT c.client_id, c.month_start, c.wijk_code,
-         prev.client_id IS NULL AS is_new, nxt.client_id IS NULL AS is_ended
-  FROM client_month c
-  LEFT JOIN client_month prev ON prev.client_id = c.client_id AND prev.month_start = c.month_start - INTERVAL 1 MONTH
-  LEFT JOIN client_month nxt ON nxt.client_id = c.client_id AND nxt.month_start = c.month_start + INTERVAL 1 MONTH
+), flows AS (  -- new: the client's previous active month is not the month before; ended: likewise the next
+  SELECT client_id, month_start, wijk_code,
+         lag(month_start) OVER w IS DISTINCT FROM month_start - INTERVAL 1 MONTH AS is_new,
+         lead(month_start) OVER w IS DISTINCT FROM month_start + INTERVAL 1 MONTH AS is_ended
+  FROM client_month
+  WINDOW w AS (PARTITION BY client_id ORDER BY month_start)
 ), cl AS (
   SELECT wijk_code, month_start, count(*) AS clients,
          count(*) FILTER (WHERE is_new) AS new_clients, count(*) FILTER (WHERE is_ended) AS ended_clients
