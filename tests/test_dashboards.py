@@ -362,6 +362,12 @@ def test_datakwaliteit_ledger_quarantine_and_links(published, monkeypatch):
     assert f"http://dagster.intern:3000/runs/{run_id}" in md
     if quarantined:
         assert len(at.get("plotly_chart")) == 1
+    # how each model was last brought up to date (meta.model_builds): one row per model
+    builds = next(d.value for d in at.dataframe if "Laatste opbouw" in d.value.columns)
+    n_models = _sql(published, "select count(*) from meta.model_builds")[0][0]
+    assert len(builds) == n_models == len(_sql(published, "select * from meta.model_docs"))
+    decl = builds[builds["Model"] == "staging.declaraties"].iloc[0]
+    assert decl["Laatste opbouw"] == "volledig opnieuw" and decl["Reden volledige opbouw"] == "eerste opbouw"
     at.multiselect(key="dq_status").set_value(["geladen"]).run()
     _ok(at)
 

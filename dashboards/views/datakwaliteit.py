@@ -182,3 +182,32 @@ if (checks is None or checks.is_empty()) and (gx is None or gx.is_empty()):
     )
 else:
     st.caption(f"Alle controles (ook de blokkerende) per asset: [Dagster UI]({dagster}/assets).")
+
+# --- Model builds ---------------------------------------------------------------------------------------
+st.subheader("Verversing van de modellen")
+builds = c.load_optional("meta.model_builds")
+if builds is not None and not builds.is_empty():
+    modes = {"full": "volledig opnieuw", "incremental": "bijgewerkt per sleutel"}
+    build_table = builds.sort("model").select(
+        pl.col("model").alias("Model"),
+        pl.col("mode").replace_strict(modes, default=pl.col("mode")).alias("Laatste opbouw"),
+        pl.col("changed_keys").alias("Bijgewerkte sleutels"),
+        pl.col("reason").alias("Reden volledige opbouw"),
+        pl.col("rows").alias("Rijen"),
+        pl.col("version").alias("Versie"),
+        pl.col("built_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gebouwd"),
+    )
+    st.dataframe(build_table, hide_index=True, key="dq_builds")
+    c.download_buttons(build_table, name="modelverversing", key="dq_builds_dl", title="Verversing van de modellen",
+                       filters="Laatste opbouw per model")
+    with st.expander("Hoe te lezen?", icon=":material/help:"):
+        st.markdown(
+            "Een model wordt alleen opnieuw gebouwd als zijn SQL, de instellingen of zijn invoer veranderd is; "
+            "anders blijft de tabel van de vorige opbouw staan (zie *Gebouwd*). De twee grote modellen op "
+            "regelniveau (`staging.declaraties`, `staging.reconciliation_lines`) worden per sleutel bijgewerkt: "
+            "alleen de declaratieregels uit nieuwe of opnieuw geleverde bestanden worden herberekend. "
+            "*Reden volledige opbouw* zegt waarom een model toch helemaal opnieuw is gebouwd "
+            "(bijvoorbeeld: een tarief in de productcatalogus is gewijzigd). Bron: `meta.model_builds`."
+        )
+else:
+    st.caption("Nog geen gegevens over de opbouw van de modellen in deze momentopname.")

@@ -190,6 +190,9 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
         for optional in ("meta.wijk_geometry", "meta.check_results", "meta.gx_validations"):
             if optional in present:
                 con.execute(f"CREATE TABLE snap.{optional} AS SELECT * FROM {optional}")
+        if "meta.model_builds" in present:  # how each model was last brought up to date
+            con.execute("CREATE TABLE snap.meta.model_builds AS SELECT model, version, mode, rows, changed_keys, reason, "
+                        "built_at FROM meta.model_builds ORDER BY model")
     finally:
         con.execute("DETACH snap")
     os.replace(tmp, target)
