@@ -312,7 +312,7 @@ def group_steps(times: list[tuple[str, float]]) -> dict[str, float]:
         elif name in raw:
             g = "ingestion (raw/*)"
         elif name in models:
-            g = "SQL models (staging/marts, full rebuild)"
+            g = "SQL models (staging/marts)"
         elif name == "serving_snapshot":
             g = "publishing (serving_snapshot)"
         else:
@@ -339,6 +339,9 @@ def warehouse_counts(warehouse: Path) -> dict:
             "clients": q("SELECT count(DISTINCT client_id) FROM raw.indicaties"),
             "client_years": q("SELECT count(*) FROM staging.client_years"),
             "files_loaded": q("SELECT count(*) FROM meta.ingestion_ledger WHERE status = 'geladen'"),
+            # how each model was last brought up to date (hbh_monitor.models)
+            "model_builds": {m: {"version": v, "mode": mode, "changed_keys": k, "reason": why} for m, v, mode, k, why in
+                             con.execute("SELECT model, version, mode, changed_keys, reason FROM meta.model_builds").fetchall()},
         }
 
 
@@ -601,6 +604,14 @@ def render(r: dict) -> str:
             lines.append(f"| {g} | {s:.1f} | {s / tot:.0%} |")
         lines.append(f"| (outside steps: Python/Dagster start-up, run bookkeeping) | {run['wall_s'] - tot:.1f} | – |")
         lines += ["", "Slowest steps: " + ", ".join(f"`{n}` {s:.1f} s" for n, s in run["steps"][:6])]
+    before, after = (r.get(k, {}).get("model_builds") for k in ("counts_full", "counts_incremental"))
+    if before and after:
+        rebuilt = sorted(m for m, b in after.items() if b["version"] != before.get(m, {}).get("version") and b["mode"] == "full")
+        keyed = {m: b["changed_keys"] for m, b in after.items() if b["mode"] == "incremental"}
+        same = [m for m, b in after.items() if b["version"] == before.get(m, {}).get("version")]
+        lines += ["", f"Models in the incremental run (`meta.model_builds`): {len(keyed)} updated by key ("
+                  + ", ".join(f"`{m}` {k:,} keys" for m, k in sorted(keyed.items())) + f"), {len(rebuilt)} rebuilt in full, "
+                  f"{len(same)} left unchanged" + (" (" + ", ".join(f"`{m}`" for m in sorted(same)) + ")" if same else "") + "."]
     return "\n".join(lines) + "\n"
 
 
