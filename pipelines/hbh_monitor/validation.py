@@ -97,6 +97,7 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
         return {"success": True, "suite": suite_name, "files": 0, "rows": 0, "chunks": 0,
                 "expectations": len(expectations_for(c)), "failed": [], "data_docs": data_docs}
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     ctx = _context()
     suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name))
@@ -112,6 +113,7 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
     unexpected: dict[str, int] = defaultdict(int)
     rows = chunks = evaluated = 0
     success = True
+    run_names: set[str] = set()
     cols = [n for n, _ in c.loaded_columns()]
     quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     reader = con.sql(f"SELECT {', '.join(cols)} FROM {c.table} WHERE source_file IN ({quoted})").to_arrow_reader(chunk_rows())
@@ -122,7 +124,10 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
         # BASIC: success and unexpected counts, without the lists of example values (SUMMARY would
         # make them for every expectation; ~35% of the time). The results go to the context's
         # store; Data Docs are built once at the end.
-        res = vd.run(batch_parameters={"dataframe": df}, result_format="BASIC")
+        name = f"{run_id}-{c.name}-{chunks + 1}"
+        res = vd.run(batch_parameters={"dataframe": df}, result_format="BASIC",
+                     run_id=RunIdentifier(run_name=name, run_time=datetime.now(timezone.utc)))
+        run_names.add(name)
         for r in res.results:
             evaluated += 1
             if not r.success:
@@ -131,7 +136,10 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
                 unexpected[key] += int(r.result.get("unexpected_count") or 0)
         rows += batch.num_rows
         chunks += 1
-    ctx.build_data_docs()
+    # Render only this run's result pages (and the index): rendering every stored result again would
+    # grow with every night.
+    ctx.build_data_docs(resource_identifiers=[k for k in ctx.validation_results_store.list_keys()
+                                              if k.run_id.run_name in run_names])
     expectations = len(expectations_for(c))
     details = "; ".join(f"{k}: {v} rijen" for k, v in unexpected.items())
     now = datetime.now(timezone.utc).replace(tzinfo=None)
