@@ -503,7 +503,9 @@ def _code_version() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        # results of earlier scales in the same session are not code changes
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":(exclude)bench/results"], cwd=ROOT,
+                               capture_output=True, text=True).stdout
         return head + (" + uncommitted changes" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"

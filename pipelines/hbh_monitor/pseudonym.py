@@ -1,7 +1,9 @@
 """Keyed pseudonyms for the BSN (HMAC-SHA256), computed inside DuckDB at the front door.
 
-The raw BSN never leaves the ingestion query: the row gate checks it (pattern, elfproef), the
-pseudonym ``client_id`` replaces it, and quarantine only keeps a masked form (last three digits).
+The raw BSN never leaves the loading of its file: the row gate checks it (pattern, elfproef) into the
+in-memory temp table of that load, the pseudonym ``client_id`` is computed once per distinct BSN and
+replaces it on the way into ``raw`` (:mod:`hbh_monitor.ingest`), the temp tables are dropped, and
+quarantine only keeps a masked form (last three digits).
 The key comes from ``HBH_PSEUDONYM_KEY`` or the file named in ``HBH_PSEUDONYM_KEY_FILE``. Only a
 demo run (``HBH_DEMO=1``) falls back to a published demo key, and says so.
 """
