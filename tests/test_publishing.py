@@ -302,3 +302,56 @@ def test_failing_blocking_check_holds_the_snapshot_back_and_status_says_why(pipe
     assert st["held_back_run_id"] and st["held_back_run_id"] != live_run
     # The held-back run's id is the Dagster run that failed (the analyst can look it up in the UI).
     assert st["held_back_run_id"] in proc.stdout + proc.stderr
+
+
+def test_a_refresh_that_ends_failed_or_stopped_as_a_whole_is_recorded_by_the_sensors(tmp_path, monkeypatch):
+    """A run killed outright writes nothing itself; once run monitoring marks it failed (or an
+    analyst stops it in the UI), the run-status sensors record in status.json that the previous
+    snapshot stays live and why. Here: real failed and canceled runs in a Dagster instance, and the
+    real sensors evaluated on them."""
+    import dagster as dg
+
+    from hbh_monitor.defs.schedules import refresh_canceled, refresh_failed
+    from hbh_monitor.status import record_published, snapshot_status
+
+    serving = tmp_path / "serving" / "hbh_serving.duckdb"
+    serving.parent.mkdir()
+    with duckdb.connect(str(serving)) as con:
+        con.execute("CREATE SCHEMA meta")
+        con.execute("CREATE TABLE meta.refresh AS SELECT 'earlier-run' AS run_id, TIMESTAMP '2026-11-22 02:10:00' AS published_at")
+    monkeypatch.setenv("HBH_SERVING", str(serving))
+    record_published("earlier-run", "2026-11-22T02:10:00", serving)
+
+    @dg.op
+    def dies():
+        raise RuntimeError("the process went away")
+
+    @dg.job(name="refresh")
+    def refresh():
+        dies()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = refresh.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    refresh_failed(dg.build_run_status_sensor_context(
+        sensor_name="refresh_failed", dagster_event=failure, dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id)).for_run_failure())
+    st = snapshot_status(serving=serving)
+    assert st["live_run_id"] == "earlier-run"
+    assert st["held_back"] is True and st["held_back_run_id"] == result.run_id
+    assert "mislukt of afgebroken" in st["reason"] and "niet gepubliceerd" in st["reason"]
+
+    import uuid
+
+    stopped_id = str(uuid.uuid4())
+    stopped = instance.create_run_for_job(refresh, run_id=stopped_id)
+    instance.report_run_canceled(stopped)
+    canceled = next(r.event_log_entry.dagster_event for r in instance.get_records_for_run(
+        stopped_id, of_type=dg.DagsterEventType.RUN_CANCELED).records)
+    refresh_canceled(dg.build_run_status_sensor_context(
+        sensor_name="refresh_canceled", dagster_event=canceled, dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(stopped_id)))
+    st = snapshot_status(serving=serving)
+    assert st["held_back_run_id"] == stopped_id and "gestopt" in st["reason"]
+    assert st["live_run_id"] == "earlier-run"

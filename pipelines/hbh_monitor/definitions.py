@@ -13,7 +13,7 @@ from hbh_monitor.defs.models.delivery_checks import delivery_checks
 from hbh_monitor.defs.publishing.assets import serving_snapshot
 from hbh_monitor.defs.publishing.geometry import wijk_geometry
 from hbh_monitor.defs.resources import resources
-from hbh_monitor.defs.schedules import landing_folder_sensor, nightly_refresh, refresh_job
+from hbh_monitor.defs.schedules import landing_folder_sensor, nightly_refresh, refresh_canceled, refresh_failed, refresh_job
 
 defs = dg.Definitions.merge(
     resources(),
@@ -22,7 +22,7 @@ defs = dg.Definitions.merge(
         asset_checks=[*raw_checks, *model_checks, *delivery_checks],
         jobs=[refresh_job],
         schedules=[nightly_refresh],
-        sensors=[landing_folder_sensor],
+        sensors=[landing_folder_sensor, refresh_failed, refresh_canceled],
         executor=dg.in_process_executor,
     ),
 )

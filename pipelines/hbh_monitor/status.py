@@ -12,8 +12,12 @@ nothing. Two writers keep it current:
   the snapshot was published (a blocking check, a broken model, ...). Several failing steps of one
   run accumulate in one record.
 
-A run killed outright (``kill -9``, power loss) writes nothing: the record keeps describing the
-live snapshot, which is still the previous one. Writes are atomic (temp file + ``os.replace``).
+- the sensors ``refresh_failed`` / ``refresh_canceled`` (``defs/schedules.py``, run by the Dagster
+  daemon) — when a refresh run ends failed or stopped as a whole. A run killed outright (``kill -9``,
+  power loss) writes nothing itself; the daemon's run monitoring marks it failed and then the sensor
+  records it. Until then the record keeps describing the live snapshot, which is still the previous one.
+
+Writes are atomic (temp file + ``os.replace``).
 """
 
 from __future__ import annotations

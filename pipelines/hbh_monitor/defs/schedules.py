@@ -36,6 +36,33 @@ refresh_job = dg.define_asset_job(
     hooks={hold_back_snapshot},  # a failed step before publishing → status.json says why (status.py)
 )
 
+def _record_run_ended(context: dg.RunStatusSensorContext, what: str) -> None:
+    from hbh_monitor.ingest import mask_digits
+    from hbh_monitor.status import record_held_back
+
+    message = getattr(getattr(context, "failure_event", None), "message", None) or ""
+    detail = mask_digits(message.strip().splitlines()[0])[:300] if message.strip() else ""
+    record_held_back(
+        context.dagster_run.run_id,
+        f"De run is {what}{f' ({detail})' if detail else ''} voordat er gepubliceerd werd; "
+        "de nieuwe gegevens zijn niet gepubliceerd.",
+    )
+
+
+@dg.run_failure_sensor(monitored_jobs=[refresh_job], default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="A refresh that failed as a whole (also one killed outright, once run "
+                                   "monitoring marks it failed): status.json says the live snapshot stays and why.")
+def refresh_failed(context: dg.RunFailureSensorContext) -> None:
+    _record_run_ended(context, "mislukt of afgebroken")
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.CANCELED, monitored_jobs=[refresh_job],
+                      default_status=dg.DefaultSensorStatus.RUNNING,
+                      description="A refresh stopped from the UI: status.json says the live snapshot stays.")
+def refresh_canceled(context: dg.RunStatusSensorContext) -> None:
+    _record_run_ended(context, "gestopt")
+
+
 nightly_refresh = dg.ScheduleDefinition(
     name="nightly_refresh",
     job=refresh_job,
