@@ -572,6 +572,37 @@ def test_secondary_suppression_rules_on_a_small_table():
     assert rows[("W1", 2018)][4:6] == (None, False)  # not applicable: NULL, not suppressed
 
 
+def test_secondary_suppression_covers_total_rows_and_parts_of_a_row():
+    """A total published as a row of its own ('alle') and counts that are parts of another count of the
+    same row: no hidden cell can be recovered as total minus what is shown."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    # time_to_start_year: the urgenties of a gemeente-year and their 'alle' row
+    con.execute("""create table marts.time_to_start_year as select * from (values
+        ('GM1', 2025, 'spoed', 'alle', 4, 3.0), ('GM1', 2025, 'normaal', 'alle', 96, 9.0),
+        ('GM1', 2025, 'alle', 'alle', 100, 8.0), ('GM1', 2025, 'alle', '98000001', 60, 8.0),
+        ('GM1', 2025, 'alle', '98000002', 40, 8.0)
+        ) t(gemeente_code, year, urgentie, aanbieder_agb, starts, median_days_to_start)""")
+    rows = {(r[0], r[1]): r[2] for r in con.execute(
+        "select urgentie, aanbieder_agb, starts from (" + publish._suppressed_select(con, "marts.time_to_start_year", 10) + ")"
+    ).fetchall()}
+    assert rows[("spoed", "alle")] is None  # primary
+    assert rows[("normaal", "alle")] is None or rows[("alle", "alle")] is None  # so spoed != alle - normaal
+    # wijk_year_detail: pgb is a part of clients (with zin)
+    con.execute("""create table marts.wijk_year_detail as select * from (values
+        ('GM1', 'W1', 2025, 120, 116, 4, 100, 15, 12), ('GM1', 'W2', 2025, 80, 60, 20, 70, 10, 10)
+        ) t(gemeente_code, wijk_code, year, clients, clients_zin, clients_pgb, clients_weekly, clients_biweekly,
+            clients_maatwerk)""")
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select wijk_code, clients, clients_zin, clients_pgb, clients_weekly from ("
+        + publish._suppressed_select(con, "marts.wijk_year_detail", 10) + ")").fetchall()}
+    assert rows["W1"][0] == 120 and rows["W1"][2] is None  # pgb hidden (4) ...
+    assert rows["W1"][1] is None  # ... so zin too: 120 - 116 would give it away
+    # W2's pgb is the second hidden cell of the wijken of GM1 (4 + 20 = the gemeente's 24), and then its
+    # zin follows by the row rule; its clients and other parts stay visible
+    assert rows["W2"] == (80, None, None, 70)
+
+
 def test_council_pages_tables_and_downloads_hold_no_small_counts(strict_snapshot, monkeypatch):
     """Every table and CSV/Excel download on the council pages, on a snapshot with a high threshold."""
     db, threshold = strict_snapshot

@@ -45,11 +45,18 @@ DERIVED = {
     "share_of_clients_product": ("product_clients",),
 }
 # Dimension columns that identify a cell (together with ``year``).
-DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "scenario", "month")
+DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "urgentie",
+              "scenario", "month")
 # Cell dimensions whose cells add up to a total of the other dimensions: the wijken of a gemeente add up
-# to marts.gemeente_year, the age bands (and aanbieders) of a gemeente or wijk to its total. Secondary suppression makes
-# sure no such group has exactly one hidden cell, over every margin present, until nothing changes.
-PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb")
+# to marts.gemeente_year, the age bands (and aanbieders, urgenties) of a gemeente or wijk to its total — where a
+# mart has the total as a row of its own ('alle', e.g. marts.time_to_start_year), it is a cell of the same group.
+# Secondary suppression makes sure no such group has exactly one hidden cell, over every margin present, until
+# nothing changes.
+PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb", "urgentie")
+# Counts in one row that (about) add up to another count of the row: the parts of a total. A client can be in
+# several parts (zin and pgb), so total - shown parts is not exact, but it bounds the hidden part; no row keeps
+# exactly one hidden part while its total is shown.
+COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk")]}
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 
 
@@ -75,8 +82,10 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     - primary: a count below ``threshold`` is hidden. A NULL count that is not applicable (e.g.
       new_clients in the first year) stays NULL with flag false, so the UI shows "<10" only when hidden;
     - secondary: when exactly one cell of a group that adds up to a total (the wijken of a gemeente ×
-      year, the age bands of a gemeente × year) is hidden, the next-smallest cell of the group is hidden
-      too, so no hidden cell equals total − Σ shown; repeated over all margins until stable;
+      year, the age bands of a gemeente × year, the urgenties and their 'alle' row) is hidden, the
+      next-smallest cell of the group is hidden too, so no hidden cell equals total − Σ shown; likewise
+      when exactly one part of a row's total is hidden (``COLUMN_PARTS``: clients_zin / clients_pgb of
+      clients); repeated over all margins until stable;
     - clients_baseline is hidden when the baseline year's clients of the same cell is hidden;
     - derived figures (rates, shares, growth) are hidden when a count they are computed from is hidden;
       growth_vs_previous also when the previous year's count of the cell is hidden. Unknown derived
@@ -100,9 +109,11 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     primary = ", ".join(f"coalesce({c} < {t}, false) AS _s_{c}" for c in cell_counts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT *, {primary} FROM {table}")
     order_key = ", ".join(keys) or "rowid"
-    for c in cell_counts:
-        for _ in range(100):
-            changed = 0
+    groups = [(total, parts) for total, part_sets in COLUMN_PARTS.items() if total in cell_counts
+              for parts in part_sets if all(p in cell_counts for p in parts)]
+    for _ in range(100):  # cells over every margin, and parts within a row, until stable
+        changed = 0
+        for c in cell_counts:
             for part in (d for d in PART_OF_TOTAL if d in cols):
                 group = [k for k in keys if k != part] + (["year"] if has_year else [])
                 by = ", ".join(group)
@@ -114,8 +125,16 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
                     f"   ORDER BY {c}, {order_key}) AS r FROM {tmp})"
                     f" WHERE n = 1 AND NOT s AND v IS NOT NULL AND r = 1)"
                 ).fetchall()[0][0]
-            if not changed:
-                break
+        for total, parts in groups:
+            hidden = " + ".join(f"_s_{p}::INTEGER" for p in parts)
+            smallest = "least(" + ", ".join(f"CASE WHEN NOT _s_{p} THEN {p} END" for p in parts) + ")"
+            for p in parts:
+                changed += con.execute(
+                    f"UPDATE {tmp} SET _s_{p} = true WHERE {hidden} = 1 AND NOT _s_{total} AND NOT _s_{p} "
+                    f"AND {p} IS NOT NULL AND {p} = {smallest}"
+                ).fetchall()[0][0]
+        if not changed:
+            break
 
     flags = {c: f"_s_{c}" for c in cell_counts}
     extra = []
