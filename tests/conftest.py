@@ -35,6 +35,9 @@ class PipelineRun:
 
 
 def run_env(data_dir: Path) -> dict:
+    """Environment of a pipeline run on ``data_dir``, with its own DAGSTER_HOME (made here, telemetry off)."""
+    (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
+    (data_dir / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HBH_", "DAGSTER_"))}
     env.update(
         HBH_DATA_DIR=str(data_dir),
@@ -60,8 +63,6 @@ def run_refresh(env: dict) -> subprocess.CompletedProcess:
 def pipeline_run(tmp_path_factory) -> PipelineRun:
     data_dir = tmp_path_factory.mktemp("hbh_data")
     env = run_env(data_dir)
-    (data_dir / "dagster_home").mkdir()
-    (data_dir / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     subprocess.run(
         [sys.executable, "-m", "hbh_monitor.demo", "--out", str(data_dir / "landing"), *DEMO_ARGS],
         env=env, check=True, capture_output=True, text=True, timeout=600,

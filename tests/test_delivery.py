@@ -35,8 +35,6 @@ class Run:
 def run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("hbh_delivery")
     env = run_env(data_dir)
-    (data_dir / "dagster_home").mkdir()
-    (data_dir / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(data_dir / "landing"), *ARGS],
                    env=env, check=True, capture_output=True, text=True, timeout=600)
     proc = run_refresh(env)

@@ -28,8 +28,6 @@ NOT_IN_IWMO = ("urgentie",)
 
 def _prepare(tmp: Path, formats: str) -> tuple[Path, dict, subprocess.Popen]:
     data = tmp / formats
-    (data / "dagster_home").mkdir(parents=True)
-    (data / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = run_env(data)
     subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(data / "landing"), *ARGS, "--formats", formats],
                    env=env, check=True, capture_output=True, text=True, timeout=600)

@@ -65,8 +65,6 @@ def _refresh(env) -> None:
 def region(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     env = run_env(tmp)
-    (tmp / "dagster_home").mkdir()
-    (tmp / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     landing = tmp / "landing"
     subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(landing), "--seed", "11", "--scale", "0.05",
                     "--gemeenten", "2", "--first-year", "2023", "--formats", "csv"],

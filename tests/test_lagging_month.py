@@ -17,8 +17,6 @@ from conftest import run_env, run_refresh
 
 def test_refresh_publishes_when_the_last_month_is_not_declared_yet(tmp_path):
     env = run_env(tmp_path)
-    (tmp_path / "dagster_home").mkdir()
-    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     landing = tmp_path / "landing"
     subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(landing), "--seed", "3", "--scale", "0.1",
                     "--gemeenten", "2"], env=env, check=True, capture_output=True, timeout=300)

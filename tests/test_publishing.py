@@ -40,8 +40,6 @@ def copy_run(pipeline_run, dest: Path) -> dict:
     """A private copy of the session run (landing, warehouse, serving) with a fresh DAGSTER_HOME."""
     for sub in ("landing", "warehouse", "serving"):
         shutil.copytree(pipeline_run.data_dir / sub, dest / sub)
-    (dest / "dagster_home").mkdir()
-    (dest / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     return run_env(dest)
 
 
