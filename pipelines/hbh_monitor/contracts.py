@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from hbh_monitor import settings
+from hbh_monitor.sqltext import literal
 
 # logicalType → DuckDB type of the typed raw column.
 DUCKDB_TYPES = {
@@ -142,12 +143,12 @@ class Contract:
             checks.append(
                 (
                     f"pattern:{col.name}",
-                    f"{present} AND NOT regexp_full_match({v}, '{pat}')",
+                    f"{present} AND NOT regexp_full_match({v}, {literal(col.pattern)})",
                     f"'{col.name}: ''' || {shown} || ''' heeft niet de vorm {pat}'",
                 )
             )
         if col.valid_values:
-            vals = ", ".join("'" + v.replace("'", "''") + "'" for v in col.valid_values)
+            vals = ", ".join(literal(x) for x in col.valid_values)
             checks.append(
                 (
                     f"values:{col.name}",

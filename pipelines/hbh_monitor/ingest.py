@@ -38,6 +38,7 @@ import pyarrow as pa
 from hbh_monitor import readers
 from hbh_monitor.contracts import Contract
 from hbh_monitor.pseudonym import client_id_sql, mask_sql
+from hbh_monitor.sqltext import ident, literal
 
 LEDGER_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -133,18 +134,6 @@ def _header(path: Path) -> tuple[list[str], str]:
     return [n.strip() for n in names], delim
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _ident(s: str) -> str:
-    return '"' + s.replace('"', '""') + '"'
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     """Create the raw table, or add the columns a newer contract version brought (existing rows get
     NULL there, as an optional column of an older delivery would)."""
@@ -177,25 +166,25 @@ def gate_select(contract: Contract, source: str, header_map: dict[str, str], mis
     """
     inner, typed, checks, record_parts = [], [], [], []
     for i, col in enumerate(contract.columns):
-        src = _ident(header_map[col.name]) if col.name in header_map else "NULL::VARCHAR"
+        src = ident(header_map[col.name]) if col.name in header_map else "NULL::VARCHAR"
         v, t = f"_gate_v{i}", f"_gate_t{i}"
         inner.append(f"nullif(trim({src}), '') AS {v}")
         if col.pseudonymise_as:
             typed.append(f"CASE WHEN regexp_full_match({v}, '[0-9]{{9}}') THEN {v} END AS _bsn")
-            record_parts.append(f"{_sql_str(col.name)}: {mask_sql(v)}")
+            record_parts.append(f"{literal(col.name)}: {mask_sql(v)}")
             t = None
         else:
             inner.append(f"{contract.typed_expr(col, v, normalised=True)} AS {t}")
             typed.append(f"{t} AS {col.name}")
-            record_parts.append(f"{_sql_str(col.name)}: {src}")
+            record_parts.append(f"{literal(col.name)}: {src}")
         if col.name not in missing:
             checks.extend(contract.rule_checks(col, v, t))
     for m in missing:
-        checks.append((f"column:{m}", "true", _sql_str(f"kolom {m} ontbreekt in het bestand")))
+        checks.append((f"column:{m}", "true", literal(f"kolom {m} ontbreekt in het bestand")))
     # Each rule is evaluated once (as _gate_c<j>); the lists of reasons are only built for rows that fail.
     broken = [f"coalesce({cond}, false) AS _gate_c{j}" for j, (_, cond, _) in enumerate(checks)]
     reason_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {reason} END" for j, (_, _, reason) in enumerate(checks))
-    rule_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {_sql_str(rule)} END" for j, (rule, _, _) in enumerate(checks))
+    rule_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {literal(rule)} END" for j, (rule, _, _) in enumerate(checks))
     any_broken = " OR ".join(f"_gate_c{j}" for j in range(len(checks))) or "false"
     return f"""
         SELECT {'source_line, ' if numbered else ''}{', '.join(typed)}, _failed,
@@ -337,13 +326,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
             else:
                 readable = path if _is_utf8(path) else _to_utf8(path, Path(tmp))
                 names, delim = _header(readable)
-                by_norm = {_normalise(n): n for n in names}
+                by_norm = {readers.normalise(n): n for n in names}
                 header_map = {c: by_norm[c] for c in contract.column_names if c in by_norm}
                 missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
                 scan = (
-                    f"read_csv({_sql_str(str(readable))}, delim={_sql_str(delim)}, header=true, all_varchar=true, "
+                    f"read_csv({literal(str(readable))}, delim={literal(delim)}, header=true, all_varchar=true, "
                     "quote='\"', escape='\"', store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
-                    "auto_detect=false, columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "})"
+                    "auto_detect=false, columns={" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "})"
                 )
                 # The CSV rows are numbered afterwards by their position in _gated (see below).
                 source = scan

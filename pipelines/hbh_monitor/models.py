@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from hbh_monitor import settings
+from hbh_monitor.sqltext import literal
 
 LAYERS = ("staging", "marts")
 _REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
@@ -201,8 +202,8 @@ def _changes(con: duckdb.DuckDBPyConnection, model: SqlModel, marker: str | None
         now = con.execute(
             "SELECT coalesce(max(loaded_at)::VARCHAR, '') FROM meta.ingestion_ledger WHERE dataset = ? AND status <> 'fout'", [name]
         ).fetchall()[0][0]
-        since = f"loaded_at > TIMESTAMP {_sql_str(marker)}" if marker else "true"
-        files = f"(SELECT source_file FROM meta.ingestion_ledger WHERE dataset = {_sql_str(name)} AND status <> 'fout' AND {since})"
+        since = f"loaded_at > TIMESTAMP {literal(marker)}" if marker else "true"
+        files = f"(SELECT source_file FROM meta.ingestion_ledger WHERE dataset = {literal(name)} AND status <> 'fout' AND {since})"
         return now, (
             f"SELECT DISTINCT {key} FROM {model.over} WHERE source_file IN {files} "
             f"UNION SELECT DISTINCT {key} FROM {model.table} WHERE source_file IN {files}"
@@ -221,10 +222,6 @@ def _changes(con: duckdb.DuckDBPyConnection, model: SqlModel, marker: str | None
 def _delta_table_of(table: str) -> str:
     layer, name = table.split(".")
     return f"delta.{layer}_{name}"
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def _build_keyed(con: duckdb.DuckDBPyConnection, model: SqlModel, prev: tuple | None, definition: str,

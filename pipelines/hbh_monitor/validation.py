@@ -28,6 +28,7 @@ import duckdb
 
 from hbh_monitor import settings
 from hbh_monitor.contracts import Contract
+from hbh_monitor.sqltext import literal
 
 VALIDATIONS_DDL = """
 CREATE TABLE IF NOT EXISTS meta.gx_validations (
@@ -115,7 +116,7 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
     success = True
     run_names: set[str] = set()
     cols = [n for n, _ in c.loaded_columns()]
-    quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    quoted = ", ".join(literal(f) for f in files)
     reader = con.sql(f"SELECT {', '.join(cols)} FROM {c.table} WHERE source_file IN ({quoted})").to_arrow_reader(chunk_rows())
     for batch in reader:
         if batch.num_rows == 0:

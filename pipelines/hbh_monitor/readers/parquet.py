@@ -14,14 +14,7 @@ import pyarrow as pa
 
 from hbh_monitor.contracts import Column, Contract
 from hbh_monitor.readers import Delivery, ReadError, digit_width, normalise
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _ident(s: str) -> str:
-    return '"' + s.replace('"', '""') + '"'
+from hbh_monitor.sqltext import ident, literal
 
 
 def text_expr(x: str, typ: pa.DataType, col: Column) -> str:
@@ -64,9 +57,9 @@ def read_parquet(path: Path, contract: Contract) -> Delivery:
         if n in by_col and n not in found:
             found[n] = (f.name, f.type)
     columns = [c for c in contract.column_names if c in found]
-    exprs = [f"{text_expr(_ident(found[c][0]), found[c][1], by_col[c])} AS {_ident(c)}" for c in columns]
+    exprs = [f"{text_expr(ident(found[c][0]), found[c][1], by_col[c])} AS {ident(c)}" for c in columns]
     source = (
         f"(SELECT file_row_number + 2 AS source_line{''.join(', ' + e for e in exprs)} "
-        f"FROM read_parquet({_sql_str(str(path))}, file_row_number = true))"
+        f"FROM read_parquet({literal(str(path))}, file_row_number = true))"
     )
     return Delivery(fmt="parquet", columns=columns, source=source)

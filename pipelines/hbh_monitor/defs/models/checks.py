@@ -4,7 +4,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 
-def _one(duckdb: DuckDBResource, sql: str):
+def one_row(duckdb: DuckDBResource, sql: str):
+    """The first row of ``sql`` on the working database (the checks here and in delivery_checks)."""
     with duckdb.get_connection() as con:
         return con.execute(sql).fetchall()[0]
 
@@ -12,7 +13,7 @@ def _one(duckdb: DuckDBResource, sql: str):
 @dg.asset_check(asset=dg.AssetKey(["marts", "wijk_year"]), blocking=True,
                 description="Every client-year is counted in exactly one known wijk.")
 def every_client_in_a_known_wijk(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    client_years, in_mart, unknown = _one(
+    client_years, in_mart, unknown = one_row(
         duckdb,
         """SELECT (SELECT count(*) FROM staging.client_years),
                   (SELECT coalesce(sum(clients), 0) FROM marts.wijk_year),
@@ -27,7 +28,7 @@ def every_client_in_a_known_wijk(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "wijk_year"]), blocking=True,
                 description="Rates are plausible: 0 ≤ clients per 1,000 inhabitants ≤ 1,000, population present.")
 def rates_plausible(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    bad_rate, no_pop = _one(
+    bad_rate, no_pop = one_row(
         duckdb,
         """SELECT count(*) FILTER (WHERE clients_per_1000 < 0 OR clients_per_1000 > 1000),
                   count(*) FILTER (WHERE inhabitants IS NULL)
@@ -39,7 +40,7 @@ def rates_plausible(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "age_year"]), blocking=True,
                 description="The age bands add up to the gemeente's clients (staging.client_years).")
 def age_bands_add_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    (diff,) = _one(
+    (diff,) = one_row(
         duckdb,
         """SELECT count(*) FROM (SELECT gemeente_code, year, sum(clients) AS c FROM marts.age_year GROUP BY ALL) a
            FULL JOIN (SELECT gemeente_code, year, count(*) AS c FROM staging.client_years GROUP BY ALL) g
@@ -60,7 +61,7 @@ BACKTEST_MAPE_BOUND = 0.10  # clients: mean absolute percentage error per gemeen
 @dg.asset_check(asset=dg.AssetKey(["marts", "suction_decomposition"]), blocking=True,
                 description="Demographic + excess growth = total growth on every row; the interval holds the estimate.")
 def suction_decomposition_adds_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    bad, rows = _one(
+    bad, rows = one_row(
         duckdb,
         """SELECT count(*) FILTER (WHERE abs(demographic_growth + excess_growth - total_growth) > 1e-9
                                   OR NOT (excess_growth BETWEEN excess_growth_low AND excess_growth_high)),
@@ -75,7 +76,7 @@ def suction_decomposition_adds_up(duckdb: DuckDBResource) -> dg.AssetCheckResult
                 additional_deps=[dg.AssetKey(["marts", "wijk_year"])],
                 description="The months add up to marts.wijk_year (indicated and declared hours, cost).")
 def wijk_month_adds_up_to_year(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    (diff,) = _one(
+    (diff,) = one_row(
         duckdb,
         """SELECT count(*) FROM (SELECT wijk_code, year, sum(indicated_hours) AS ih, sum(declared_hours) AS dh,
                                         sum(cost_eur) AS c FROM marts.wijk_month GROUP BY ALL) m
@@ -91,7 +92,7 @@ def wijk_month_adds_up_to_year(duckdb: DuckDBResource) -> dg.AssetCheckResult:
                 additional_deps=[dg.AssetKey(["marts", "wijk_year"])],
                 description="Product-mix shares of indicated hours add up to 1; clients equal marts.wijk_year.")
 def product_mix_shares_sum_to_one(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    bad_share, bad_clients = _one(
+    bad_share, bad_clients = one_row(
         duckdb,
         """SELECT count(*) FILTER (WHERE d.indicated_hours > 0
                                    AND abs(d.share_hours_weekly + d.share_hours_biweekly + d.share_hours_maatwerk - 1) > 1e-9),
@@ -105,7 +106,7 @@ def product_mix_shares_sum_to_one(duckdb: DuckDBResource) -> dg.AssetCheckResult
 @dg.asset_check(asset=dg.AssetKey(["marts", "aanbieder_wijk_year"]), blocking=True,
                 description="Market shares of the aanbieders in a wijk add up to 1 (wijk-years with declared hours).")
 def market_shares_sum_to_one(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    (bad,) = _one(
+    (bad,) = one_row(
         duckdb,
         """SELECT count(*) FROM (SELECT wijk_code, year, sum(market_share) AS s, sum(declared_hours) AS h
                                 FROM marts.aanbieder_wijk_year GROUP BY ALL)
@@ -117,7 +118,7 @@ def market_shares_sum_to_one(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "forecast"]), blocking=False,  # a missing projection must not hold back the rest
                 description="The forecast has every wijk × age band × year up to at least 2030, without gaps.")
 def forecast_complete_to_2030(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    missing, last_year, negative = _one(
+    missing, last_year, negative = one_row(
         duckdb,
         """WITH yrs AS (SELECT range AS year FROM range((SELECT min(year) FROM marts.forecast),
                                                      greatest(2030, (SELECT max(year) FROM marts.forecast)) + 1)),
@@ -134,7 +135,7 @@ def forecast_complete_to_2030(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "forecast_backtest"]), blocking=False,
                 description=f"Backtest (fit up to Y−3, predict Y−2..Y): clients MAPE per gemeente below {BACKTEST_MAPE_BOUND:.0%}.")
 def forecast_backtest_error_bounded(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    worst, region, rows = _one(
+    worst, region, rows = one_row(
         duckdb,
         """SELECT max(mape_clients) FILTER (WHERE level = 'gemeente'), max(mape_clients) FILTER (WHERE level = 'regio'),
                   count(*) FROM marts.forecast_backtest""",

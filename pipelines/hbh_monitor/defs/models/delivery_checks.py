@@ -3,17 +3,14 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-
-def _one(duckdb: DuckDBResource, sql: str):
-    with duckdb.get_connection() as con:
-        return con.execute(sql).fetchall()[0]
+from hbh_monitor.defs.models.checks import one_row
 
 
 @dg.asset_check(asset=dg.AssetKey(["marts", "unmet_demand"]), blocking=True,
                 description="Indicated hours are the ZIN indicaties' hours (per year, to 0.01 h), none negative, "
                             "and every declared hour is attributed to a wijk and aanbieder.")
 def unmet_demand_adds_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    differ, negative, lost = _one(
+    differ, negative, lost = one_row(
         duckdb,
         """WITH y AS (SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)),
                 b AS (SELECT y.year, greatest(make_date(y.year, 1, 1), date_trunc('month', p.data_from)::DATE) AS lo,
@@ -36,14 +33,14 @@ def unmet_demand_adds_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "budget_risk"]), blocking=False,
                 description="Every observed gemeente-year has a budget (reference data delivered).")
 def budget_present(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    missing, total = _one(duckdb, "SELECT count(*) FILTER (WHERE budget_eur IS NULL), count(*) FROM marts.budget_risk WHERE bron = 'waarneming'")
+    missing, total = one_row(duckdb, "SELECT count(*) FILTER (WHERE budget_eur IS NULL), count(*) FROM marts.budget_risk WHERE bron = 'waarneming'")
     return dg.AssetCheckResult(passed=missing == 0, metadata={"gemeente_years_without_budget": missing, "gemeente_years": total})
 
 
 @dg.asset_check(asset=dg.AssetKey(["marts", "time_to_start"]), blocking=False,
                 description="No care starts before its toewijzing, and the starts in the mart are all new ZIN toewijzingen started in the period.")
 def starts_after_toewijzing(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    before, in_mart, expected, unmatched = _one(
+    before, in_mart, expected, unmatched = one_row(
         duckdb,
         """SELECT (SELECT count(*) FROM staging.toewijzingen WHERE days_to_start < 0),
                   (SELECT coalesce(sum(starts), 0) FROM marts.time_to_start),
@@ -60,7 +57,7 @@ def starts_after_toewijzing(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "herindicaties"]), blocking=True,
                 description="Every herindicatie has the hours of the toewijzing it replaces; lowered + raised ≤ herindicaties.")
 def herindicaties_complete(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    no_before, bad = _one(
+    no_before, bad = one_row(
         duckdb,
         """SELECT count(*) FILTER (WHERE hours_per_week_before IS NULL),
                   count(*) FILTER (WHERE lowered + raised > herindicaties)
@@ -73,7 +70,7 @@ def herindicaties_complete(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "indication_durations"]), blocking=True,
                 description="The duration classes add up to every indicatie that started in the data period.")
 def durations_add_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    in_mart, expected = _one(
+    in_mart, expected = one_row(
         duckdb,
         """SELECT (SELECT coalesce(sum(indications), 0) FROM marts.indication_durations),
                   (SELECT count(*) FROM staging.indicaties WHERE year(start_date) BETWEEN
