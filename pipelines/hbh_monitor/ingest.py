@@ -92,24 +92,25 @@ class FileResult:
     skipped: bool = False
 
 
-def sha256_of(path: Path) -> str:
+def read_fingerprint(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256 and whether it is valid UTF-8, in one read of the file."""
     h = hashlib.sha256()
+    dec = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
-
-
-def _is_utf8(path: Path) -> bool:
-    dec = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                dec.decode(chunk)
+            if utf8:
+                try:
+                    dec.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
             dec.decode(b"", final=True)
-        return True
-    except UnicodeDecodeError:
-        return False
+        except UnicodeDecodeError:
+            utf8 = False
+    return h.hexdigest(), utf8
 
 
 def _to_utf8(path: Path, workdir: Path) -> Path:
@@ -298,7 +299,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
         [rel, size, stat.st_mtime_ns],
     ).fetchall()[0][0]:
         return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
-    digest = sha256_of(path)
+    digest, is_utf8 = read_fingerprint(path)
     done = con.execute(
         "SELECT count(*) FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'geladen'",
         [rel, digest],
@@ -324,7 +325,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                 missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
                 source = delivery.source or "_batch"
             else:
-                readable = path if _is_utf8(path) else _to_utf8(path, Path(tmp))
+                readable = path if is_utf8 else _to_utf8(path, Path(tmp))
                 names, delim = _header(readable)
                 by_norm = {readers.normalise(n): n for n in names}
                 header_map = {c: by_norm[c] for c in contract.column_names if c in by_norm}
