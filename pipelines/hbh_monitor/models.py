@@ -181,10 +181,6 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
-def _delta_table(model: SqlModel) -> str:
-    return f"delta.{model.layer}_{model.name}"
-
-
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(con.execute(
@@ -215,13 +211,13 @@ def _changes(con: duckdb.DuckDBPyConnection, model: SqlModel, marker: str | None
     if marker == str(version):
         return str(version), f"SELECT DISTINCT {key} FROM {model.table} WHERE false", None
     if marker == str(version - 1) and mode == "incremental":
-        return str(version), f"SELECT DISTINCT {key} FROM {_delta_table_of(model.over)}", None
+        return str(version), f"SELECT DISTINCT {key} FROM {_delta_table(model.over)}", None
     return str(version), None, f"{model.over} is opnieuw opgebouwd"
 
 
-def _delta_table_of(table: str) -> str:
-    layer, name = table.split(".")
-    return f"delta.{layer}_{name}"
+def _delta_table(table: str) -> str:
+    """Where an incremental model keeps the rows its last build deleted and inserted."""
+    return "delta." + table.replace(".", "_")
 
 
 def _build_keyed(con: duckdb.DuckDBPyConnection, model: SqlModel, prev: tuple | None, definition: str,
@@ -229,7 +225,7 @@ def _build_keyed(con: duckdb.DuckDBPyConnection, model: SqlModel, prev: tuple | 
     marker, changed, why = _changes(con, model, prev[3] if prev else None)
     reason = reason or why
     version = prev[0] + 1 if prev else 1
-    delta = _delta_table(model)
+    delta = _delta_table(model.table)
     on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM _keys.{k}" for k in model.key)
     con.execute("BEGIN TRANSACTION")
     try:
