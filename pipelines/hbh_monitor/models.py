@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -110,8 +109,7 @@ def sql_models(directory: str | None = None) -> tuple[SqlModel, ...]:
 def _variables() -> dict[str, object]:
     return {
         "baseline_year": settings.baseline_year(),
-        # marts.waiting_list: allocated and not started after N days (HBH_WAITING_DAYS, default 14)
-        "waiting_days": int(os.environ.get("HBH_WAITING_DAYS") or 14),
+        "waiting_days": settings.waiting_days(),
         "volume_tolerance": settings.volume_tolerance(),
     }
 

@@ -52,6 +52,11 @@ def suppression_threshold() -> int:
     return int(os.environ.get("HBH_SUPPRESSION_THRESHOLD", "10"))
 
 
+def waiting_days() -> int:
+    """marts.waiting_list: allocated and not started after this many days is waiting (default 14)."""
+    return int(os.environ.get("HBH_WAITING_DAYS") or 14)
+
+
 def volume_tolerance() -> float:
     """Declared hours may exceed the indicated hours of a month by this share before it is a finding."""
     return float(os.environ.get("HBH_VOLUME_TOLERANCE", "0.10"))
