@@ -789,9 +789,7 @@ def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
     cfg: dict[str, Any] = {}
     for name in df.columns:
         kind = _KIND_BY_LABEL.get(name)
-        if kind in ("count", "pop", "int", "rate"):
-            cfg[name] = st.column_config.NumberColumn(name, format="localized")
-        elif kind == "pct":
+        if kind in ("count", "pop", "int", "rate", "pct"):
             cfg[name] = st.column_config.NumberColumn(name, format="localized")
         elif kind == "year":
             cfg[name] = st.column_config.NumberColumn(name, format="plain")
