@@ -2,8 +2,8 @@
 
 For every file in ``landing/<dataset>/``:
 
-1. The ledger is asked whether this exact content (SHA-256) was loaded already; if so, nothing
-   happens (loading the same file twice changes nothing).
+1. The ledger is asked whether this file was loaded already: same size and modification time, or
+   else the same content (SHA-256); if so, nothing happens (loading a file twice changes nothing).
 2. The file is read by DuckDB with every column as text (so no value can be lost to a failed
    cast), after transcoding Windows-1252 to UTF-8 where needed. Lines DuckDB cannot split into
    the header's columns are kept as quarantine rows with their physical line number.
@@ -11,11 +11,13 @@ For every file in ``landing/<dataset>/``:
    reader in :mod:`hbh_monitor.readers` (Arrow batches in memory, or a DuckDB scan) and pass the
    same gate below; rows a reader refuses (e.g. an iWmo product of another category) are
    quarantined with their reason.
-3. The contract's row gate runs in the same query: every rule yields a Dutch reason when broken,
-   the BSN is checked (elfproef) and replaced by its keyed pseudonym, and only a masked BSN goes on.
+3. The contract's row gate runs in the same query, into an in-memory temp table: every rule yields
+   a Dutch reason when broken, the BSN is checked (elfproef), and only a masked BSN goes into a
+   reason or record.
 4. In one transaction the earlier rows of the same file (a corrected re-delivery) are replaced,
-   rows without a reason go to ``raw.<dataset>``, the others to ``meta.quarantine``, and the
-   ledger records rows in = rows loaded + rows quarantined.
+   rows without a reason go to ``raw.<dataset>`` with the BSN replaced by its keyed pseudonym
+   (computed once per distinct BSN), the others to ``meta.quarantine``, and the ledger records
+   rows in = rows loaded + rows quarantined. The temp tables are dropped.
 
 A file that cannot be read at all gets a ledger row with status ``fout`` and a message naming the
 file; the other files go on.
