@@ -44,7 +44,14 @@ def test_every_new_row_is_validated_once_in_chunks_and_violations_are_counted(tm
     # a row that slipped past the gate (written around it) is caught, with its count
     con.execute("INSERT INTO raw.producten VALUES ('GM99X1', '01A09', 2020, 'x', 'anders', 3, -1, 'producten/p.csv', 99)")
     con.execute("UPDATE meta.ingestion_ledger SET gx_contract_version = NULL")
+    site = tmp_path / "gx/gx/uncommitted/data_docs/local_site/validations"
+    assert len([p for p in site.rglob("*.html") if "run-1" in str(p)]) == 3
+    monkeypatch.setenv("HBH_GX_KEEP_DAYS", "0")  # keep only the newest run's results
     bad = validate_new_rows(con, c, "run-3")
+    assert bad["results_removed"] == 3
+    pages = [p.relative_to(site) for p in site.rglob("*.html")]
+    assert pages and all("run-3" in str(p) for p in pages), pages
+    assert not list((tmp_path / "gx/gx/uncommitted/validations").rglob("*run-1*"))
     assert not bad["success"]
     failed = " ".join(bad["failed"])
     for expected in ("gemeente_code", "productsoort", "frequentie_weken", "tarief_per_uur"):

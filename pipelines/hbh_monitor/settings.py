@@ -62,6 +62,12 @@ def volume_tolerance() -> float:
     return float(os.environ.get("HBH_VOLUME_TOLERANCE", "0.10"))
 
 
+def gx_keep_days() -> int:
+    """Great Expectations result pages older than this many days are removed (their counts stay in
+    ``meta.gx_validations``); default 90."""
+    return int(os.environ.get("HBH_GX_KEEP_DAYS") or 90)
+
+
 def duckdb_config() -> dict[str, str | int]:
     """DuckDB settings for the pipeline's connections: ``HBH_DUCKDB_MEMORY_LIMIT`` (e.g. ``3GB``),
     ``HBH_DUCKDB_THREADS`` (e.g. ``2``) and ``HBH_DUCKDB_TEMP_DIR`` (where DuckDB spills when a query

@@ -16,13 +16,16 @@ How every row is validated within the performance budget:
 * Each chunk is validated with result format BASIC (counts, no example values). Results are
   stored in a file-based GX context under ``data/gx`` and rendered as Data Docs
   (``data/gx/gx/uncommitted/data_docs/local_site/index.html``), and summarised in ``meta.gx_validations``.
+* Results and their Data Docs pages older than ``HBH_GX_KEEP_DAYS`` (default 90) are removed when
+  new ones are written, so ``data/gx`` does not grow night after night; the summary rows in
+  ``meta.gx_validations`` are kept.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 
@@ -97,11 +100,12 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
             [c.name, suite_name, run_id, datetime.now(timezone.utc).replace(tzinfo=None), len(rules)],
         )
         return {"success": True, "suite": suite_name, "files": 0, "rows": 0, "chunks": 0,
-                "expectations": len(rules), "failed": [], "data_docs": data_docs}
+                "expectations": len(rules), "failed": [], "data_docs": data_docs, "results_removed": 0}
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
     ctx = _context()
+    removed = _remove_old_results(ctx)
     suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name))
     suite.expectations = []
     for cls, kwargs in rules:
@@ -138,10 +142,12 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
                 unexpected[key] += int(r.result.get("unexpected_count") or 0)
         rows += batch.num_rows
         chunks += 1
-    # Render only this run's result pages (and the index): rendering every stored result again would
-    # grow with every night.
+    # Render only this run's result pages (and the index, which also drops the pages of removed
+    # results): rendering every stored result again would grow with every night.
     ctx.build_data_docs(resource_identifiers=[k for k in ctx.validation_results_store.list_keys()
                                               if k.run_id.run_name in run_names])
+    if removed:
+        _remove_empty_folders(settings.data_dir() / "gx" / "gx" / "uncommitted")
     expectations = len(rules)
     details = "; ".join(f"{k}: {v} rijen" for k, v in unexpected.items())
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -164,4 +170,27 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
         "expectations": expectations,
         "failed": [f"{k}: {v} rijen" for k, v in unexpected.items()],
         "data_docs": data_docs,
+        "results_removed": removed,
     }
+
+
+def _remove_old_results(ctx) -> int:
+    """Remove the stored GX results older than ``HBH_GX_KEEP_DAYS`` (0: all earlier runs'); returns
+    how many. Their Data Docs pages go when the index is next built."""
+    cutoff = datetime.now(timezone.utc) - timedelta(days=settings.gx_keep_days())
+    store = ctx.validation_results_store
+    old = [k for k in store.list_keys() if _utc(k.run_id.run_time) < cutoff]
+    for key in old:
+        store.remove_key(key)
+    return len(old)
+
+
+def _remove_empty_folders(root) -> None:
+    """The folders the removed results and pages leave behind (GX removes only the files)."""
+    for folder, _, _ in os.walk(root, topdown=False):  # deepest first, so emptied parents go too
+        if folder != str(root) and not os.listdir(folder):
+            os.rmdir(folder)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

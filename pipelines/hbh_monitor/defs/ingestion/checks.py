@@ -101,6 +101,7 @@ def gx_contract_suite(c: Contract) -> dg.AssetChecksDefinition:
                 "expectations": summary["expectations"],
                 "failed": "\n".join(summary["failed"]) or "-",
                 "data_docs": dg.MetadataValue.path(summary["data_docs"]),
+                "old_results_removed": summary["results_removed"],
             },
         )
 
