@@ -1,10 +1,11 @@
-"""Benchmark: full refresh, one-month incremental refresh and the DuckDB floor at one scale.
+"""Benchmark: full refresh, two incremental nights and the DuckDB floor at one scale.
 
 Not a test. For one scale it:
 
 1. generates the fictional demo region with the project's generator (``python -m hbh_monitor.demo``)
    and holds back the last month (December of ``--last-year``) of every declaraties file, so that
-   month can arrive later as a new delivery;
+   month can arrive later as a new delivery, and the indicaties starting in that month from every
+   gemeente's indicaties export;
 2. measures the FLOOR: a fresh process in which DuckDB itself loads the same raw CSV files
    (``read_csv`` into a table, one table per file, same threads/memory settings);
 3. runs the FULL refresh through Dagster (the CLI ``dagster job execute -j refresh``, a fresh
@@ -14,7 +15,10 @@ Not a test. For one scale it:
    read-only connection per query);
 5. writes the held-back month as new files (``declaraties/<agb>_<year>12.csv``) and runs the
    INCREMENTAL refresh (the ledger skips every unchanged file);
-6. writes ``bench/results/<name>.md``.
+6. delivers every gemeente's complete indicaties export again (same names, now with the new
+   month's indicaties) and runs the refresh once more: the NIGHT WITH INDICATIES, what a night
+   costs when, as in production, the indicaties export changes too;
+7. writes ``bench/results/<name>.md``.
 
 Wall time is measured around the whole CLI process (Python + Dagster start-up included). Peak
 memory is the maximum over time of the summed RSS of the process tree, sampled every 50 ms, and
@@ -146,30 +150,52 @@ def _month_of(value: str) -> tuple[int, int] | None:
     return None
 
 
-def hold_back_month(landing: Path, holdout: Path, year: int, month: int) -> dict:
-    """Move the lines of ``year-month`` (by begindatum) out of every declaraties file of ``year``.
+def _split_month(path: Path, column: str, year: int, month: int) -> tuple[list[bytes], list[bytes]]:
+    """The file's lines split into (header + the other lines, the lines whose ``column`` falls in
+    ``year-month``). Bytes are kept as delivered (encoding, separator, line ends, BOM); lines whose
+    date cannot be read (planted defects) stay with the others."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    header = lines[0]
+    text = header.decode("utf-8-sig", errors="replace")
+    delim = max([";", ",", "\t", "|"], key=text.count)
+    names = [re.sub(r"[^0-9a-z]+", "_", n.strip().lower()).strip("_")
+             for n in next(csv.reader(io.StringIO(text), delimiter=delim))]
+    col = names.index(column)
+    keep, move = [header], []
+    for ln in lines[1:]:
+        fields = next(csv.reader(io.StringIO(ln.decode("latin-1")), delimiter=delim), [])
+        ym = _month_of(fields[col]) if len(fields) > col else None
+        (move if ym == (year, month) else keep).append(ln)
+    return keep, move
 
-    Bytes are kept as delivered (encoding, separator, line ends, BOM); lines whose date cannot be
-    read (planted defects) stay where they are."""
+
+def hold_back_month(landing: Path, holdout: Path, year: int, month: int) -> dict:
+    """Move the lines of ``year-month`` (by begindatum) out of every declaraties file of ``year``,
+    into new files ``<agb>_<year><month>.csv`` that arrive later as a provider's new delivery."""
     holdout.mkdir(parents=True, exist_ok=True)
     moved_lines, files = 0, 0
     for path in sorted((landing / "declaraties").glob(f"*_{year}.csv")):
-        lines = path.read_bytes().splitlines(keepends=True)
-        header = lines[0]
-        text = header.decode("utf-8-sig", errors="replace")
-        delim = max([";", ",", "\t", "|"], key=text.count)
-        names = [re.sub(r"[^0-9a-z]+", "_", n.strip().lower()).strip("_")
-                 for n in next(csv.reader(io.StringIO(text), delimiter=delim))]
-        col = names.index("begindatum")
-        keep, move = [header], [header]
-        for ln in lines[1:]:
-            fields = next(csv.reader(io.StringIO(ln.decode("latin-1")), delimiter=delim), [])
-            ym = _month_of(fields[col]) if len(fields) > col else None
-            (move if ym == (year, month) else keep).append(ln)
-        if len(move) > 1:
+        keep, move = _split_month(path, "begindatum", year, month)
+        if move:
             path.write_bytes(b"".join(keep))
-            (holdout / f"{path.stem}{month:02d}.csv").write_bytes(b"".join(move))
-            moved_lines += len(move) - 1
+            (holdout / f"{path.stem}{month:02d}.csv").write_bytes(b"".join([keep[0], *move]))
+            moved_lines += len(move)
+            files += 1
+    return {"files": files, "lines": moved_lines}
+
+
+def hold_back_indicaties(landing: Path, holdout: Path, year: int, month: int) -> dict:
+    """Take the indicaties that start in ``year-month`` out of each gemeente's indicaties export. The
+    complete export is kept in ``holdout/indicaties`` and delivered again, under the same name, as a
+    later night's export (a gemeente's system writes its whole export every time)."""
+    (holdout / "indicaties").mkdir(parents=True, exist_ok=True)
+    moved_lines, files = 0, 0
+    for path in sorted((landing / "indicaties").glob("*.csv")):
+        keep, move = _split_month(path, "ingangsdatum", year, month)
+        if move:
+            shutil.copy2(path, holdout / "indicaties" / path.name)
+            path.write_bytes(b"".join(keep))
+            moved_lines += len(move)
             files += 1
     return {"files": files, "lines": moved_lines}
 
@@ -420,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     res["manifest_rows"] = manifest["rows_per_dataset"]
     res["manifest_clients_region"] = manifest["clients"]["region"]
     res["held_back"] = hold_back_month(landing, holdout, last_year, 12)
+    res["held_back_indicaties"] = hold_back_indicaties(landing, holdout, last_year, 12)
     res["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
     res["declaraties_lines_full"] = count_lines(landing / "declaraties")
     print(f"[bench {args.name}] {res['manifest_rows']}, held back {res['held_back']}", flush=True)
@@ -484,6 +511,14 @@ def main(argv: list[str] | None = None) -> int:
         res["pages_apptest"] = apptest_pages(serving, env)
         res["pages_after"] = "incremental"
 
+    print(f"[bench {args.name}] next night: the gemeenten deliver their indicaties exports again", flush=True)
+    for p in (holdout / "indicaties").glob("*.csv"):
+        shutil.copy(p, landing / "indicaties" / p.name)  # copy, not copy2: a new modification time, as a new export has
+    res["night_indicaties"] = run_measured(refresh, env, ROOT / "pipelines", work / "night_indicaties.log")
+    res["night_indicaties"]["steps"] = step_times(work / "night_indicaties.log")
+    res["night_indicaties"]["failed_steps"] = failed_steps(work / "night_indicaties.log")
+    res["counts_night_indicaties"] = warehouse_counts(data / "warehouse" / "hbh.duckdb")
+
     res["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                       "mem_total": _meminfo_total(), "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     args.results.mkdir(parents=True, exist_ok=True)
@@ -493,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return 0 if res["full"]["rc"] == 0 and res["incremental"]["rc"] == 0 else 1
+    return 0 if all(res[k]["rc"] == 0 for k in ("full", "incremental", "night_indicaties")) else 1
 
 
 def _code_version() -> str:
@@ -533,25 +568,28 @@ def _clients_last_year(r: dict) -> str:
 
 def summary_table(results: list[dict]) -> str:
     rows = ["| scale | clients (last year) | declaratie lines | DuckDB floor | full refresh | full ÷ floor | peak memory | "
-            "incremental (+1 month) | incr. ÷ full | slowest page: queries | slowest page: AppTest cold render |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "incremental (+1 month) | incr. ÷ full | night with indicaties export | ÷ full | slowest page: queries | "
+            "slowest page: AppTest cold render |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        f, full, inc = r["floor"], r["full"], r["incremental"]
+        f, full, inc, ind = r["floor"], r["full"], r["incremental"], r.get("night_indicaties")
         pages = max((p["median_s"] for p in r["pages"].values()), default=float("nan"))
         app = r.get("pages_apptest") or {}
         app_max = max(app.items(), key=lambda kv: kv[1]["cold_s"]) if app else None
         rows.append(
             f"| {r['name']} | {_clients_last_year(r).split(' clients')[0]} | {r['manifest_rows'].get('declaraties', 0):,} | "
             f"{f['wall_s']:.1f} s | {full['wall_s']:.1f} s{'' if full['rc'] == 0 else ' FAILED'} | {full['wall_s'] / f['wall_s']:.1f}× | "
-            f"{fmt_mb(max(full['peak_tree_rss'], inc['peak_tree_rss']))} | {inc['wall_s']:.1f} s{'' if inc['rc'] == 0 else ' FAILED'} | "
-            f"{inc['wall_s'] / full['wall_s']:.0%} | {pages:.2f} s | "
+            f"{fmt_mb(max(run['peak_tree_rss'] for run in (full, inc, ind) if run))} | {inc['wall_s']:.1f} s{'' if inc['rc'] == 0 else ' FAILED'} | "
+            f"{inc['wall_s'] / full['wall_s']:.0%} | "
+            + (f"{ind['wall_s']:.1f} s{'' if ind['rc'] == 0 else ' FAILED'} | {ind['wall_s'] / full['wall_s']:.0%}" if ind else "– | –")
+            + f" | {pages:.2f} s | "
             + (f"{app_max[1]['cold_s']:.2f} s ({app_max[0]}; queries {app_max[1]['queries_cold_s']:.2f} s)" if app_max else "–")
             + " |")
     return "\n".join(rows)
 
 
 def render(r: dict) -> str:
-    full, inc, floor = r["full"], r["incremental"], r["floor"]
+    full, inc, floor, ind = r["full"], r["incremental"], r["floor"], r.get("night_indicaties")
     pages_max = max((p["median_s"] for p in r["pages"].values()), default=float("nan"))
     lines = [
         f"# Benchmark: {r['name']}",
@@ -565,12 +603,15 @@ def render(r: dict) -> str:
         f"{_clients_last_year(r)}), "
         f"{r['manifest_rows'].get('declaraties', 0):,} declaratie lines generated "
         f"({r['declaraties_lines_full']:,} in the full run + {r['held_back']['lines']:,} in the new month, "
-        f"{r['held_back']['files']} new files), {r['manifest_rows'].get('indicaties', 0):,} indicaties; "
+        f"{r['held_back']['files']} new files), {r['manifest_rows'].get('indicaties', 0):,} indicaties"
+        + (f" ({r['held_back_indicaties']['lines']:,} of them starting in the new month, which arrive with the "
+           f"indicaties exports delivered again in the night with indicaties)" if ind else "")
+        + "; "
         f"landing {fmt_mb(r['landing_bytes'])}.",
         "",
         "Other load on the machine during the runs (1-min load average right after each run; 2 cores): "
-        + ", ".join(f"{k} {r[k]['loadavg_1min_after']:.1f}" if "loadavg_1min_after" in r[k] else f"{k} not recorded"
-                    for k in ("floor", "full", "incremental"))
+        + ", ".join(f"{k.replace('_', ' with ')} {r[k]['loadavg_1min_after']:.1f}" if "loadavg_1min_after" in r[k]
+                    else f"{k} not recorded" for k in ("floor", "full", "incremental", "night_indicaties") if k in r)
         + ". Wall times include Python/Dagster start-up (about 4-5 s a run).",
         "",
         "| run | wall time | peak memory (process tree) | vs. floor / full |",
@@ -580,6 +621,9 @@ def render(r: dict) -> str:
         f"{full['wall_s'] / floor['wall_s']:.2f}× floor{'' if full['rc'] == 0 else ' — run failed: ' + _failed_steps(full)} |",
         f"| incremental refresh (+1 month of declaraties) | {inc['wall_s']:.1f} s | {fmt_mb(inc['peak_tree_rss'])} | "
         f"{inc['wall_s'] / full['wall_s']:.0%} of full{'' if inc['rc'] == 0 else ' — run failed: ' + _failed_steps(inc)} |",
+        *([f"| next night: every gemeente's indicaties export delivered again (with the new month's indicaties) | "
+           f"{ind['wall_s']:.1f} s | {fmt_mb(ind['peak_tree_rss'])} | {ind['wall_s'] / full['wall_s']:.0%} of full"
+           f"{'' if ind['rc'] == 0 else ' — run failed: ' + _failed_steps(ind)} |"] if ind else []),
         f"| dashboard pages: slowest page, all its queries (median of 5) | {pages_max:.3f} s | – | target ≤ 1 s |",
         "",
         "## Dashboard page queries (serving snapshot, fresh read-only connection per query)",
@@ -597,8 +641,10 @@ def render(r: dict) -> str:
                   "| page | cold render | of which snapshot queries | warm rerun | error |", "|---|---:|---:|---:|---|"]
         for page, p in r["pages_apptest"].items():
             lines.append(f"| {page} | {p['cold_s']:.3f} s | {p['queries_cold_s']:.3f} s | {p['warm_s']:.3f} s | {p.get('error') or '–'} |")
-    for label, run in (("full", full), ("incremental", inc)):
-        lines += ["", f"## Where the {label} refresh spends its time (Dagster step durations)", "",
+    for label, run in (("full refresh", full), ("incremental refresh", inc), ("night with indicaties", ind)):
+        if not run:
+            continue
+        lines += ["", f"## Where the {label} spends its time (Dagster step durations)", "",
                   "| part | seconds | share of steps |", "|---|---:|---:|"]
         groups = group_steps(run["steps"])
         tot = sum(groups.values()) or 1
@@ -606,13 +652,18 @@ def render(r: dict) -> str:
             lines.append(f"| {g} | {s:.1f} | {s / tot:.0%} |")
         lines.append(f"| (outside steps: Python/Dagster start-up, run bookkeeping) | {run['wall_s'] - tot:.1f} | – |")
         lines += ["", "Slowest steps: " + ", ".join(f"`{n}` {s:.1f} s" for n, s in run["steps"][:6])]
-    before, after = (r.get(k, {}).get("model_builds") for k in ("counts_full", "counts_incremental"))
-    if before and after:
-        rebuilt = sorted(m for m, b in after.items() if b["version"] != before.get(m, {}).get("version") and b["mode"] == "full")
-        keyed = {m: b["changed_keys"] for m, b in after.items() if b["mode"] == "incremental"}
-        same = [m for m, b in after.items() if b["version"] == before.get(m, {}).get("version")]
-        lines += ["", f"Models in the incremental run (`meta.model_builds`): {len(keyed)} updated by key ("
-                  + ", ".join(f"`{m}` {k:,} keys" for m, k in sorted(keyed.items())) + f"), {len(rebuilt)} rebuilt in full, "
+    for label, since, now in (("incremental run", "counts_full", "counts_incremental"),
+                              ("night with indicaties", "counts_incremental", "counts_night_indicaties")):
+        before, after = (r.get(k, {}).get("model_builds") for k in (since, now))
+        if not (before and after):
+            continue
+        changed = {m: b for m, b in after.items() if b["version"] != before.get(m, {}).get("version")}
+        rebuilt = sorted(m for m, b in changed.items() if b["mode"] == "full")
+        keyed = {m: b["changed_keys"] for m, b in changed.items() if b["mode"] == "incremental"}
+        same = [m for m in after if m not in changed]
+        lines += ["", f"Models in the {label} (`meta.model_builds`): {len(keyed)} updated by key"
+                  + (" (" + ", ".join(f"`{m}` {k:,} keys" for m, k in sorted(keyed.items())) + ")" if keyed else "")
+                  + f", {len(rebuilt)} rebuilt in full, "
                   f"{len(same)} left unchanged" + (" (" + ", ".join(f"`{m}`" for m in sorted(same)) + ")" if same else "") + "."]
     return "\n".join(lines) + "\n"
 
