@@ -1,7 +1,8 @@
 """The SQL models in ``sql/<layer>/<table>.sql``: one SELECT a file, making table ``<layer>.<table>``.
 
 Each file starts with a comment block that says what a row is and how each number is made; that
-text becomes the Dagster asset description and the dashboards' "hoe berekend". Dependencies are
+text becomes the Dagster asset description. The header's ``-- nl:`` lines say the same in Dutch for
+the dashboards' "Hoe berekend?". Dependencies are
 read from the ``<layer>.<table>`` names the SELECT mentions, so adding a model is adding a file.
 
 Every build is recorded in ``meta.model_builds`` with a version and what it read (the ledger's
@@ -72,6 +73,7 @@ class SqlModel:
     deps: tuple[str, ...]  # "layer.table" names
     key: tuple[str, ...] = ()  # incremental models: the key columns
     over: str | None = None  # incremental models: the table whose changes are followed
+    description_nl: str = ""  # the header's "-- nl:" lines: the explanation shown on the dashboards
 
     @property
     def table(self) -> str:
@@ -94,10 +96,11 @@ def _parse(path: Path) -> SqlModel:
     over = inc.group(2) if inc else None
     if over and over not in deps:
         raise ValueError(f"{path}: incremental over {over}, which the SELECT does not read")
-    description = " ".join(h for h in header if not _INCREMENTAL.search(h))
+    description = " ".join(h for h in header if not _INCREMENTAL.search(h) and not h.startswith("nl:"))
+    description_nl = " ".join(h.removeprefix("nl:").strip() for h in header if h.startswith("nl:"))
     if description.startswith(table + ":"):
         description = description[len(table) + 1 :].strip()
-    return SqlModel(layer, name, path, body.strip().rstrip(";"), description, tuple(deps), key, over)
+    return SqlModel(layer, name, path, body.strip().rstrip(";"), description, tuple(deps), key, over, description_nl)
 
 
 @cache

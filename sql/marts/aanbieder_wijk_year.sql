@@ -9,6 +9,15 @@
 -- aanbieders_in_wijk: number of aanbieders with clients or declared hours in the wijk that year;
 --   hhi = Σ market_share² over the wijk's aanbieders (1 = one aanbieder does everything).
 -- aanbieder_name: staging.aanbieders (latest delivery), else the AGB code.
+-- nl: Eén rij per wijk per aanbieder per jaar, voor zorg in natura (ZIN): een aanbieder staat in een wijk als
+-- nl: hij daar in dat jaar een lopende ZIN-indicatie had of uren declareerde. Cliënten: het aantal personen
+-- nl: met minstens één lopende ZIN-indicatie bij deze aanbieder in deze wijk in het jaar; een cliënt met twee
+-- nl: aanbieders telt bij beide mee, dus opgeteld zijn het meer cliënten dan in het overzicht per wijk.
+-- nl: Gedeclareerde uren en kosten (uren × gecontracteerd tarief): de declaraties van de aanbieder in het
+-- nl: jaar op indicaties in de wijk; opgeteld over de aanbieders geven ze de uren en kosten van de wijk.
+-- nl: Marktaandeel: het deel van alle gedeclareerde uren in de wijk dat van deze aanbieder komt (aandeel
+-- nl: cliënten: idem voor cliënten); de concentratie-index (HHI) is de som van de gekwadrateerde
+-- nl: marktaandelen in de wijk (1 = één aanbieder doet alles).
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), cl AS (

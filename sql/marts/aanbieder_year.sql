@@ -4,6 +4,13 @@
 -- wijken: number of wijken where the aanbieder had clients or declared hours (marts.aanbieder_wijk_year);
 -- main_wijken: wijken where it has the largest market share; market_share_region = its declared hours /
 --   all declared hours in the region that year; hours_per_client = declared_hours / clients.
+-- nl: Eén rij per aanbieder per jaar, met de totalen van die aanbieder over de hele regio. Cliënten: het
+-- nl: aantal verschillende personen met minstens één lopende indicatie in zorg in natura (ZIN) bij deze
+-- nl: aanbieder in het jaar. Gedeclareerde uren en kosten (uren × gecontracteerd tarief): de declaraties van
+-- nl: de aanbieder in het jaar; uren per cliënt = gedeclareerde uren gedeeld door het aantal cliënten.
+-- nl: Wijken: het aantal wijken waar de aanbieder cliënten had of uren declareerde; hoofdwijken: de wijken
+-- nl: waar hij het grootste marktaandeel heeft. Marktaandeel in de regio: zijn gedeclareerde uren als deel
+-- nl: van alle gedeclareerde uren in de regio dat jaar.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), cl AS (

@@ -5,6 +5,13 @@
 --   (staging.bevolking, waarneming); clients_per_1000 = clients / inhabitants × 1000 (the age-specific
 --   usage rate). share_of_clients = the band's clients / all clients of the wijk that year.
 -- Gemeente or region rates: sum clients and inhabitants first, then divide (never average the rates).
+-- nl: Eén rij per wijk per leeftijdsgroep (0-64, 65-74, 75-84, 85+) per jaar. Cliënten: de personen met in
+-- nl: het jaar minstens één lopende indicatie voor hulp bij het huishouden, naar hun leeftijd op 1 januari en
+-- nl: geteld in één wijk (die van hun laatst gestarte indicatie); inwoners: de bevolking van die wijk en
+-- nl: leeftijdsgroep op 1 januari. Cliënten per 1.000 inwoners = cliënten / inwoners × 1.000: het gebruik per
+-- nl: leeftijdsgroep. Aandeel cliënten: de cliënten van de leeftijdsgroep als deel van alle cliënten van de
+-- nl: wijk dat jaar. Voor een gemeente of de regio tel je eerst cliënten en inwoners op en deel je daarna;
+-- nl: neem nooit het gemiddelde van de cijfers per 1.000 inwoners.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), bands AS (

@@ -2,6 +2,11 @@
 -- clients: clients (see staging.client_years) by their age on 1 January of the year;
 -- inhabitants: population of that band on 1 January; clients_per_1000 = age-specific usage rate;
 -- share_of_clients = clients of the band / all clients of the gemeente that year.
+-- nl: Eén rij per gemeente per jaar per leeftijdsgroep (0-64, 65-74, 75-84, 85+). Cliënten: de personen met
+-- nl: in het jaar minstens één lopende indicatie voor hulp bij het huishouden, naar hun leeftijd op 1
+-- nl: januari; inwoners: de bevolking in die leeftijdsgroep op 1 januari. Cliënten per 1.000 inwoners =
+-- nl: cliënten / inwoners × 1.000: het gebruik per leeftijdsgroep. Aandeel cliënten: de cliënten van de
+-- nl: leeftijdsgroep als deel van alle cliënten van de gemeente dat jaar.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), bands AS (

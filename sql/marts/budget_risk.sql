@@ -11,6 +11,17 @@
 --   budget risk when the staff shortage ends); budget_eur: the gemeente's HbH budget (staging.budget;
 --   empty for years without one); headroom_eur = budget − cost; headroom_without_gap_eur = budget −
 --   cost_without_gap (negative = overrun); share_of_budget(_without_gap) = cost(_without_gap) / budget.
+-- nl: Eén rij per gemeente per jaar: eerst de waargenomen jaren (bron 'waarneming'), daarna de jaren van de
+-- nl: prognose (bron 'prognose'). Kosten in waargenomen jaren: de door aanbieders gedeclareerde uren × het
+-- nl: gecontracteerde tarief (alleen zorg in natura: pgb wordt niet bij de gemeente gedeclareerd); kosten van
+-- nl: het tekort: wat de geïndiceerde maar niet geleverde uren hadden gekost. In de prognosejaren komen de
+-- nl: kosten uit de prognose (standaardscenario, gebaseerd op gedeclareerde, dus geleverde uren) en zijn de
+-- nl: kosten van het tekort geschat met dezelfde verhouding tekort/kosten als in het laatste waargenomen
+-- nl: jaar, dus alsof het personeelstekort blijft zoals het was; het tekort in uren staat alleen bij de
+-- nl: waargenomen jaren. Kosten zonder tekort = kosten + kosten van het tekort: wat het kost als alle
+-- nl: geïndiceerde hulp wordt geleverd (het budgetrisico als het personeelstekort voorbij is). Ruimte =
+-- nl: budget − kosten (negatief = overschrijding); ruimte zonder tekort = budget − kosten zonder tekort;
+-- nl: aandeel van het budget = kosten / budget; leeg in jaren zonder bekend budget.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), gem AS (

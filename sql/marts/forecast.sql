@@ -12,6 +12,18 @@
 --   hours_per_client × (1 − biweekly_shift_share × weekly_hours_share × 0.5); tariff = tariff_per_hour ×
 --   (1 + tariff_growth)^(year − fit_year) × (1 + tariff_step from tariff_step_year); cost = hours × tariff.
 -- Forecast figures are model values (expected numbers), not counts of persons. Gemeente and region: sum.
+-- nl: Eén rij per wijk per leeftijdsgroep per prognosejaar: de jaren na het laatste waargenomen jaar tot het
+-- nl: laatste jaar van de bevolkingsprognose (minstens 2030). Inwoners komen uit de bevolkingsprognose; het
+-- nl: gebruik per 1.000 inwoners (gemiddeld over de laatste 3 jaar en per wijk afgevlakt), de uren per
+-- nl: cliënt, het aandeel wekelijkse hulp en het tarief komen uit het laatste waargenomen jaar. Verwachte
+-- nl: cliënten = het gebruik in het basisjaar × inwoners / 1.000 (alleen de bevolkingsontwikkeling); extra
+-- nl: cliënten = het deel van het huidige gebruik boven het basisjaar (abonnementstarief) × inwoners / 1.000.
+-- nl: Standaardscenario: cliënten = verwacht + extra × (1 − het deel dat verdwijnt vanaf het jaar van de
+-- nl: inkomensafhankelijke eigen bijdrage); uren = cliënten × uren per cliënt, minder als cliënten
+-- nl: overstappen naar hulp eens per twee weken; tarief = huidig uurtarief met jaarlijkse tariefstijging en
+-- nl: een eventuele eenmalige tariefstap; kosten = uren × tarief. Uren en kosten rusten op gedeclareerde
+-- nl: (geleverde) uren zorg in natura, en de prognosecijfers zijn modeluitkomsten (verwachte aantallen), geen
+-- nl: getelde personen; voor gemeente en regio tel je de rijen op.
 WITH fit AS (
   SELECT max(fit_year) AS fit_year FROM marts.forecast_inputs
 ), s AS (

@@ -9,6 +9,14 @@
 -- predicted_hours × tariff_per_hour × (1 + tariff_growth)^(year − fit_year).
 -- ape_* = |predicted − observed| / observed (absolute percentage error); mape_* = the mean of ape_* over the
 -- predicted years of that gemeente (or the region), repeated on each of its rows.
+-- nl: Terugtoets: hoe goed de prognosemethode jaren voorspelt die zij niet heeft gezien. De methode wordt
+-- nl: geschat op de jaren tot en met drie jaar vóór het laatste waargenomen jaar en voorspelt de drie jaren
+-- nl: daarna met de werkelijk waargenomen bevolking, zonder scenario (de extra groei blijft zoals ze was) en
+-- nl: met de tot dan gemeten tariefstijging; de fout is dus die van het gebruik per 1.000 inwoners, de uren
+-- nl: per cliënt en het tarief, niet die van de bevolkingsprognose. Eén rij per niveau (gemeente of regio)
+-- nl: per voorspeld jaar, met waargenomen en voorspelde cliënten, gedeclareerde uren en kosten.
+-- nl: Foutpercentage = |voorspeld − waargenomen| / waargenomen; het gemiddelde foutpercentage (MAPE) is het
+-- nl: gemiddelde over de voorspelde jaren van die gemeente of de regio en staat op elk van haar rijen.
 WITH fit AS (
   SELECT min(fit_year) AS fit_year FROM marts.forecast_inputs
   HAVING min(fit_year) < max(fit_year)

@@ -14,6 +14,18 @@
 -- tariff_per_hour: the gemeente's cost / declared hours in fit_year (contracted tariffs, product mix).
 -- tariff_growth: average yearly growth of the region's average tariff (cost / declared hour) from the first
 --   data year up to fit_year (geometric mean).
+-- nl: De geschatte invoer van de prognose: één rij per schattingsjaar per wijk per leeftijdsgroep. Er zijn
+-- nl: twee schattingen: op het laatste jaar van de data (voor de prognose) en op drie jaar eerder (voor de
+-- nl: terugtoets, die de drie jaren daarna voorspelt). Het gebruik per 1.000 inwoners wordt afgevlakt, zodat
+-- nl: een kleine wijk of leeftijdsgroep nooit op een handvol cliënten rust: het gebruik van de gemeente in
+-- nl: die leeftijdsgroep (over de laatste 3 jaar) × een wijkfactor (de cliënten van de wijk gedeeld door het
+-- nl: aantal dat de gemeentecijfers met de bevolking van de wijk zouden geven); het basisgebruik is hetzelfde
+-- nl: voor het basisjaar (standaard 2018, vóór het abonnementstarief) en het verschil met het huidige gebruik
+-- nl: is de extra groei. Uren per cliënt = gedeclareerde uren / cliënten van gemeente en leeftijdsgroep;
+-- nl: omdat pgb niet bij de gemeente wordt gedeclareerd, zijn dit uren zorg in natura per cliënt. Tarief per
+-- nl: uur = kosten / gedeclareerde uren van de gemeente; tariefstijging = de gemiddelde jaarlijkse stijging
+-- nl: van het gemiddelde uurtarief in de regio sinds het eerste datajaar; aandeel wekelijkse hulp = het deel
+-- nl: van de gedeclareerde uren op reguliere wekelijkse producten.
 WITH last AS (
   SELECT year(data_to)::INTEGER AS last_year, year(data_from)::INTEGER AS first_year FROM staging.data_period
 ), fits AS (

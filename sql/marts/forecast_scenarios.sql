@@ -11,6 +11,17 @@
 -- biweekly_shift_share (0): share of clients with weekly help who move to help every other week (half the
 --   hours). tariff_growth: default = the observed average yearly tariff growth (marts.forecast_inputs).
 -- tariff_step (0.10, assumption) in tariff_step_year (2026): the one-off rise of the reële tarieven (CAO).
+-- nl: De scenario-instellingen van de prognose: één rij per instelling, met de standaardwaarde (gebruikt in
+-- nl: de standaardprognose), de toegestane minimum- en maximumwaarde en de betekenis. Het dashboard rekent
+-- nl: elk scenario door met één formule: cliënten = verwachte cliënten + extra cliënten (abonnementstarief) ×
+-- nl: (1 − het deel dat verdwijnt vanaf het jaar van de inkomensafhankelijke eigen bijdrage); uren = cliënten
+-- nl: × uren per cliënt × (1 − deel dat naar eens per twee weken gaat × aandeel wekelijkse uren × 0,5);
+-- nl: tarief = uurtarief × jaarlijkse tariefstijging × eventuele eenmalige tariefstap; kosten = uren ×
+-- nl: tarief. Standaard verdwijnt de helft (50%) van de extra groei met de inkomensafhankelijke eigen
+-- nl: bijdrage vanaf 2027 (een aanname; de landelijke monitor zag de groei bij midden- en hoge inkomens) en
+-- nl: gaat niemand over naar hulp eens per twee weken (0%). De tariefstijging is standaard de waargenomen
+-- nl: gemiddelde jaarlijkse stijging, en in 2026 stijgen de tarieven eenmalig met 10% (reële tarieven, cao;
+-- nl: een aanname), alleen als dat jaar na het laatste waargenomen jaar valt.
 SELECT parameter, default_value::DOUBLE AS default_value, min_value::DOUBLE AS min_value,
        max_value::DOUBLE AS max_value, label
 FROM (VALUES

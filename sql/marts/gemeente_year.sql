@@ -1,6 +1,12 @@
 -- marts.gemeente_year: one row per gemeente per year; the sums of marts.wijk_year over the
 -- gemeente's wijken (every client-year has exactly one wijk, so no client is counted twice), with
 -- the rates recomputed from the sums. Definitions as in marts.wijk_year.
+-- nl: Eén rij per gemeente per jaar: de optelling van de cijfers van de wijken van de gemeente. Elke cliënt
+-- nl: telt per jaar in precies één wijk, dus niemand wordt dubbel geteld; de verhoudingscijfers (cliënten per
+-- nl: 1.000 inwoners, groei) worden opnieuw berekend uit de opgetelde aantallen. De definities zijn die van
+-- nl: het overzicht per wijk per jaar: cliënten hebben in het jaar minstens één lopende indicatie voor hulp
+-- nl: bij het huishouden; geïndiceerde uren omvatten zorg in natura én pgb, gedeclareerde uren en kosten
+-- nl: alleen zorg in natura (pgb wordt niet bij de gemeente gedeclareerd).
 WITH g AS (
   SELECT gemeente_code, gemeente_name, year,
          sum(clients) AS clients, sum(new_clients) AS new_clients,

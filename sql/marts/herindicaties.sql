@@ -5,6 +5,12 @@
 -- hours_per_week_after: Σ of hours per week of the replaced and of the new toewijzingen;
 -- change_hours_per_week = after − before; mean_transition_days: mean days from the decision
 -- (toewijzingsdatum) to the new ingangsdatum (the overgangsperiode).
+-- nl: Eén rij per wijk per product per jaar (van de nieuwe ingangsdatum) per reden van wijziging van de
+-- nl: vervangen toewijzing. Een herindicatie is een toewijzing die een eerdere toewijzing van dezelfde cliënt
+-- nl: voor hetzelfde product vervangt. Per rij: het aantal herindicaties, hoeveel daarvan minder en hoeveel
+-- nl: meer uren per week toekennen dan de vervangen toewijzing, de uren per week vóór en na (opgeteld) en het
+-- nl: verschil. Gemiddelde overgangsperiode: het gemiddelde aantal dagen tussen het besluit
+-- nl: (toewijzingsdatum) en de ingangsdatum van de nieuwe toewijzing.
 SELECT n.gemeente_code, n.wijk_code, w.wijk_name, n.product_code, year(n.start_date)::INTEGER AS year,
        coalesce(o.reden_wijziging, 'onbekend') AS reden_wijziging,
        count(*)::BIGINT AS herindicaties,

@@ -3,6 +3,11 @@
 -- year, by duration class: kort = einddatum set and einddatum − ingangsdatum + 1 < 365 days;
 -- lang = einddatum set and at least 365 days; onbepaald = no einddatum (indefinite).
 -- share_of_indications = indications / all indications that started in the gemeente that year.
+-- nl: Eén rij per gemeente per jaar per duurklasse, naar het jaar waarin de indicatie ingaat. Indicaties:
+-- nl: alle indicaties (elk product, zorg in natura én pgb) die in het jaar ingaan, naar looptijd: kort = met
+-- nl: einddatum en korter dan 365 dagen; lang = met einddatum en minstens 365 dagen; onbepaald = zonder
+-- nl: einddatum. Aandeel: deze indicaties als deel van alle indicaties die dat jaar in de gemeente ingingen.
+-- nl: Het gaat om indicaties, niet om cliënten: een cliënt met meerdere indicaties telt meerdere keren mee.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), classes AS (

@@ -3,6 +3,11 @@
 -- as in staging.client_years); share_of_clients_product = product_clients / all HbH clients of the
 -- gemeente that year (staging.client_years): the adoption of every-other-week help (frequentie_weken
 -- = 2) and of the maatwerk products over time.
+-- nl: Eén rij per gemeente per jaar per product uit de productcatalogus. Cliënten met dit product: het aantal
+-- nl: personen met minstens één lopende indicatie voor het product in het jaar. Aandeel: die cliënten als
+-- nl: deel van alle cliënten hulp bij het huishouden van de gemeente in dat jaar; zo is te zien hoe hulp eens
+-- nl: per twee weken en de maatwerkproducten (zoals wasverzorging) in de loop der jaren worden gebruikt. Een
+-- nl: cliënt kan meerdere producten hebben, dus de aandelen tellen niet op tot 100%.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), prod AS (

@@ -5,6 +5,13 @@
 -- buiten de periode van de toewijzing, bedrag ≠ volume × tarief, meer uren dan geïndiceerd (boven de marge),
 -- dubbele declaratie. These are the signals the seeds ask for around zorgfraude and the Bibob test; a
 -- finding is a reason to look, not a verdict.
+-- nl: Declaraties gecontroleerd tegen de indicaties: één rij per gemeente per aanbieder per maand per soort
+-- nl: bevinding, met het aantal declaratieregels met die bevinding en hun gedeclareerde uren en bedrag
+-- nl: (creditregels tellen negatief). De soorten: declaratie zonder toewijzing, toewijzing van een andere
+-- nl: cliënt, ander product dan toegewezen, na de einddatum van de cliënt, buiten de periode van de
+-- nl: toewijzing, bedrag wijkt af van volume × tarief, meer uren dan geïndiceerd (boven de marge) en dubbele
+-- nl: declaratie. Eén regel kan meerdere bevindingen hebben. Dit zijn signalen rond zorgfraude en de
+-- nl: Bibob-toets: een bevinding is een reden om te kijken, geen oordeel.
 SELECT r.gemeente_code, r.aanbieder_agb, coalesce(a.aanbieder_name, r.aanbieder_agb) AS aanbieder_name,
        r.year::INTEGER AS year, r.month::INTEGER AS month, r.finding_code,
        CASE r.finding_code

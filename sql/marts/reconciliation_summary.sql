@@ -1,6 +1,10 @@
 -- marts.reconciliation_summary: per gemeente × aanbieder × kind of finding over the whole data period:
 -- lines with that finding, their hours and amount, and share_of_lines = those lines / all declaration lines
 -- of the aanbieder in the gemeente (staging.declaraties). Definitions in marts.reconciliation_findings.
+-- nl: Eén rij per gemeente per aanbieder per soort bevinding, over de hele dataperiode: het aantal
+-- nl: declaratieregels met die bevinding, hun uren en hun bedrag. Aandeel regels: die regels als deel van
+-- nl: alle declaratieregels van de aanbieder in de gemeente. De soorten en definities zijn die van de
+-- nl: bevindingen per maand; een bevinding is een reden om te kijken, geen oordeel.
 WITH totals AS (
   SELECT gemeente_code, aanbieder_agb, count(*) AS all_lines, sum(declared_eur) AS all_amount_eur
   FROM staging.declaraties GROUP BY ALL

@@ -19,6 +19,17 @@
 --   baseline; pre_trend_years says how many years it spans). expected_with_trend = expected ×
 --   (1 + pre_trend)^(year − baseline); excess_growth_net_of_trend = (clients − expected_with_trend) /
 --   clients_baseline: the excess beyond what the pre-baseline trend would have given anyway.
+-- nl: De groei van het aantal cliënten sinds het basisjaar (standaard 2018), gesplitst in demografie en extra
+-- nl: groei: de 'aanzuigende werking' van het abonnementstarief en andere veranderingen. Eén rij per jaar
+-- nl: vanaf het basisjaar (daarin is de groei 0) per niveau: regio, gemeente, wijk, leeftijdsgroep binnen een
+-- nl: gemeente en leeftijdsgroep in de hele regio. Verwachte cliënten = per wijk en leeftijdsgroep het
+-- nl: gebruik in het basisjaar × de inwoners van dit jaar, opgeteld; demografische groei = verwacht /
+-- nl: cliënten in het basisjaar − 1; extra groei = (cliënten − verwacht) / cliënten in het basisjaar; samen
+-- nl: vormen ze de totale groei. De 95%-band behandelt de aantallen als onafhankelijk en is daardoor ruimer
+-- nl: dan de werkelijke onzekerheid, omdat veel cliënten in beide jaren meetellen. De trend vóór het
+-- nl: basisjaar is de gemiddelde jaarlijkse verandering van het voor de bevolkingsopbouw gecorrigeerde
+-- nl: gebruik in de jaren vóór het basisjaar (0 als de data in het basisjaar begint); de extra groei na
+-- nl: aftrek van die trend is wat er overblijft als die trend gewoon was doorgegaan.
 WITH cells AS (
   SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year, clients, inhabitants
   FROM marts.age_rates

@@ -3,6 +3,12 @@
 -- starts: new ZIN toewijzingen (not herindicaties) whose care started (WMO305) in the year;
 -- median_days_to_start / p90_days_to_start: median and 90th percentile of days from
 -- toewijzingsdatum to that start; the definition is that of marts.time_to_start, per year.
+-- nl: Eén rij per gemeente per jaar per urgentieklasse (aanbieder 'alle'), plus één rij per gemeente per jaar
+-- nl: per aanbieder (urgentie 'alle'); de rij met twee keer 'alle' is het hele jaar van de gemeente. Starts:
+-- nl: het aantal nieuwe toewijzingen in zorg in natura (geen herindicaties) waarvan de zorg in het jaar is
+-- nl: gestart volgens het startbericht van de aanbieder (WMO305). Wachttijd tot start: de mediaan en het 90e
+-- nl: percentiel van het aantal dagen tussen toewijzingsdatum en start, met dezelfde definitie als per maand.
+-- nl: Toewijzingen zonder gemelde start tellen niet mee.
 WITH t AS (
   SELECT t.gemeente_code, year(t.care_start_date) AS year, t.urgentie, t.aanbieder_agb, t.days_to_start
   FROM staging.toewijzingen t

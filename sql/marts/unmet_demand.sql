@@ -7,6 +7,13 @@
 -- gap_cost_eur: Σ over products of (indicated − delivered hours) × that product's contracted tariff
 --   of the gemeente and year: what the undelivered help would have cost — the budget risk if the
 --   staff shortage ends.
+-- nl: Eén rij per wijk per aanbieder per maand van de dataperiode, alleen zorg in natura (ZIN). Geïndiceerde
+-- nl: uren: de uren per week van de ZIN-indicaties in de wijk bij die aanbieder × het aantal dagen dat ze in
+-- nl: de maand liepen / 7. Geleverde uren: de gedeclareerde uren (creditregels negatief) van declaratieregels
+-- nl: waarvan de periode in de maand begint, in de wijk van de indicatie waarop gedeclareerd is. Aandeel
+-- nl: geleverd = geleverde / geïndiceerde uren; tekort = geïndiceerde − geleverde uren; kosten van het tekort
+-- nl: = het tekort per product × het gecontracteerde tarief van dat product in die gemeente en dat jaar: wat
+-- nl: de niet geleverde hulp had gekost, het budgetrisico als het personeelstekort voorbij is.
 WITH months AS (
   SELECT m::DATE AS month_start, (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
   FROM staging.data_period,

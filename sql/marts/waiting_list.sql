@@ -4,6 +4,13 @@
 -- had not started by then (no WMO305 start, or a later one) and that had not ended; median_days_waiting:
 -- median days since the toewijzingsdatum of those waiting. age_band: age at the toewijzingsdatum.
 -- waiting_days = the N used.
+-- nl: Eén rij per gemeente per maand per urgentieklasse per leeftijdsgroep (voor analisten). Wachtend: op de
+-- nl: laatste dag van de maand het aantal nieuwe toewijzingen in zorg in natura (geen herindicaties) die
+-- nl: minstens N dagen eerder zijn afgegeven (standaard 14), waarvan de zorg toen nog niet was gestart (geen
+-- nl: startbericht WMO305 of een latere start) en die nog niet waren beëindigd. Wie al hulp krijgt terwijl de
+-- nl: aanbieder de start niet heeft gemeld, telt dus ook als wachtend; alleen toewijzingen van binnen de
+-- nl: dataperiode tellen mee. Mediane wachttijd: de mediaan van het aantal dagen sinds de toewijzingsdatum
+-- nl: van wie wacht; de leeftijdsgroep is die op de toewijzingsdatum.
 WITH months AS (
   SELECT (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
   FROM staging.data_period,

@@ -11,6 +11,16 @@
 -- declared_hours, cost_eur: declaration lines whose period starts in the month (hours; hours ×
 --   contracted tariff), in the wijk of the indication they were declared on (sum to marts.wijk_year).
 -- Region and gemeente totals: sum the rows by gemeente_code (counts of different wijken never overlap).
+-- nl: Eén rij per wijk per kalendermaand van de dataperiode. Cliënten: personen met minstens één indicatie
+-- nl: voor hulp bij het huishouden die in de maand minstens één dag liep, geteld in de wijk van hun laatst
+-- nl: gestarte lopende indicatie; een cliënt telt in elke maand met hulp, dus de maanden tellen niet op tot
+-- nl: de cliënten van het jaar. Instroom: cliënten die de maand ervoor geen lopende indicatie hadden (leeg in
+-- nl: de eerste maand van de dataperiode); uitstroom: cliënten die de maand erna geen lopende indicatie meer
+-- nl: hebben (leeg in de laatste maand). Geïndiceerde uren: uren per week × dagen dat de indicatie in de
+-- nl: maand liep / 7, voor zorg in natura én pgb; gedeclareerde uren en kosten (uren × gecontracteerd
+-- nl: tarief): declaratieregels waarvan de periode in de maand begint, in de wijk van de indicatie (alleen
+-- nl: zorg in natura: pgb wordt niet bij de gemeente gedeclareerd). Voor gemeente- en regiototalen tel je de
+-- nl: wijken op; uren en kosten van de maanden tellen op tot die van het jaar.
 WITH months AS (
   SELECT make_date(year(m)::INTEGER, month(m)::INTEGER, 1) AS month_start
   FROM staging.data_period,

@@ -10,6 +10,16 @@
 --   lines in the year, attributed to the wijk of the indication they were declared on.
 -- growth_vs_baseline = clients / clients in the baseline year (HBH_BASELINE_YEAR, default 2018) − 1;
 -- growth_vs_previous = clients / clients in the previous year − 1.
+-- nl: Eén rij per wijk per jaar van de dataperiode. Cliënten: personen met in het jaar minstens één lopende
+-- nl: indicatie voor hulp bij het huishouden, geteld in de wijk van hun laatst gestarte indicatie (elke
+-- nl: cliënt telt in één wijk); instroom: cliënten die het jaar ervoor geen lopende indicatie hadden (leeg in
+-- nl: het eerste jaar). Cliënten per 1.000 inwoners = cliënten / inwoners op 1 januari × 1.000; per 1.000
+-- nl: inwoners van 75+ = alle cliënten (niet alleen de 75-plussers) / inwoners van 75 jaar en ouder × 1.000.
+-- nl: Geïndiceerde uren: uren per week × dagen dat de indicatie in het jaar liep / 7, voor zorg in natura én
+-- nl: pgb, in een lopend jaar tot en met de laatste gedeclareerde maand; gedeclareerde uren en kosten (uren ×
+-- nl: gecontracteerd tarief) komen uit de declaraties van aanbieders, alleen zorg in natura (pgb wordt niet
+-- nl: bij de gemeente gedeclareerd). Groei: het aantal cliënten ten opzichte van het basisjaar (standaard
+-- nl: 2018) en ten opzichte van het vorige jaar.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), clients AS (

@@ -10,6 +10,14 @@
 --   per product group and per leveringsvorm; share_hours_weekly / _biweekly / _maatwerk = the group's
 --   indicated hours / all indicated hours of the wijk-year (they add up to 1).
 -- Gemeente and region totals: sum the counts and hours by gemeente_code, then recompute the shares.
+-- nl: Eén rij per wijk per jaar van de dataperiode: hoe de hulp wordt geleverd (zorg in natura of pgb) en
+-- nl: welke producten. Cliënten zoals in het overzicht per wijk per jaar; daarvan het aantal met minstens één
+-- nl: lopende indicatie in zorg in natura en met pgb (een cliënt met beide telt bij beide mee) en het aandeel
+-- nl: pgb = pgb-cliënten / cliënten. Per productgroep het aantal cliënten met wekelijkse hulp, met hulp eens
+-- nl: per twee weken en met een maatwerkproduct (zoals wasverzorging); een cliënt kan in meerdere groepen
+-- nl: vallen. Geïndiceerde uren per productgroep en per leveringsvorm (uren per week × dagen dat de indicatie
+-- nl: in het jaar liep / 7); de aandelen uren per productgroep tellen op tot 100%. Voor gemeente- en
+-- nl: regiototalen tel je de aantallen en uren op en bereken je de aandelen opnieuw.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), product AS (
