@@ -456,6 +456,7 @@ def _assert_snapshot_safe(db: Path, threshold: int) -> dict:
     wijk or age band equals its gemeente's total minus the shown cells (≥ 2 hidden or none)."""
     seen = {"hidden": 0}
     with duckdb.connect(str(db), read_only=True) as con:
+        assert not set(publish.NOT_PUBLISHED) & set(_marts(con))  # too fine to publish, without a client count
         for table in _marts(con):
             for col in _count_columns(con, table):
                 (low,) = con.execute(f"select count(*) from {table} where {col} < {threshold}").fetchall()[0]
@@ -466,6 +467,13 @@ def _assert_snapshot_safe(db: Path, threshold: int) -> dict:
                 (bad,) = con.execute(f"select count(*) from {table} where {flag} and {col} is not null").fetchall()[0]
                 assert bad == 0
                 seen["hidden"] += con.execute(f"select count(*) from {table} where {flag}").fetchall()[0][0]
+            # hours and euros of a row never outlive its hidden client count
+            types = dict(con.execute(f"select column_name, column_type from (describe {table})").fetchall())
+            if "clients" in types:
+                for col in [c for c, t in types.items() if publish._is_amount(c, t)]:
+                    (bad,) = con.execute(f"select count(*) from {table} where clients_suppressed and {col} is not null").fetchall()[0]
+                    assert bad == 0, f"{table}.{col}: {bad} amounts shown next to a hidden client count"
+                    seen["amount_columns"] = seen.get("amount_columns", 0) + 1
         for table, part in (("marts.wijk_year", "wijk_code"), ("marts.age_year", "age_band")):
             cols = [r[0] for r in con.execute(f"describe {table}").fetchall()]
             for col in [c for c in ("clients", "new_clients") if c in cols]:
@@ -534,6 +542,7 @@ def test_strict_threshold_snapshot_is_safe(strict_snapshot):
     db, threshold = strict_snapshot
     seen = _assert_snapshot_safe(db, threshold)
     assert seen["hidden"] > 0
+    assert seen["amount_columns"] >= 10  # wijk_year, wijk_month, aanbieder_wijk_year, delivery_year, …
     # secondary suppression really happened: some hidden wijk has a count at or above the threshold
     with duckdb.connect(str(db), read_only=True) as con:
         (n_groups,) = con.execute(
@@ -590,12 +599,14 @@ def test_secondary_suppression_covers_total_rows_and_parts_of_a_row():
     assert rows[("normaal", "alle")] is None or rows[("alle", "alle")] is None  # so spoed != alle - normaal
     # wijk_year_detail: pgb is a part of clients (with zin)
     con.execute("""create table marts.wijk_year_detail as select * from (values
-        ('GM1', 'W1', 2025, 120, 116, 4, 100, 15, 12), ('GM1', 'W2', 2025, 80, 60, 20, 70, 10, 10)
+        ('GM1', 'W1', 2025, 120, 116, 4, 100, 15, 12, 300.0, 7.5), ('GM1', 'W2', 2025, 80, 60, 20, 70, 10, 10, 200.0, 40.0)
         ) t(gemeente_code, wijk_code, year, clients, clients_zin, clients_pgb, clients_weekly, clients_biweekly,
-            clients_maatwerk)""")
+            clients_maatwerk, indicated_hours, indicated_hours_pgb)""")
     rows = {r[0]: r[1:] for r in con.execute(
-        "select wijk_code, clients, clients_zin, clients_pgb, clients_weekly from ("
+        "select wijk_code, clients, clients_zin, clients_pgb, clients_weekly, indicated_hours, indicated_hours_pgb from ("
         + publish._suppressed_select(con, "marts.wijk_year_detail", 10) + ")").fetchall()}
+    assert rows["W1"][4:] == (300.0, None)  # the hours of the hidden part go with it; the row's stay
+    rows = {w: r[:4] for w, r in rows.items()}
     assert rows["W1"][0] == 120 and rows["W1"][2] is None  # pgb hidden (4) ...
     assert rows["W1"][1] is None  # ... so zin too: 120 - 116 would give it away
     # W2's pgb is the second hidden cell of the wijken of GM1 (4 + 20 = the gemeente's 24), and then its

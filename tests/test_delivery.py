@@ -157,6 +157,22 @@ def test_unmet_demand_and_gap_cost_match_raw_files(raw, db):
         assert got[k][1] == pytest.approx(d, abs=0.01), k
         assert risk[k][1] == pytest.approx(gap, abs=0.05), k
         assert risk[k][0] == pytest.approx(raw["budget"][k]), k
+    # marts.delivery_year (the Levering page): the gemeente rows hold the same hours, and the persons behind them
+    clients = defaultdict(set)
+    for r in ind.values():
+        for y in years:
+            if r["leveringsvorm"] == "ZIN" and _overlap(r["start"], r["end"], max(date(y, 1, 1), raw["first"]),
+                                                         min(date(y, 12, 31), raw["last"])):
+                clients[(r["gemeente_code"], y)].add(r["bsn"])
+    total = {(g, y): (n, i, d, gap) for g, y, n, i, d, gap in q(db, "SELECT gemeente_code, year, clients, indicated_hours, "
+             "delivered_hours, gap_cost_eur FROM marts.delivery_year WHERE wijk_code = 'alle' AND aanbieder_agb = 'alle'")}
+    for k, (i, d, gap) in exp.items():
+        assert total[k][0] == len(clients[k]), k
+        assert total[k][1:] == pytest.approx((i, d, gap), abs=0.05), k
+    # its wijk rows, aanbieder rows and wijk × aanbieder rows each add up to the gemeente row
+    assert not q(db, """SELECT gemeente_code, year FROM (
+        SELECT gemeente_code, year, wijk_code = 'alle', aanbieder_agb = 'alle', sum(delivered_hours) AS h
+        FROM marts.delivery_year GROUP BY ALL) GROUP BY ALL HAVING count(*) <> 4 OR max(h) - min(h) > 0.01""")
 
 
 def test_budget_falls_behind_and_gap_adds_to_risk(run, db):

@@ -16,8 +16,8 @@ c.page_header(
     "wachten nieuwe cliënten op de start van de zorg, en waarom stopt de zorg?",
 )
 
-ud = c.load_optional("marts.unmet_demand")
-if ud is None or ud.is_empty():
+dy = c.load_optional("marts.delivery_year")
+if dy is None or dy.is_empty():
     st.info("De gepubliceerde gegevens bevatten nog geen cijfers over levering (starts, stops, declaraties).")
     st.stop()
 br = c.load_optional("marts.budget_risk")
@@ -26,59 +26,57 @@ stops = c.load_optional("marts.care_stops")
 her = c.load_optional("marts.herindicaties")
 dur = c.load_optional("marts.indication_durations")
 adopt = c.load_optional("marts.product_adoption")
-names = c.gemeente_options(br if br is not None else ud)
+names = c.gemeente_options(br if br is not None else dy)
+agb_names = dict(dy.filter(pl.col("aanbieder_agb") != "alle").select("aanbieder_agb", "aanbieder_name").unique().rows())
 
 f1, f2 = st.columns([2, 1])
 with f1:
     code = st.selectbox("Gemeente", list(names), format_func=lambda x: names.get(x, x), key="levering_gemeente")
-gem = ud.filter(pl.col("gemeente_code") == code)
+gem = dy.filter(pl.col("gemeente_code") == code)
 with f2:
     year = c.year_select(gem["year"].to_list(), key="levering_jaar")
 filters = f"gemeente {names.get(code, code)}, jaar {year}"
 
+
+def _delivery(df: pl.DataFrame, label: str | None = None, by: str | None = None) -> pl.DataFrame:
+    """The delivery columns as shown; hidden cells (fewer clients than the threshold) stay empty."""
+    first = [pl.col(by).alias(label)] if by else [pl.col("year").alias("Jaar")]
+    return df.select(*first, pl.col("clients").alias("Cliënten"),
+                     pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
+                     pl.col("delivered_hours").round(0).alias("Geleverde uren"),
+                     (pl.col("share_delivered") * 100).round(1).alias("Geleverd (%)"),
+                     pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)"))
+
+
 # --- Delivered share over time -----------------------------------------------------------------------
 st.subheader("Geleverd deel van de geïndiceerde uren")
-trend = (gem.group_by("year").agg(pl.col("indicated_hours").sum(), pl.col("delivered_hours").sum(),
-                                   pl.col("gap_cost_eur").sum())
-         .with_columns((pl.col("delivered_hours") / pl.col("indicated_hours")).alias("share")).sort("year"))
-show = trend.select(pl.col("year").alias("Jaar"), pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
-                    pl.col("delivered_hours").round(0).alias("Geleverde uren"),
-                    (pl.col("share") * 100).round(1).alias("Geleverd (%)"),
-                    pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)"))
+st.caption("Alleen zorg in natura: pgb-uren worden niet bij de gemeente gedeclareerd. Daarom zijn de geïndiceerde "
+           "uren hier lager dan op Overzicht, waar ook pgb meetelt.")
+show = _delivery(gem.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") == "alle")).sort("year"))
 fig = px.line(show.to_pandas(), x="Jaar", y="Geleverd (%)", markers=True)
 c.style_figure(fig, y_format=",.1f")
-fig.update_yaxes(rangemode="normal")
-c.show_chart(fig, show, name=f"geleverd_{code}", key="levering_trend", tables=["marts.unmet_demand"],
+fig.update_yaxes(range=[0, 105])  # from 0: a drop of a few points should not look like a collapse
+c.show_chart(fig, show, name=f"geleverd_{code}", key="levering_trend", tables=["marts.delivery_year"],
              title="Geleverd deel van de geïndiceerde uren", filters=filters)
 
 # --- Per wijk and per aanbieder ----------------------------------------------------------------------
 st.subheader(f"Per wijk en per aanbieder · {year}")
 sel = gem.filter(pl.col("year") == year)
-
-
-def _per(by: str, label: str) -> pl.DataFrame:
-    return (sel.group_by(by).agg(pl.col("indicated_hours").sum(), pl.col("delivered_hours").sum(),
-                                 pl.col("gap_cost_eur").sum())
-            .with_columns((pl.col("delivered_hours") / pl.col("indicated_hours")).alias("share"))
-            .sort("share")
-            .select(pl.col(by).alias(label), pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
-                    pl.col("delivered_hours").round(0).alias("Geleverde uren"),
-                    (pl.col("share") * 100).round(1).alias("Geleverd (%)"),
-                    pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)")))
-
-
-cw, ca = st.columns(2)
-with cw:
-    per_wijk = _per("wijk_name", "Wijk")
-    st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel", column_config=c.localized_numbers(per_wijk))
-    c.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
-                       title="Geleverd per wijk", filters=filters)
-with ca:
-    per_aanb = _per("aanbieder_agb", "Aanbieder (AGB)")
-    st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel", column_config=c.localized_numbers(per_aanb))
-    c.download_buttons(per_aanb, name=f"levering_aanbieder_{code}_{year}", key="levering_aanbieder",
-                       title="Geleverd per aanbieder", filters=filters)
-c.how_calculated(["marts.unmet_demand"])
+per_wijk = _delivery(sel.filter((pl.col("wijk_code") != "alle") & (pl.col("aanbieder_agb") == "alle"))
+                     .sort("share_delivered", nulls_last=True), "Wijk", "wijk_name")
+st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel", column_config=c.localized_numbers(per_wijk),
+             placeholder=c.suppressed_label())
+c.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
+                   title="Geleverd per wijk", filters=filters)
+per_aanb = _delivery(sel.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") != "alle"))
+                     .sort("share_delivered", nulls_last=True), "Aanbieder", "aanbieder_name")
+st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel", column_config=c.localized_numbers(per_aanb),
+             placeholder=c.suppressed_label())
+c.download_buttons(per_aanb, name=f"levering_aanbieder_{code}_{year}", key="levering_aanbieder",
+                   title="Geleverd per aanbieder", filters=filters)
+st.caption(f"Cellen met minder dan {c.suppression_threshold()} cliënten tonen geen uren of bedragen "
+           f"({c.suppressed_label()}).")
+c.how_calculated(["marts.delivery_year"])
 
 # --- Budget risk ---------------------------------------------------------------------------------------
 if br is not None and not br.is_empty():
@@ -88,7 +86,9 @@ if br is not None and not br.is_empty():
     if not row.is_empty():
         m1, m2, m3 = st.columns(3)
         m1.metric(f"Budget {year}", c.fmt_eur(row["budget_eur"][0]))
-        m2.metric("Kosten (geleverd)", c.fmt_eur(row["cost_eur"][0]))
+        m2.metric("Kosten (geleverd)", c.fmt_eur(row["cost_eur"][0]),
+                  help="Alle declaratieregels van het jaar, ook die zonder bekende toewijzing; daarom iets hoger "
+                       "dan de kosten op Overzicht, die per wijk van de toewijzing worden geteld.")
         m3.metric("Kosten als alles geleverd was", c.fmt_eur(row["cost_without_gap_eur"][0]))
     bshow = b.select(pl.col("year").alias("Jaar"), pl.col("budget_eur").round(0).alias("Budget (€)"),
                      pl.col("cost_eur").round(0).alias("Kosten (€)"),
@@ -99,6 +99,7 @@ if br is not None and not br.is_empty():
                          variable_name="Reeks", value_name="Euro")
     fig = px.line(long.to_pandas(), x="Jaar", y="Euro", color="Reeks", line_dash="Bron", markers=True)
     c.style_figure(fig, y_format=",.0f")
+    fig.update_layout(legend_title_text="")
     c.show_chart(fig, bshow, name=f"budgetrisico_{code}", key="levering_budget",
                  tables=["marts.budget_risk", "marts.unmet_demand"], title="Budgetrisico", filters=filters,
                  extra="Stippellijn = prognose (marts.forecast, standaardscenario).")
@@ -121,12 +122,13 @@ if tty is not None and not tty.is_empty():
     per = (tty.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year)
                       & (pl.col("aanbieder_agb") != "alle"))
            .sort("aanbieder_agb")
-           .select(pl.col("aanbieder_agb").alias("Aanbieder (AGB)"),
-                   pl.col("starts").map_elements(c.fmt_count, return_dtype=pl.String).alias("Starts"),
+           .select(pl.col("aanbieder_agb").replace_strict(agb_names, default=pl.col("aanbieder_agb")).alias("Aanbieder"),
+                   pl.col("starts").alias("Starts"),
                    pl.col("median_days_to_start").alias("Mediaan (dagen)"),
                    pl.col("p90_days_to_start").alias("90e percentiel (dagen)")))
     st.caption(f"Per aanbieder in {year}")
-    st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder", column_config=c.localized_numbers(per))
+    st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder", column_config=c.localized_numbers(per),
+                 placeholder=c.suppressed_label())
     c.download_buttons(per, name=f"wachttijd_aanbieder_{code}_{year}", key="levering_wt_aanb",
                        title="Wachttijd per aanbieder", filters=filters)
 
@@ -137,7 +139,8 @@ if stops is not None and not stops.is_empty():
          .agg(c._partial_sum("stops")).sort("year", "reden"))
     sshow = s.select(pl.col("year").alias("Jaar"), pl.col("reden").alias("Code"),
                      pl.col("reden_naam").alias("Reden"), pl.col("stops").alias("Beëindigingen"))
-    fig = px.bar(sshow.to_pandas(), x="Jaar", y="Beëindigingen", color="Reden")
+    # hidden cells are left out of the bars (a missing value would restart the stack at 0)
+    fig = px.bar(sshow.drop_nulls("Beëindigingen").to_pandas(), x="Jaar", y="Beëindigingen", color="Reden")
     c.style_figure(fig)
     c.show_chart(fig, sshow, name=f"stops_{code}", key="levering_stops", tables=["marts.care_stops"],
                  title="Beëindigde zorg naar reden", filters=filters,
@@ -147,8 +150,8 @@ if stops is not None and not stops.is_empty():
 if her is not None and not her.is_empty():
     st.subheader("Herindicaties")
     h = (her.filter(pl.col("gemeente_code") == code).group_by("year", "reden_wijziging")
-         .agg(c._partial_sum("herindicaties"), c._partial_sum("lowered"), pl.col("hours_per_week_before").sum(),
-              pl.col("hours_per_week_after").sum(),
+         .agg(c._partial_sum("herindicaties"), c._partial_sum("lowered"), c._partial_sum("hours_per_week_before"),
+              c._partial_sum("hours_per_week_after"),
               (pl.col("mean_transition_days") * pl.col("herindicaties")).sum().alias("_t"))
          .with_columns((pl.col("_t") / pl.col("herindicaties")).round(0).alias("transition"))
          .sort("year", "reden_wijziging"))
@@ -157,7 +160,8 @@ if her is not None and not her.is_empty():
                      pl.col("hours_per_week_before").round(1).alias("Uren per week vóór"),
                      pl.col("hours_per_week_after").round(1).alias("Uren per week na"),
                      pl.col("transition").alias("Overgangsperiode (dagen, gem.)"))
-    st.dataframe(hshow, hide_index=True, key="levering_herindicaties", column_config=c.localized_numbers(hshow))
+    st.dataframe(hshow, hide_index=True, key="levering_herindicaties", column_config=c.localized_numbers(hshow),
+                 placeholder=c.suppressed_label())
     c.download_buttons(hshow, name=f"herindicaties_{code}", key="levering_her", title="Herindicaties",
                        filters=filters)
     c.how_calculated(["marts.herindicaties"], "Reden wijziging 03 = contractwijziging (nieuw normenkader), "
@@ -171,7 +175,7 @@ if dur is not None and not dur.is_empty():
         dshow = d.select(pl.col("year").alias("Jaar"), pl.col("duration_class").alias("Duur"),
                          pl.col("indications").alias("Indicaties"),
                          (pl.col("share_of_indications") * 100).round(1).alias("Aandeel (%)"))
-        fig = px.bar(dshow.to_pandas(), x="Jaar", y="Aandeel (%)", color="Duur")
+        fig = px.bar(dshow.drop_nulls("Aandeel (%)").to_pandas(), x="Jaar", y="Aandeel (%)", color="Duur")
         c.style_figure(fig, y_format=",.1f")
         c.show_chart(fig, dshow, name=f"duur_{code}", key="levering_duur", tables=["marts.indication_durations"],
                      title="Duur van indicaties", filters=filters)
@@ -200,7 +204,8 @@ if c.dashboard_mode() != "council":
                          pl.col("waiting").alias("Wachtend"), pl.col("median_days_waiting").alias("Mediaan dagen wachtend"))
                  .sort("Urgentie", "Leeftijd"))
         st.caption(f"Toegewezen maar na {n_days} dagen nog niet gestart, op {c.fmt_date(last)} (HBH_WAITING_DAYS).")
-        st.dataframe(wshow, hide_index=True, key="levering_wachtlijst", column_config=c.localized_numbers(wshow))
+        st.dataframe(wshow, hide_index=True, key="levering_wachtlijst", column_config=c.localized_numbers(wshow),
+                     placeholder=c.suppressed_label())
         c.download_buttons(wshow, name=f"wachtlijst_{code}_{year}", key="levering_wl", title="Wachtlijst",
                            filters=filters)
         c.how_calculated(["marts.waiting_list"])

@@ -10,6 +10,7 @@ never show a cell small enough to point at a person), and the new file is swappe
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from hbh_monitor import settings
 from hbh_monitor.models import sql_models
 from hbh_monitor.status import record_published, remove_stale_tmp
 
+# Marts the snapshot leaves out: rows too fine to publish, without a client count to suppress them by.
+NOT_PUBLISHED = {
+    "marts.unmet_demand": "wijk × aanbieder × month hours without a client count; published as marts.delivery_year",
+}
 COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline",
                  # delivery marts (issue 8): starts, waiting list, stops, herindicaties, indicaties
                  "starts", "waiting", "stops", "stops_client_ended", "herindicaties", "lowered", "raised", "indications")
@@ -57,6 +62,10 @@ PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb", "urgentie")
 # several parts (zin and pgb), so total - shown parts is not exact, but it bounds the hidden part; no row keeps
 # exactly one hidden part while its total is shown.
 COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk")]}
+# Amounts of a row (hours, euros) describe the clients the row counts: "4 uur, € 150" next to a hidden
+# client count tells what about one person received. They are hidden with the row's ``clients``, and an
+# amount of a part (indicated_hours_pgb) also with that part's count (clients_pgb).
+_AMOUNT = re.compile(r"(^|_)(hours|eur)(_|$)")
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 
 
@@ -76,6 +85,10 @@ def _is_count(name: str, dtype: str) -> bool:
     return name in COUNT_COLUMNS or ("clients" in name and dtype.upper() in _INTEGER_TYPES)
 
 
+def _is_amount(name: str, dtype: str) -> bool:
+    return dtype.upper().startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL")) and bool(_AMOUNT.search(name))
+
+
 def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: int) -> str:
     """SELECT of ``table`` with small counts hidden (NULL) and a ``<count>_suppressed`` flag per count.
 
@@ -87,6 +100,8 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
       when exactly one part of a row's total is hidden (``COLUMN_PARTS``: clients_zin / clients_pgb of
       clients); repeated over all margins until stable;
     - clients_baseline is hidden when the baseline year's clients of the same cell is hidden;
+    - amounts (hours, euros) are hidden when the row's client count is hidden, an amount of a part
+      (``indicated_hours_pgb``) also when that part's count (``clients_pgb``) is;
     - derived figures (rates, shares, growth) are hidden when a count they are computed from is hidden;
       growth_vs_previous also when the previous year's count of the cell is hidden. Unknown derived
       columns (non-integer, named *clients*/share*/growth*) are hidden when any count of the row is.
@@ -160,6 +175,10 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
         elif c in DERIVED and any(s in flags for s in DERIVED[c]):
             cond = " OR ".join(flags[s] for s in DERIVED[c] if s in flags)
             out.append(f"CASE WHEN {cond} THEN NULL ELSE {c} END AS {c}")
+        elif "clients" in cell_counts and _is_amount(c, types[c]):
+            parts = [p for p in cell_counts if p.startswith("clients_") and c.endswith(p.removeprefix("clients"))]
+            cond = " OR ".join(flags[s] for s in ["clients", *parts])
+            out.append(f"CASE WHEN {cond} THEN NULL ELSE {c} END AS {c}")
         elif c not in DERIVED and types[c].upper() not in _INTEGER_TYPES and (
             "clients" in c or c.startswith(("share", "growth"))
         ) and not types[c].upper().startswith("VARCHAR"):
@@ -178,7 +197,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     threshold = settings.suppression_threshold()
-    marts = [m for m in sql_models() if m.layer == "marts"]
+    marts = [m for m in sql_models() if m.layer == "marts" and m.table not in NOT_PUBLISHED]
     con.execute(f"ATTACH '{tmp}' AS snap")
     try:
         con.execute("CREATE SCHEMA snap.marts")
@@ -190,11 +209,12 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
             "data_from, data_to, ? AS suppression_threshold FROM staging.data_period",
             [published_at, run_id, is_demo, threshold],
         )
-        con.execute("CREATE TABLE snap.meta.model_docs (table_name VARCHAR, description VARCHAR, source_sql VARCHAR)")
+        con.execute("CREATE TABLE snap.meta.model_docs (table_name VARCHAR, description VARCHAR, source_sql VARCHAR, "
+                    "description_nl VARCHAR)")
         for m in sql_models():
             con.execute(
-                "INSERT INTO snap.meta.model_docs VALUES (?, ?, ?)",
-                [m.table, m.description, str(m.path.relative_to(settings.project_root()))],
+                "INSERT INTO snap.meta.model_docs VALUES (?, ?, ?, ?)",
+                [m.table, m.description, str(m.path.relative_to(settings.project_root())), m.description_nl or None],
             )
         con.execute("CREATE TABLE snap.meta.ingestion_ledger AS SELECT * FROM meta.ingestion_ledger ORDER BY loaded_at, source_file")
         con.execute(
