@@ -20,7 +20,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -175,6 +175,14 @@ def fmt_pct(fraction: Any, decimals: int = 1, signed: bool = False) -> str:
     if signed and round(v, decimals) > 0:
         s = "+" + s
     return s + "%"
+
+
+def signed_difference(x: Any, fmt: Callable[[Any], str]) -> str:
+    """-82637.2 with fmt_eur -> "-€ 82.637", 12 -> "+12": the sign first, so st.metric's arrow points the
+    right way (it reads the first character)."""
+    if _missing(x):
+        return "–"
+    return ("-" if x < 0 else "+") + fmt(abs(x))
 
 
 def fmt_date(d: dt.date | None) -> str:
@@ -370,7 +378,8 @@ def baseline_year() -> int:
 
 
 def model_doc(table: str) -> str | None:
-    """The published "how calculated" text of a table (from its SQL header), plus its SQL file."""
+    """The published "how calculated" text of a table: the Dutch lines of its SQL header, and where the
+    technical (English) definition is. Without Dutch lines (an older snapshot), the English header."""
     try:
         docs = query("select * from meta.model_docs")
     except (FileNotFoundError, DataUnavailable):
@@ -378,10 +387,12 @@ def model_doc(table: str) -> str | None:
     hit = docs.filter(pl.col("table_name") == table)
     if not hit.height:
         return None
-    text = hit["description"][0] or ""
-    if "source_sql" in hit.columns and hit["source_sql"][0]:
-        text += f"\n\n_SQL: `{hit['source_sql'][0]}`_"
-    return text
+    dutch = hit["description_nl"][0] if "description_nl" in hit.columns else None
+    english = hit["description"][0] or ""
+    sql = f"`{hit['source_sql'][0]}`" if "source_sql" in hit.columns and hit["source_sql"][0] else "de SQL"
+    if not dutch:  # an older snapshot, or a model without a Dutch explanation yet
+        return english + f"\n\n_SQL: {sql}_"
+    return dutch + f"\n\n_Technische definitie per kolom (Engels): {sql} en de Dagster UI._"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -775,10 +786,14 @@ def show_chart(
     how_calculated(tables, extra)
 
 
+# Years as printf "%d": Streamlit's "plain" format showed some years of an Int32 column as 2017.0000000000002.
+YEAR_FORMAT = "%d"
+
+
 def localized_numbers(df: pl.DataFrame) -> dict[str, Any]:
     """column_config that shows every numeric column in Dutch format (1.234,5), years plain."""
     return {
-        name: st.column_config.NumberColumn(name, format="plain" if "jaar" in name.lower() else "localized")
+        name: st.column_config.NumberColumn(name, format=YEAR_FORMAT if "jaar" in name.lower() else "localized")
         for name, dtype in df.schema.items()
         if dtype.is_numeric()
     }
@@ -792,5 +807,5 @@ def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
         if kind in ("count", "pop", "int", "rate", "pct"):
             cfg[name] = st.column_config.NumberColumn(name, format="localized")
         elif kind == "year":
-            cfg[name] = st.column_config.NumberColumn(name, format="plain")
+            cfg[name] = st.column_config.NumberColumn(name, format=YEAR_FORMAT)
     return cfg

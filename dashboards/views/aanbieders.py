@@ -56,10 +56,13 @@ if year != "alle":
 gem_name = "alle gemeenten" if gem == c.REGIO else names.get(gem, gem)
 filters = f"Gemeente: {gem_name}; jaar: {'alle' if year == 'alle' else year}; bevindingen: {', '.join(chosen)}"
 
+SUMMED = "Opgeteld over de soorten bevinding: een declaratieregel met twee soorten bevindingen telt twee keer mee."
 k1, k2, k3 = st.columns(3)
-k1.metric("Declaratieregels met bevinding", c.fmt_number(sel["lines"].sum()))
-k2.metric("Uren", c.fmt_number(sel["hours"].sum()))
-k3.metric("Bedrag", c.fmt_eur(sel["amount_eur"].sum()))
+k1.metric("Bevindingen (regels × soort)", c.fmt_number(sel["lines"].sum()), help=SUMMED)
+k2.metric("Uren (over de soorten)", c.fmt_number(sel["hours"].sum()), help=SUMMED)
+k3.metric("Bedrag (over de soorten)", c.fmt_eur(sel["amount_eur"].sum()), help=SUMMED)
+# one colour per kind of finding on every chart of the page
+COLORS = dict(zip(kinds, px.colors.qualitative.T10 * 2))
 if sel.is_empty():
     st.info("Geen bevindingen voor deze selectie.")
     st.stop()
@@ -86,7 +89,7 @@ table = per.select(
     pl.col("amount_eur").round(2).alias("Bedrag (€)"),
 )
 fig = px.bar(
-    table.to_pandas(), x="Bedrag (€)", y="Aanbieder", color="Bevinding", orientation="h",
+    table.to_pandas(), x="Bedrag (€)", y="Aanbieder", color="Bevinding", orientation="h", color_discrete_map=COLORS,
     hover_data={"Regels": True, "Uren": ":,.1f"},
 )
 c.style_figure(fig, y_format=",.0f", x_years=False, height=160 + 34 * table["Aanbieder"].n_unique())
@@ -153,7 +156,7 @@ trend = (
         pl.col("lines").alias("Regels"), pl.col("amount_eur").round(2).alias("Bedrag (€)"),
     )
 )
-fig2 = px.line(trend.to_pandas(), x="Maand", y=measure, color="Bevinding", markers=True)
+fig2 = px.line(trend.to_pandas(), x="Maand", y=measure, color="Bevinding", markers=True, color_discrete_map=COLORS)
 c.style_figure(fig2, y_format=",.0f" if measure.startswith("Bedrag") else ",d", x_years=False)
 fig2.update_xaxes(tickformat="%m-%Y", hoverformat="%m-%Y", title=None)
 fig2.update_layout(legend_title_text="")

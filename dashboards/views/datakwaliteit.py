@@ -139,16 +139,16 @@ else:
     with st.expander("Hoe berekend?", icon=":material/calculate:"):
         st.markdown(
             "Uit `meta.quarantine_summary`: per bestand het aantal regels per combinatie van gebroken "
-            "regels (alleen de regelnamen uit het datacontract, nooit de geleverde waarden). Een regel "
-            "die meerdere regels breekt telt bij elke regel mee, dus de staafjes kunnen samen meer zijn "
-            "dan het aantal regels in quarantaine."
+            "controles (alleen de namen van de controles uit het datacontract, nooit de geleverde waarden). "
+            "Een regel die op meerdere controles afkeurt, telt bij elke controle mee, dus de staafjes kunnen "
+            "samen meer zijn dan het aantal regels in quarantaine."
         )
     detail = qs.select(
         pl.col("dataset").alias("Dataset"), pl.col("source_file").alias("Bestand"),
         pl.col("rules").alias("Regels gebroken"), pl.col("rows").alias("Aantal regels"),
     )
     with st.expander("Per bestand"):
-        st.dataframe(detail, hide_index=True, key="dq_quarantine_files")
+        st.dataframe(detail, hide_index=True, key="dq_quarantine_files", column_config=c.localized_numbers(detail))
         c.download_buttons(detail, name="quarantaine-per-bestand", key="dq_quarantine_files_dl",
                            title="Quarantaine per bestand", filters="Alle datasets")
 
@@ -157,7 +157,7 @@ st.subheader("Validaties")
 checks = c.load_optional("meta.check_results")
 gx = c.load_optional("meta.gx_validations")
 if checks is not None and not checks.is_empty():
-    st.dataframe(checks, hide_index=True, key="dq_checks")
+    st.dataframe(checks, hide_index=True, key="dq_checks", column_config=c.localized_numbers(checks), placeholder="–")
     c.download_buttons(checks, name="controles", key="dq_checks_dl", title="Controles", filters="Laatste run")
 if gx is not None and not gx.is_empty():
     latest = gx.sort("validated_at").group_by("dataset", maintain_order=True).last().sort("dataset")
@@ -171,7 +171,7 @@ if gx is not None and not gx.is_empty():
         pl.col("details").alias("Toelichting"),
         pl.col("validated_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gecontroleerd (UTC)"),
     )
-    st.dataframe(gx_table, hide_index=True, key="dq_gx")
+    st.dataframe(gx_table, hide_index=True, key="dq_gx", column_config=c.localized_numbers(gx_table), placeholder="–")
     c.download_buttons(gx_table, name="gx-validaties", key="dq_gx_dl", title="Great Expectations-validaties",
                        filters="Laatste validatie per dataset")
 if (checks is None or checks.is_empty()) and (gx is None or gx.is_empty()):
@@ -197,7 +197,8 @@ if builds is not None and not builds.is_empty():
         pl.col("version").alias("Versie"),
         pl.col("built_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gebouwd"),
     )
-    st.dataframe(build_table, hide_index=True, key="dq_builds")
+    st.dataframe(build_table, hide_index=True, key="dq_builds", column_config=c.localized_numbers(build_table),
+                 placeholder="–")
     c.download_buttons(build_table, name="modelverversing", key="dq_builds_dl", title="Verversing van de modellen",
                        filters="Laatste opbouw per model")
     with st.expander("Hoe te lezen?", icon=":material/help:"):

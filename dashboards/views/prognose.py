@@ -57,8 +57,9 @@ with s2:
     shift = st.slider("Deel van de cliënten met wekelijkse hulp dat naar eens per twee weken gaat (%)",
                       0, 100, int(round(default.biweekly_shift_share * 100)), 5, key="prognose_tweewekelijks")
 with s3:
-    growth = st.slider("Tariefstijging per jaar (%)", -5.0, 15.0, round(default.tariff_growth * 100, 1), 0.1,
-                       key="prognose_tariefgroei")
+    growth = st.select_slider("Tariefstijging per jaar (%)", [round(x / 10, 1) for x in range(-50, 151)],
+                              round(default.tariff_growth * 100, 1), format_func=lambda v: c.fmt_number(v, 1),
+                              key="prognose_tariefgroei")
     step = st.slider(f"Eenmalige tariefstap in {default.tariff_step_year} (%)", 0, 50,
                      int(round(default.tariff_step * 100)), 1, key="prognose_tariefstap")
 
@@ -87,19 +88,18 @@ elif code == c.REGIO:
     hist = gy
 else:
     hist = gy.filter(pl.col("gemeente_code") == code)
-hist = hist.group_by("year").agg(pl.col("clients").sum(), pl.col("declared_hours").sum(), pl.col("cost_eur").sum(),
+hist = hist.group_by("year").agg(c._partial_sum("clients"), c._partial_sum("declared_hours"), c._partial_sum("cost_eur"),
                                  pl.col("clients").is_null().any().alias("_partial")).sort("year")
 
 last = res.filter(pl.col("year") == res["year"].max())
 last_base = base.filter(pl.col("year") == base["year"].max())
 end_year = int(res["year"].max())
-k1, k2, k3 = st.columns(3)
-k1.metric(f"Cliënten {end_year}", c.fmt_number(last["clients"][0]),
-          delta=c.fmt_number(last["clients"][0] - last_base["clients"][0]) + " t.o.v. standaard", delta_color="off")
-k2.metric(f"Uren {end_year}", c.fmt_number(last["hours"][0]),
-          delta=c.fmt_number(last["hours"][0] - last_base["hours"][0]) + " t.o.v. standaard", delta_color="off")
-k3.metric(f"Kosten {end_year}", c.fmt_eur(last["cost_eur"][0]),
-          delta=c.fmt_eur(last["cost_eur"][0] - last_base["cost_eur"][0]) + " t.o.v. standaard", delta_color="off")
+for col, (label, value, fmt) in zip(st.columns(3), (("Cliënten", "clients", c.fmt_number), ("Uren", "hours", c.fmt_number),
+                                                    ("Kosten", "cost_eur", c.fmt_eur))):
+    diff = last[value][0] - last_base[value][0]
+    col.metric(f"{label} {end_year}", fmt(last[value][0]),
+               delta=c.signed_difference(diff, fmt) + " t.o.v. standaard" if round(diff) else None,
+               delta_color="off", help=None if round(diff) else "Gelijk aan het standaardscenario.")
 
 FORMULA = (
     "**Rekenregel (ook in `pipelines/hbh_monitor/forecast.py`):** per wijk, leeftijdsgroep en jaar\n\n"
@@ -160,7 +160,8 @@ if backtest is not None and backtest.height:
         (pl.col("mape_hours") * 100).round(1).alias("Fout uren (%)"),
         (pl.col("mape_cost") * 100).round(1).alias("Fout kosten (%)"),
     )
-    st.dataframe(shown, hide_index=True, column_config=c.number_column_config(shown))
+    st.dataframe(shown, hide_index=True, column_config={
+        **c.localized_numbers(shown), "Geschat t/m": st.column_config.NumberColumn("Geschat t/m", format=c.YEAR_FORMAT)})
     c.download_buttons(shown, name="prognose-terugtoets", key="prognose_backtest",
                        title="Terugtoets van de prognosemethode", filters="alle gemeenten")
     c.how_calculated(["marts.forecast_backtest"],

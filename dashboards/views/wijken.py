@@ -214,7 +214,7 @@ with col_table:
         "Klik op een kolomkop om te sorteren. "
         f"'{c.suppressed_label()}' = afgeschermd: minder dan {c.suppression_threshold()} cliënten, "
         "of verborgen zodat zo'n klein aantal niet uit een totaal is terug te rekenen; "
-        "het verhoudingsgetal van die wijk is dan ook verborgen."
+        "het verhoudingsgetal, de uren en de kosten van die wijk zijn dan ook verborgen."
     )
     if no_inflow:
         st.caption(f"Nieuwe cliënten zijn voor het eerste jaar van de gegevens ({year}) niet te bepalen.")
@@ -333,9 +333,13 @@ if wijk is not None:
             st.info("Geen leeftijdscijfers voor deze wijk.")
         else:
             adata = c.display_frame(age.sort("age_band"), ["age_band", "clients", "clients_per_1000"])
-            fig_a = px.bar(adata.to_pandas(), x="Leeftijd", y="Cliënten per 1.000 inwoners",
-                           color="Leeftijd", color_discrete_map=dict(zip(c.AGE_BANDS, c.AGE_COLORS)))
+            rate = "Cliënten per 1.000 inwoners"
+            # a hidden band is drawn as an empty bar that says so, not as a gap that reads as 0
+            fig_a = px.bar(adata.with_columns(pl.col(rate).fill_null(0)).to_pandas(), x="Leeftijd", y=rate,
+                           color="Leeftijd", color_discrete_map=dict(zip(c.AGE_BANDS, c.AGE_COLORS)),
+                           text=[c.fmt_rate(v) if v is not None else "afgeschermd" for v in adata[rate].to_list()])
             c.style_figure(fig_a, y_format=",.1f", x_years=False, height=320)
+            fig_a.update_traces(textposition="outside", cliponaxis=False)
             fig_a.update_layout(showlegend=False, xaxis_title=None)
             c.show_chart(fig_a, adata, name=f"wijkprofiel-leeftijd-{wname}-{year}", key="wijken_profiel_leeftijd",
                          tables=[age_src], title=age_title, filters=f"{pfilters}; jaar: {year}")
@@ -363,9 +367,12 @@ if wijk is not None:
                     for k in have
                 ]
                 pdata = pl.DataFrame(prows, schema={"Onderdeel": pl.String, "Cliënten": pl.Int64, "Soort": pl.String})
-                fig_p = px.bar(pdata.to_pandas(), x="Cliënten", y="Onderdeel", color="Soort", orientation="h",
+                fig_p = px.bar(pdata.with_columns(pl.col("Cliënten").fill_null(0)).to_pandas(), x="Cliënten",
+                               y="Onderdeel", color="Soort", orientation="h",
                                text=[c.fmt_count(v) for v in pdata["Cliënten"].to_list()])
                 c.style_figure(fig_p, y_format=",d", x_years=False, height=300)
+                fig_p.update_traces(textposition="outside", cliponaxis=False)
+                fig_p.update_xaxes(tickformat=",d")
                 fig_p.update_yaxes(title=None, rangemode="normal")
                 fig_p.update_layout(legend_title_text="")
                 c.show_chart(fig_p, pdata, name=f"wijkprofiel-producten-{wname}-{year}", key="wijken_profiel_product",
@@ -381,13 +388,14 @@ if wijk is not None:
                 "de analistenpagina *Aanbieders & declaraties*."
             )
         else:
-            a = wa.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year)).sort("cost_eur", descending=True)
+            a = wa.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year)).sort("cost_eur", descending=True, nulls_last=True)
             if "clients_suppressed" in a.columns:
                 a = a.with_columns(pl.when(pl.col("clients_suppressed")).then(None).otherwise(pl.col("clients_share")).alias("clients_share")) if "clients_share" in a.columns else a
             cols = [x for x in ("aanbieder_name", "clients", "declared_hours", "cost_eur") if x in a.columns]
             adf = c.display_frame(a, cols).rename({"aanbieder_name": "Aanbieder"}, strict=False)
             st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=c.suppressed_label(),
-                         column_config=c.number_column_config(adf))
+                         column_config={**c.number_column_config(adf),
+                                        "Aanbieder": st.column_config.TextColumn("Aanbieder", width="medium")})
             c.download_buttons(adf, name=f"wijkprofiel-aanbieders-{wname}-{year}", key="wijken_profiel_aanbieders_dl",
                                title="Aanbieders in de wijk", filters=f"{pfilters}; jaar: {year}")
             c.how_calculated(["marts.aanbieder_wijk_year"])
