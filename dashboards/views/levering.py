@@ -178,7 +178,8 @@ if dur is not None and not dur.is_empty():
         fig = px.bar(dshow.drop_nulls("Aandeel (%)").to_pandas(), x="Jaar", y="Aandeel (%)", color="Duur")
         c.style_figure(fig, y_format=",.1f")
         c.show_chart(fig, dshow, name=f"duur_{code}", key="levering_duur", tables=["marts.indication_durations"],
-                     title="Duur van indicaties", filters=filters)
+                     title="Duur van indicaties", filters=filters,
+                     extra="Een afgeschermde duurklasse ontbreekt in de staaf, die dan niet tot 100% komt.")
 if adopt is not None and not adopt.is_empty():
     with cp:
         st.subheader("Gebruik per product")

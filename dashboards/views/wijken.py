@@ -207,7 +207,7 @@ with col_table:
         hide_index=True,
         column_config=c.number_column_config(table),
         placeholder=c.suppressed_label(),
-        height=min(38 + 35 * table.height, 740),  # all wijken visible without inner scrolling
+        height=38 + 35 * min(table.height, 60),  # up to 60 wijken visible without inner scrolling
         key="wijken_tabel",
     )
     st.caption(
