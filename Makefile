@@ -45,9 +45,8 @@ demo: demo-data pipeline
 	@echo "  Dagster UI: http://localhost:$(DAGSTER_PORT)"
 	@echo "  (Ctrl-C stops both)"
 	@echo ""
-	@trap 'kill 0' EXIT; \
-	  $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) > $(DATA)/dagster_dev.log 2>&1 & \
-	  $(BIN)/streamlit run dashboards/app.py --server.port $(DASHBOARD_PORT)
+	$(BIN)/python -m hbh_monitor.serve --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT) \
+	  --dagster-log $(DATA)/dagster_dev.log
 
 dashboards: install
 	$(BIN)/streamlit run dashboards/app.py --server.port $(DASHBOARD_PORT)
