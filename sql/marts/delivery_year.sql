@@ -13,8 +13,8 @@
 -- nl: met een ZIN-indicatie in die wijk bij die aanbieder die in het jaar (binnen de dataperiode) minstens
 -- nl: één dag liep; in een totaalrij telt elke cliënt één keer, en cellen met weinig cliënten worden bij
 -- nl: publicatie verborgen. Geïndiceerde uren, geleverde (gedeclareerde) uren, tekort in uren en kosten van
--- nl: het tekort: de maandcijfers van de tabel per maand, opgeteld over het jaar; aandeel geleverd =
--- nl: geleverde uren / geïndiceerde uren.
+-- nl: het tekort: de maandcijfers uit marts.unmet_demand (niet gepubliceerd), opgeteld over het jaar;
+-- nl: aandeel geleverd = geleverde uren / geïndiceerde uren.
 WITH active AS (
   SELECT DISTINCT i.gemeente_code, i.wijk_code, i.aanbieder_agb, i.client_id, y.year::INTEGER AS year
   FROM staging.indicaties i

@@ -16,7 +16,8 @@
 -- nl: elk scenario door met één formule: cliënten = verwachte cliënten + extra cliënten (abonnementstarief) ×
 -- nl: (1 − het deel dat verdwijnt vanaf het jaar van de inkomensafhankelijke eigen bijdrage); uren = cliënten
 -- nl: × uren per cliënt × (1 − deel dat naar eens per twee weken gaat × aandeel wekelijkse uren × 0,5);
--- nl: tarief = uurtarief × jaarlijkse tariefstijging × eventuele eenmalige tariefstap; kosten = uren ×
+-- nl: tarief = uurtarief × (1 + jaarlijkse tariefstijging)^(jaren na het laatste jaar met gegevens) × (1 +
+-- nl: eenmalige tariefstap, vanaf het stapjaar); kosten = uren ×
 -- nl: tarief. Standaard verdwijnt de helft (50%) van de extra groei met de inkomensafhankelijke eigen
 -- nl: bijdrage vanaf 2027 (een aanname; de landelijke monitor zag de groei bij midden- en hoge inkomens) en
 -- nl: gaat niemand over naar hulp eens per twee weken (0%). De tariefstijging is standaard de waargenomen
