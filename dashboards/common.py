@@ -137,6 +137,18 @@ def suppressed_label() -> str:
     return f"<{suppression_threshold()}"
 
 
+# What a hidden cell shows in a table. Not "<10": a hidden row also hides its hours, days, amounts and
+# rates, and "<10" in such a column would read as a value below 10.
+HIDDEN_CELL = "afgeschermd"
+
+
+def hidden_cells_caption(unit: str = "cliënten") -> str:
+    """The line under a table with hidden cells: what 'afgeschermd' means."""
+    return (f"'{HIDDEN_CELL}' = minder dan {suppression_threshold()} {unit}, of verborgen zodat zo'n klein aantal "
+            "niet uit een totaal is terug te rekenen; de uren, dagen, bedragen en verhoudingsgetallen van die rij "
+            "zijn dan ook verborgen.")
+
+
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -790,22 +802,33 @@ def show_chart(
 YEAR_FORMAT = "%d"
 
 
+def _decimals(col: pl.Series) -> int:
+    """The fewest decimals (0, 1 or 2) that show every value of a float column exactly as rounded."""
+    values = col.drop_nulls()
+    for d in (0, 1):
+        if values.is_empty() or ((values - values.round(d)).abs() < 1e-9).all():
+            return d
+    return 2
+
+
+def _number(name: str, col: pl.Series) -> Any:
+    """Dutch-localised (1.234,5), with the same number of decimals on every row: "localized" alone drops
+    trailing zeros (855 next to 848,2); ``step`` fixes the display precision."""
+    if "jaar" in name.lower() or _KIND_BY_LABEL.get(name) == "year":
+        return st.column_config.NumberColumn(name, format=YEAR_FORMAT)
+    step = 10.0 ** -_decimals(col) if col.dtype.is_float() else 1
+    return st.column_config.NumberColumn(name, format="localized", step=step)
+
+
 def localized_numbers(df: pl.DataFrame) -> dict[str, Any]:
     """column_config that shows every numeric column in Dutch format (1.234,5), years plain."""
-    return {
-        name: st.column_config.NumberColumn(name, format=YEAR_FORMAT if "jaar" in name.lower() else "localized")
-        for name, dtype in df.schema.items()
-        if dtype.is_numeric()
-    }
+    return {name: _number(name, df[name]) for name, dtype in df.schema.items() if dtype.is_numeric()}
 
 
 def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
     """column_config for st.dataframe: Dutch-localised numbers, years without separator."""
-    cfg: dict[str, Any] = {}
-    for name in df.columns:
-        kind = _KIND_BY_LABEL.get(name)
-        if kind in ("count", "pop", "int", "rate", "pct"):
-            cfg[name] = st.column_config.NumberColumn(name, format="localized")
-        elif kind == "year":
-            cfg[name] = st.column_config.NumberColumn(name, format=YEAR_FORMAT)
-    return cfg
+    return {
+        name: _number(name, df[name])
+        for name in df.columns
+        if _KIND_BY_LABEL.get(name) in ("count", "pop", "int", "rate", "pct", "year")
+    }

@@ -46,7 +46,7 @@ with f2:
     year = st.selectbox("Jaar", ["alle", *years], key="aanb_jaar", format_func=lambda y: "Alle jaren" if y == "alle" else str(y))
 with f3:
     kinds = sorted(findings["finding"].unique().to_list())
-    chosen = st.multiselect("Soort bevinding", kinds, default=kinds, key="aanb_soort")
+    chosen = st.multiselect("Soort bevinding", kinds, default=kinds, key="aanb_soort", placeholder="Kies een of meer soorten")
 
 sel = findings.filter(pl.col("finding").is_in(chosen))
 if gem != c.REGIO:
@@ -156,10 +156,26 @@ trend = (
         pl.col("lines").alias("Regels"), pl.col("amount_eur").round(2).alias("Bedrag (€)"),
     )
 )
-fig2 = px.line(trend.to_pandas(), x="Maand", y=measure, color="Bevinding", markers=True, color_discrete_map=COLORS)
-c.style_figure(fig2, y_format=",.0f" if measure.startswith("Bedrag") else ",d", x_years=False)
+# one panel per kind of finding: in one panel, kinds with about the same monthly figures (a double
+# declaration is usually also more hours than indicated) hid each other's line
+n_kinds = max(trend["Bevinding"].n_unique(), 1)
+fig2 = px.line(trend.to_pandas(), x="Maand", y=measure, color="Bevinding", markers=True, color_discrete_map=COLORS,
+               facet_row="Bevinding", facet_row_spacing=0.1, category_orders={"Bevinding": [k for k in COLORS if k in trend["Bevinding"]]})
+c.style_figure(fig2, y_format=",.0f" if measure.startswith("Bedrag") else ",d", x_years=False,
+               height=90 + 190 * n_kinds)
 fig2.update_xaxes(tickformat="%m-%Y", hoverformat="%m-%Y", title=None)
-fig2.update_layout(legend_title_text="")
+fig2.update_yaxes(title=None)
+_tops = [ax.domain[1] for ax in fig2.select_yaxes()]
+
+
+def _panel_title(a) -> None:
+    """'Bevinding=Dubbele declaratie' on its side at the right -> 'Dubbele declaratie' above its panel."""
+    top = min((t for t in _tops if t >= a.y), default=a.y)
+    a.update(text=a.text.split("=", 1)[-1], textangle=0, x=0, xanchor="left", y=top, yanchor="bottom", font_size=12)
+
+
+fig2.for_each_annotation(_panel_title)
+fig2.update_layout(legend_title_text="", showlegend=False, margin=dict(r=10))
 st.plotly_chart(fig2, key="aanb_trend", config=c.PLOTLY_CONFIG)
 c.download_buttons(trend, name=f"bevindingen-per-maand-{gem_name}", key="aanb_trend_dl",
                    title="Bevindingen per maand", filters=filters)

@@ -67,10 +67,10 @@ else:
     f1, f2 = st.columns(2)
     with f1:
         datasets = sorted(ledger["dataset"].unique().to_list())
-        chosen = st.multiselect("Dataset", datasets, default=datasets, key="dq_dataset")
+        chosen = st.multiselect("Dataset", datasets, default=datasets, key="dq_dataset", placeholder="Kies een of meer datasets")
     with f2:
         statuses = sorted(ledger["status"].unique().to_list())
-        status = st.multiselect("Status", statuses, default=statuses, key="dq_status")
+        status = st.multiselect("Status", statuses, default=statuses, key="dq_status", placeholder="Kies een of meer")
     sel = ledger.filter(pl.col("dataset").is_in(chosen) & pl.col("status").is_in(status))
     table = sel.sort("loaded_at", "source_file", descending=[True, False]).select(
         pl.col("dataset").alias("Dataset"),

@@ -38,6 +38,23 @@ with f2:
 filters = f"gemeente {names.get(code, code)}, jaar {year}"
 
 
+# iWmo code list LDT_RedenWijziging (basisschema iWmo 3.2): why a toewijzing was changed
+REDEN_WIJZIGING = {
+    "01": "Administratieve correctie (vervallen)", "02": "Cliënt overleden", "03": "Contractwijziging",
+    "04": "Herbeoordeling: verlenging toewijzing", "05": "Herbeoordeling: verkorting toewijzing",
+    "06": "Uitstroom naar ander domein", "07": "Verhuizing naar een andere gemeente", "08": "Wijziging leveringsvorm",
+    "09": "Overstap naar andere aanbieder", "10": "Overgang naar nieuwe bekostigingssystematiek",
+    "11": "Gemeentelijke herindeling", "12": "Geïnitieerd door de aanbieder", "13": "Verwijderd",
+    "14": "Administratieve correctie",
+}
+
+
+def _hidden_caption(df: pl.DataFrame, unit: str) -> None:
+    """Explain 'afgeschermd' under a table that has hidden cells."""
+    if any(df[col].null_count() for col in df.columns):
+        st.caption(c.hidden_cells_caption(unit))
+
+
 def _delivery(df: pl.DataFrame, label: str | None = None, by: str | None = None) -> pl.DataFrame:
     """The delivery columns as shown; hidden cells (fewer clients than the threshold) stay empty."""
     first = [pl.col(by).alias(label)] if by else [pl.col("year").alias("Jaar")]
@@ -65,17 +82,16 @@ sel = gem.filter(pl.col("year") == year)
 per_wijk = _delivery(sel.filter((pl.col("wijk_code") != "alle") & (pl.col("aanbieder_agb") == "alle"))
                      .sort("share_delivered", nulls_last=True), "Wijk", "wijk_name")
 st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel", column_config=c.localized_numbers(per_wijk),
-             placeholder=c.suppressed_label())
+             placeholder=c.HIDDEN_CELL)
 c.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
                    title="Geleverd per wijk", filters=filters)
 per_aanb = _delivery(sel.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") != "alle"))
                      .sort("share_delivered", nulls_last=True), "Aanbieder", "aanbieder_name")
 st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel", column_config=c.localized_numbers(per_aanb),
-             placeholder=c.suppressed_label())
+             placeholder=c.HIDDEN_CELL)
 c.download_buttons(per_aanb, name=f"levering_aanbieder_{code}_{year}", key="levering_aanbieder",
                    title="Geleverd per aanbieder", filters=filters)
-st.caption(f"Cellen met minder dan {c.suppression_threshold()} cliënten tonen geen uren of bedragen "
-           f"({c.suppressed_label()}).")
+st.caption(c.hidden_cells_caption())
 c.how_calculated(["marts.delivery_year"])
 
 # --- Budget risk ---------------------------------------------------------------------------------------
@@ -101,7 +117,7 @@ if br is not None and not br.is_empty():
     c.style_figure(fig, y_format=",.0f")
     fig.update_layout(legend_title_text="")
     c.show_chart(fig, bshow, name=f"budgetrisico_{code}", key="levering_budget",
-                 tables=["marts.budget_risk", "marts.unmet_demand"], title="Budgetrisico", filters=filters,
+                 tables=["marts.budget_risk"], title="Budgetrisico", filters=filters,
                  extra="Stippellijn = prognose (marts.forecast, standaardscenario).")
 
 # --- Time to start -------------------------------------------------------------------------------------
@@ -110,8 +126,8 @@ if tty is not None and not tty.is_empty():
     t = tty.filter((pl.col("gemeente_code") == code) & (pl.col("urgentie") == "alle")
                    & (pl.col("aanbieder_agb") == "alle")).sort("year")
     tshow = t.select(pl.col("year").alias("Jaar"), pl.col("starts").alias("Starts"),
-                     pl.col("median_days_to_start").alias("Mediaan (dagen)"),
-                     pl.col("p90_days_to_start").alias("90e percentiel (dagen)"))
+                     pl.col("median_days_to_start").round(0).alias("Mediaan (dagen)"),
+                     pl.col("p90_days_to_start").round(0).alias("90e percentiel (dagen)"))
     long = tshow.unpivot(index="Jaar", on=["Mediaan (dagen)", "90e percentiel (dagen)"],
                          variable_name="Maat", value_name="Dagen")
     fig = px.line(long.to_pandas(), x="Jaar", y="Dagen", color="Maat", markers=True)
@@ -124,11 +140,12 @@ if tty is not None and not tty.is_empty():
            .sort("aanbieder_agb")
            .select(pl.col("aanbieder_agb").replace_strict(agb_names, default=pl.col("aanbieder_agb")).alias("Aanbieder"),
                    pl.col("starts").alias("Starts"),
-                   pl.col("median_days_to_start").alias("Mediaan (dagen)"),
-                   pl.col("p90_days_to_start").alias("90e percentiel (dagen)")))
+                   pl.col("median_days_to_start").round(0).alias("Mediaan (dagen)"),
+                   pl.col("p90_days_to_start").round(0).alias("90e percentiel (dagen)")))
     st.caption(f"Per aanbieder in {year}")
     st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder", column_config=c.localized_numbers(per),
-                 placeholder=c.suppressed_label())
+                 placeholder=c.HIDDEN_CELL)
+    _hidden_caption(per, "starts")
     c.download_buttons(per, name=f"wachttijd_aanbieder_{code}_{year}", key="levering_wt_aanb",
                        title="Wachttijd per aanbieder", filters=filters)
 
@@ -139,8 +156,13 @@ if stops is not None and not stops.is_empty():
          .agg(c._partial_sum("stops")).sort("year", "reden"))
     sshow = s.select(pl.col("year").alias("Jaar"), pl.col("reden").alias("Code"),
                      pl.col("reden_naam").alias("Reden"), pl.col("stops").alias("Beëindigingen"))
+    # one colour per reden on every gemeente's chart (Plotly would colour them in order of appearance)
+    reasons = stops.select("reden", "reden_naam").unique().sort("reden")["reden_naam"].to_list()
+    palette = px.colors.qualitative.Safe + px.colors.qualitative.Pastel
+    reason_colors = {r: palette[i % len(palette)] for i, r in enumerate(dict.fromkeys(reasons))}
     # hidden cells are left out of the bars (a missing value would restart the stack at 0)
-    fig = px.bar(sshow.drop_nulls("Beëindigingen").to_pandas(), x="Jaar", y="Beëindigingen", color="Reden")
+    fig = px.bar(sshow.drop_nulls("Beëindigingen").to_pandas(), x="Jaar", y="Beëindigingen", color="Reden",
+                 color_discrete_map=reason_colors, category_orders={"Reden": list(reason_colors)})
     c.style_figure(fig)
     c.show_chart(fig, sshow, name=f"stops_{code}", key="levering_stops", tables=["marts.care_stops"],
                  title="Beëindigde zorg naar reden", filters=filters,
@@ -155,17 +177,21 @@ if her is not None and not her.is_empty():
               (pl.col("mean_transition_days") * pl.col("herindicaties")).sum().alias("_t"))
          .with_columns((pl.col("_t") / pl.col("herindicaties")).round(0).alias("transition"))
          .sort("year", "reden_wijziging"))
-    hshow = h.select(pl.col("year").alias("Jaar"), pl.col("reden_wijziging").alias("Reden wijziging"),
+    reden = pl.col("reden_wijziging")
+    hshow = h.select(pl.col("year").alias("Jaar"),
+                     pl.concat_str(reden, pl.lit(" "), reden.replace_strict(REDEN_WIJZIGING, default=""))
+                     .str.strip_chars().alias("Reden wijziging"),
                      pl.col("herindicaties").alias("Herindicaties"), pl.col("lowered").alias("Waarvan minder uren"),
                      pl.col("hours_per_week_before").round(1).alias("Uren per week vóór"),
                      pl.col("hours_per_week_after").round(1).alias("Uren per week na"),
-                     pl.col("transition").alias("Overgangsperiode (dagen, gem.)"))
+                     pl.col("transition").alias("Overgang (dagen, gem.)"))
     st.dataframe(hshow, hide_index=True, key="levering_herindicaties", column_config=c.localized_numbers(hshow),
-                 placeholder=c.suppressed_label())
+                 placeholder=c.HIDDEN_CELL)
+    _hidden_caption(hshow, "herindicaties")
     c.download_buttons(hshow, name=f"herindicaties_{code}", key="levering_her", title="Herindicaties",
                        filters=filters)
-    c.how_calculated(["marts.herindicaties"], "Reden wijziging 03 = contractwijziging (nieuw normenkader), "
-                     "05 = herbeoordeling: verkorting toewijzing (iWmo).")
+    c.how_calculated(["marts.herindicaties"], "Reden wijziging: de iWmo-codelijst RedenWijziging; 03 = "
+                     "contractwijziging (bijvoorbeeld een nieuw normenkader).")
 
 cd, cp = st.columns(2)
 if dur is not None and not dur.is_empty():
@@ -202,11 +228,13 @@ if c.dashboard_mode() != "council":
         last = w["month_end"].max()
         wshow = (w.filter(pl.col("month_end") == last)
                  .select(pl.col("urgentie").alias("Urgentie"), pl.col("age_band").alias("Leeftijd"),
-                         pl.col("waiting").alias("Wachtend"), pl.col("median_days_waiting").alias("Mediaan dagen wachtend"))
+                         pl.col("waiting").alias("Wachtend"), pl.col("median_days_waiting").round(0).alias("Mediaan dagen wachtend"))
                  .sort("Urgentie", "Leeftijd"))
-        st.caption(f"Toegewezen maar na {n_days} dagen nog niet gestart, op {c.fmt_date(last)} (HBH_WAITING_DAYS).")
+        st.caption(f"Toegewezen maar na {n_days} dagen nog niet gestart, op {c.fmt_date(last)}.")
         st.dataframe(wshow, hide_index=True, key="levering_wachtlijst", column_config=c.localized_numbers(wshow),
-                     placeholder=c.suppressed_label())
+                     placeholder=c.HIDDEN_CELL)
+        _hidden_caption(wshow, "wachtenden")
         c.download_buttons(wshow, name=f"wachtlijst_{code}_{year}", key="levering_wl", title="Wachtlijst",
                            filters=filters)
-        c.how_calculated(["marts.waiting_list"])
+        c.how_calculated(["marts.waiting_list"], f"De termijn van {n_days} dagen is een instelling van de "
+                         "beheerder (HBH_WAITING_DAYS).")

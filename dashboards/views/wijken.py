@@ -95,7 +95,8 @@ if st.session_state.get("wijken_wijk") not in labels:
 
 st.subheader(f"Cijfers per wijk · {name} · {year}")
 geo = c.load_optional("meta.wijk_geometry")
-col_map, col_table = st.columns([5, 6])
+# map and table one below the other, each full width: side by side the table showed 4 of its 11 columns
+col_map, col_table = st.container(), st.container()
 with col_map:
     shapes = geo.filter(pl.col("wijk_code").is_in(list(labels))) if geo is not None else None
     if shapes is None or shapes.is_empty():
@@ -122,8 +123,8 @@ with col_map:
         center = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
         span_x = max(lon1 - lon0, 1e-3)
         span_y = max((lat1 - lat0) / max(math.cos(math.radians(center["lat"])), 0.1), 1e-3)
-        # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 440 × 440 px
-        zoom = max(0.0, min(math.log2(440 * 360 / (512 * span_x)), math.log2(430 * 360 / (512 * span_y))) - 0.15)
+        # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 860 × 540 px (the full-width map)
+        zoom = max(0.0, min(math.log2(860 * 360 / (512 * span_x)), math.log2(540 * 360 / (512 * span_y))) - 0.15)
         gj = {"type": "FeatureCollection", "features": features}
         m = sel.filter(pl.col("wijk_code").is_in(shapes["wijk_code"].to_list()))
         shown = m.filter(pl.col("_value").is_not_null())
@@ -157,7 +158,7 @@ with col_map:
         st.session_state["_wijken_map_locs"] = [list(tr.locations) for tr in fig_map.data]
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=0), height=460, separators=",.",
+            margin=dict(l=0, r=0, t=0, b=0), height=560, separators=",.",
         )
         st.plotly_chart(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
@@ -206,16 +207,11 @@ with col_table:
         table,
         hide_index=True,
         column_config=c.number_column_config(table),
-        placeholder=c.suppressed_label(),
+        placeholder=c.HIDDEN_CELL,
         height=38 + 35 * min(table.height, 60),  # up to 60 wijken visible without inner scrolling
         key="wijken_tabel",
     )
-    st.caption(
-        "Klik op een kolomkop om te sorteren. "
-        f"'{c.suppressed_label()}' = afgeschermd: minder dan {c.suppression_threshold()} cliënten, "
-        "of verborgen zodat zo'n klein aantal niet uit een totaal is terug te rekenen; "
-        "het verhoudingsgetal, de uren en de kosten van die wijk zijn dan ook verborgen."
-    )
+    st.caption("Klik op een kolomkop om te sorteren. " + c.hidden_cells_caption())
     if no_inflow:
         st.caption(f"Nieuwe cliënten zijn voor het eerste jaar van de gegevens ({year}) niet te bepalen.")
     filters = f"Gemeente: {name}; jaar: {year}"
@@ -263,7 +259,8 @@ else:
     fig.update_xaxes(title=y_label, tickformat=",~f", hoverformat=",.1f", rangemode="tozero")
     fig.update_layout(legend=dict(y=1.0, yanchor="bottom", title_text=""), margin=dict(t=60))
     if ref is not None:  # dashed reference line; its value goes in the axis title (no overlap)
-        fig.add_vline(x=ref, line_dash="dash", line_color="#444", line_width=1)
+        # layer below: the line runs behind the bars and their value labels instead of through them
+        fig.add_vline(x=ref, line_dash="dash", line_color="#444", line_width=1, layer="below")
         fig.update_xaxes(title=f"{y_label}  ·  stippellijn: {name} {value_fmt(ref)}")
     c.show_chart(
         fig,
@@ -353,7 +350,7 @@ if wijk is not None:
         else:
             d = det.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year))
             parts = {
-                "clients_weekly": "Wekelijkse hulp", "clients_biweekly": "Hulp om de week", "clients_maatwerk": "Maatwerk",
+                "clients_weekly": "Wekelijkse hulp", "clients_biweekly": "Eens per twee weken", "clients_maatwerk": "Maatwerk",
                 "clients_zin": "Zorg in natura", "clients_pgb": "Pgb",
             }
             have = [k for k in parts if k in d.columns]
@@ -372,7 +369,9 @@ if wijk is not None:
                                text=[c.fmt_count(v) for v in pdata["Cliënten"].to_list()])
                 c.style_figure(fig_p, y_format=",d", x_years=False, height=300)
                 fig_p.update_traces(textposition="outside", cliponaxis=False)
-                fig_p.update_xaxes(tickformat=",d")
+                # room to the right for the outside labels of the longest bar
+                longest = pdata["Cliënten"].max() or 0
+                fig_p.update_xaxes(tickformat=",d", range=[0, max(longest, 1) * 1.18])
                 fig_p.update_yaxes(title=None, rangemode="normal")
                 fig_p.update_layout(legend_title_text="")
                 c.show_chart(fig_p, pdata, name=f"wijkprofiel-producten-{wname}-{year}", key="wijken_profiel_product",
@@ -393,7 +392,7 @@ if wijk is not None:
                 a = a.with_columns(pl.when(pl.col("clients_suppressed")).then(None).otherwise(pl.col("clients_share")).alias("clients_share")) if "clients_share" in a.columns else a
             cols = [x for x in ("aanbieder_name", "clients", "declared_hours", "cost_eur") if x in a.columns]
             adf = c.display_frame(a, cols).rename({"aanbieder_name": "Aanbieder"}, strict=False)
-            st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=c.suppressed_label(),
+            st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=c.HIDDEN_CELL,
                          column_config={**c.number_column_config(adf),
                                         "Aanbieder": st.column_config.TextColumn("Aanbieder", width="medium")})
             c.download_buttons(adf, name=f"wijkprofiel-aanbieders-{wname}-{year}", key="wijken_profiel_aanbieders_dl",
