@@ -119,10 +119,11 @@ def chart(measure: str, hist_col: str, label: str, fmt: str, key: str) -> None:
     fig = go.Figure()
     fig.add_scatter(x=hist["year"].to_list(), y=hist[hist_col].to_list(), name="Waargenomen", mode="lines+markers",
                     line_color="#4e79a7")
-    fig.add_scatter(x=base["year"].to_list(), y=base[measure].to_list(), name="Prognose standaard",
-                    mode="lines+markers", line=dict(color="#888", dash="dot"))
+    # the scenario first, the dotted standard on top: while they are equal, both stay visible
     fig.add_scatter(x=res["year"].to_list(), y=res[measure].to_list(), name="Prognose scenario",
-                    mode="lines+markers", line=dict(color="#e15759"))
+                    mode="lines+markers", line=dict(color="#e15759", width=3))
+    fig.add_scatter(x=base["year"].to_list(), y=base[measure].to_list(), name="Prognose standaard",
+                    mode="lines+markers", line=dict(color="#555", dash="dot"), marker_size=5)
     fig.update_layout(yaxis_title=label, xaxis_title=None)
     fig.update_traces(hovertemplate="%{x}: %{y:" + fmt + "}<extra>%{fullData.name}</extra>")
     c.style_figure(fig, y_format=fmt)
