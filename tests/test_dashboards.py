@@ -148,6 +148,29 @@ def test_wijken_table_filters_and_toggle(published):
     assert len(at.dataframe) >= 1
 
 
+def test_wijken_map_summary_matches_the_marts(published):
+    """Beside the map: the gemeente's own rate, and its highest and lowest wijken, as published."""
+    at = _open(WIJKEN)
+    at.selectbox(key="wijken_gemeente").select_index(1).run()
+    _ok(at)
+    code = at.selectbox(key="wijken_gemeente").value
+    year = at.selectbox(key="wijken_jaar").value
+    (rate,) = _sql(published, f"select clients_per_1000 from marts.gemeente_year "
+                              f"where gemeente_code = '{code}' and year = {year}")[0]
+    summary = next(m for m in at.metric if m.label.endswith("als geheel"))
+    assert summary.value == common.fmt_rate(rate)
+    ranked = _sql(published, f"select wijk_name, clients_per_1000 from marts.wijk_year where gemeente_code = '{code}' "
+                             f"and year = {year} and clients_per_1000 is not null order by clients_per_1000 desc")
+    k = min(5, len(ranked) // 2)
+    text = _texts(at.markdown)
+    top = text[text.index(f"Hoogste {k}"):text.index(f"Laagste {k}")]
+    low = text[text.index(f"Laagste {k}"):]
+    for wijk, value in ranked[:k]:
+        assert f"{wijk}: **{common.fmt_rate(value)}**" in top
+    for wijk, value in ranked[-k:]:
+        assert f"{wijk}: **{common.fmt_rate(value)}**" in low
+
+
 def test_wijken_suppressed_counts_are_never_zero(published):
     """A NULL (suppressed) count must stay empty in the table (shown as '<10'), never become 0."""
     at = _open(WIJKEN)

@@ -95,8 +95,29 @@ if st.session_state.get("wijken_wijk") not in labels:
 
 st.subheader(f"Cijfers per wijk · {name} · {year}")
 geo = c.load_optional("meta.wijk_geometry")
-# map and table one below the other, each full width: side by side the table showed 4 of its 11 columns
-col_map, col_table = st.container(), st.container()
+# Reference: the gemeente (or regio) as a whole, same year (map summary and the bar chart's dashed line).
+ref_rows = c.for_gemeente(gy, code).filter(pl.col("year") == year)
+ref = ref_rows[field][0] if ref_rows.height and field in ref_rows.columns else None
+if ref is not None and is_growth:
+    ref = ref * 100
+
+# map with a short summary beside it; the table below at full width (beside the map it showed 4 of 11 columns)
+col_map, col_side = st.columns([3, 2])
+col_table = st.container()
+with col_side:
+    ranked = sel.filter(pl.col("_value").is_not_null()).sort("_value", descending=True)
+    st.metric(f"{'Regio' if all_gemeenten else name} als geheel", value_fmt(ref) if ref is not None else "–",
+              help=f"{y_label} in {year} voor {'de regio' if all_gemeenten else 'de gemeente'} als geheel.")
+    if ranked.height >= 2:
+        k = min(5, ranked.height // 2)
+
+        def _lines(rows: pl.DataFrame) -> str:
+            return "\n".join(f"- {lab}: **{value_fmt(v)}**" for lab, v in zip(rows["_label"], rows["_value"]))
+
+        st.markdown(f"**Hoogste {k}**\n\n" + _lines(ranked.head(k)))
+        st.markdown(f"**Laagste {k}**\n\n" + _lines(ranked.tail(k).reverse()))
+    if sel.height > ranked.height:
+        st.caption(f"{sel.height - ranked.height} van de {sel.height} wijken afgeschermd of zonder inwoners.")
 with col_map:
     shapes = geo.filter(pl.col("wijk_code").is_in(list(labels))) if geo is not None else None
     if shapes is None or shapes.is_empty():
@@ -123,8 +144,8 @@ with col_map:
         center = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
         span_x = max(lon1 - lon0, 1e-3)
         span_y = max((lat1 - lat0) / max(math.cos(math.radians(center["lat"])), 0.1), 1e-3)
-        # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 860 × 540 px (the full-width map)
-        zoom = max(0.0, min(math.log2(860 * 360 / (512 * span_x)), math.log2(540 * 360 / (512 * span_y))) - 0.15)
+        # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 560 × 500 px
+        zoom = max(0.0, min(math.log2(560 * 360 / (512 * span_x)), math.log2(500 * 360 / (512 * span_y))) - 0.15)
         gj = {"type": "FeatureCollection", "features": features}
         m = sel.filter(pl.col("wijk_code").is_in(shapes["wijk_code"].to_list()))
         shown = m.filter(pl.col("_value").is_not_null())
@@ -158,7 +179,7 @@ with col_map:
         st.session_state["_wijken_map_locs"] = [list(tr.locations) for tr in fig_map.data]
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=0), height=560, separators=",.",
+            margin=dict(l=0, r=0, t=0, b=0), height=520, separators=",.",
         )
         st.plotly_chart(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
@@ -229,11 +250,6 @@ chart = c.display_frame(
     shown, (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field]
 ).with_columns(shown["_label"].alias("Label"))
 
-# Reference: the gemeente (or regio) as a whole, same year.
-ref_rows = c.for_gemeente(gy, code).filter(pl.col("year") == year)
-ref = ref_rows[field][0] if ref_rows.height and field in ref_rows.columns else None
-if ref is not None and is_growth:
-    ref = ref * 100
 
 if chart.is_empty():
     st.info("Voor deze selectie zijn geen wijkcijfers te tonen (alle wijken afgeschermd of zonder inwoners).")
