@@ -201,6 +201,11 @@ def fmt_date(d: dt.date | None) -> str:
     return "–" if d is None else d.strftime("%d-%m-%Y")
 
 
+def local_time(col: str) -> pl.Expr:
+    """A naive UTC TIMESTAMP column (as the pipeline writes them) as Dutch local time text, like fmt_datetime."""
+    return pl.col(col).dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Amsterdam").dt.strftime("%d-%m-%Y %H:%M")
+
+
 def fmt_datetime(t: dt.datetime | None) -> str:
     """A snapshot timestamp in Dutch local time. meta.refresh.published_at is a naive TIMESTAMP
     written in UTC by the publishing step (hbh_monitor.publish)."""

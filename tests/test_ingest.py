@@ -123,3 +123,24 @@ def test_a_warehouse_from_an_older_contract_gets_the_new_columns(tmp_path):
     con, (res,) = _ingest(tmp_path)
     assert res.rows_loaded == 1
     assert con.execute("SELECT urgentie, reden_wijziging FROM raw.indicaties").fetchall() == [("hoog", None)]
+
+
+def test_load_times_are_utc_whatever_the_server_time_zone(tmp_path):
+    """meta.* times are naive UTC (the dashboards show them in Dutch time): a server set to
+    Europe/Amsterdam must not write its local time, also not into a warehouse made before."""
+    from datetime import datetime, timezone
+
+    _write(tmp_path / "landing/indicaties/a.csv", [HEADER, GOOD, GOOD.replace("999900006", "999900007")])
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("SET TimeZone = 'Europe/Amsterdam'")
+    # an older warehouse: the ledger tables with the old local-time defaults
+    con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE TABLE meta.quarantine (dataset VARCHAR NOT NULL, source_file VARCHAR NOT NULL, "
+                "source_line BIGINT, rules VARCHAR NOT NULL, reason VARCHAR NOT NULL, record VARCHAR, "
+                "quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+    ingest_dataset(con, contract("indicaties"), tmp_path / "landing", KEY)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    (loaded,) = con.execute("SELECT loaded_at FROM meta.ingestion_ledger").fetchall()[0]
+    (quarantined,) = con.execute("SELECT quarantined_at FROM meta.quarantine").fetchall()[0]
+    for t in (loaded, quarantined):
+        assert abs((now - t).total_seconds()) < 600, (t, now)

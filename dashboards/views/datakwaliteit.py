@@ -81,7 +81,7 @@ else:
         pl.col("rows_quarantined").alias("Quarantaine"),
         pl.col("status").alias("Status"),
         pl.col("message").fill_null("").alias("Melding"),
-        pl.col("loaded_at").dt.strftime("%d-%m-%Y %H:%M").alias("Ingelezen (UTC)"),
+        c.local_time("loaded_at").alias("Ingelezen"),
     )
     n_err = sel.filter(pl.col("status") == "fout").height
     m1, m2, m3, m4 = st.columns(4)
@@ -169,7 +169,7 @@ if gx is not None and not gx.is_empty():
         pl.col("expectations").alias("Verwachtingen"),
         pl.col("failed_expectations").alias("Niet gehaald"),
         pl.col("details").alias("Toelichting"),
-        pl.col("validated_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gecontroleerd (UTC)"),
+        c.local_time("validated_at").alias("Gecontroleerd"),
     )
     st.dataframe(gx_table, hide_index=True, key="dq_gx", column_config=c.localized_numbers(gx_table), placeholder="–")
     c.download_buttons(gx_table, name="gx-validaties", key="dq_gx_dl", title="Great Expectations-validaties",

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS meta.ingestion_ledger (
   rows_quarantined BIGINT,
   status VARCHAR NOT NULL,      -- geladen | fout | vervangen
   message VARCHAR,
-  loaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+  loaded_at TIMESTAMP NOT NULL DEFAULT (current_timestamp AT TIME ZONE 'UTC')
 );
 CREATE TABLE IF NOT EXISTS meta.quarantine (
   dataset VARCHAR NOT NULL,
@@ -66,8 +66,11 @@ CREATE TABLE IF NOT EXISTS meta.quarantine (
   rules VARCHAR NOT NULL,
   reason VARCHAR NOT NULL,
   record VARCHAR,               -- the row as delivered, as JSON text, BSN masked
-  quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+  quarantined_at TIMESTAMP NOT NULL DEFAULT (current_timestamp AT TIME ZONE 'UTC')
 );
+-- warehouses made before the defaults said UTC wrote the server's local time
+ALTER TABLE meta.ingestion_ledger ALTER COLUMN loaded_at SET DEFAULT (current_timestamp AT TIME ZONE 'UTC');
+ALTER TABLE meta.quarantine ALTER COLUMN quarantined_at SET DEFAULT (current_timestamp AT TIME ZONE 'UTC');
 """
 
 _NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")

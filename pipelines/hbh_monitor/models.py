@@ -173,7 +173,8 @@ def _input_versions(con: duckdb.DuckDBPyConnection, tables: list[str]) -> str:
 
 def _record(con, model, version, mode, definition, inputs, marker, rows, n_keys, reason) -> None:
     con.execute(
-        "INSERT OR REPLACE INTO meta.model_builds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+        "INSERT OR REPLACE INTO meta.model_builds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "current_timestamp AT TIME ZONE 'UTC')",
         [model.table, version, mode, definition, inputs, marker, rows, n_keys, reason],
     )
 
