@@ -240,6 +240,9 @@ class DataUnavailable(Exception):
 
 
 def serving_path() -> Path:
+    """The snapshot this app reads: in council mode the council snapshot, which holds no analyst tables."""
+    if dashboard_mode() == "council":
+        return settings.council_path()
     return settings.serving_path()
 
 

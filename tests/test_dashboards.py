@@ -433,6 +433,31 @@ def test_council_mode_has_no_analyst_pages(published, monkeypatch):
     _ok(at)
 
 
+def test_council_snapshot_is_the_published_one_without_the_analyst_tables(published, monkeypatch):
+    """The council snapshot (hbh_serving_council.duckdb) holds every published table except the analyst
+    ones, each exactly as published, from the same run; a council-mode app reads it and nothing else."""
+    from hbh_monitor import publish as pub, settings
+
+    council = settings.council_path(published)
+    assert council.is_file() and council != published
+    tables = lambda db: {f"{s}.{t}" for s, t in _sql(db, "select table_schema, table_name from information_schema.tables")}
+    full, kept = tables(published), tables(council)
+    assert kept == full - set(pub.ANALYST_ONLY)
+    assert {"marts.reconciliation_findings", "marts.waiting_list", "meta.ingestion_ledger"} <= full - kept
+    with duckdb.connect(str(council), read_only=True) as con:
+        con.execute(f"ATTACH '{published}' AS pub (READ_ONLY)")
+        for t in sorted(kept - {"meta.model_docs"}):
+            for a, b in ((t, f"pub.{t}"), (f"pub.{t}", t)):
+                (n,) = con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchall()[0]
+                assert n == 0, (t, a, b)
+        docs = {r[0] for r in con.execute("SELECT table_name FROM meta.model_docs").fetchall()}
+    assert not docs & set(pub.ANALYST_ONLY) and "marts.wijk_year" in docs
+    monkeypatch.setenv("HBH_DASHBOARD_MODE", "council")
+    assert common.serving_path() == council
+    monkeypatch.setenv("HBH_SERVING", str(council))  # a council server given only the council file
+    assert common.serving_path() == council
+
+
 @pytest.mark.parametrize("page", [AANBIEDERS, DATAKWALITEIT])
 def test_analyst_pages_need_login_when_auth_is_configured(published, page):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from conftest import BIN, ROOT, run_env, run_refresh
+from hbh_monitor import settings
 
 REFRESH = [str(BIN / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"]
 SEED = int(os.environ.get("HBH_TEST_SEED", "20261123"))
@@ -98,12 +99,14 @@ def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(pipe
     data = tmp_path / "data"
     env = copy_run(pipeline_run, data)
     serving = serving_of(data)
-    old_run, old_fp = fingerprint(serving)
+    council = settings.council_path(serving)
+    snapshots = [serving, serving, council]  # two readers on the full snapshot, one on the council one
+    old = {p: fingerprint(p) for p in (serving, council)}
 
     stop = tmp_path / "stop"
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(serving), str(stop), str(tmp_path / f"reader{i}.json")])
-        for i in range(2)
+        subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop), str(tmp_path / f"reader{i}.json")])
+        for i, path in enumerate(snapshots)
     ]
     try:
         time.sleep(1.0)
@@ -115,17 +118,20 @@ def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(pipe
             r.wait(timeout=60)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
-    new_run, new_fp = fingerprint(serving)
-    assert new_run != old_run, "the refresh published a new snapshot"
-    assert set(new_fp) == set(old_fp), "the new snapshot has the same tables"
-    results = [json.loads((tmp_path / f"reader{i}.json").read_text()) for i in range(2)]
-    for res in results:
+    new = {p: fingerprint(p) for p in (serving, council)}
+    for p in (serving, council):
+        assert new[p][0] != old[p][0], f"the refresh published a new {p.name}"
+        assert set(new[p][1]) == set(old[p][1]), "the new snapshot has the same tables"
+    assert new[serving][0] == new[council][0], "both snapshots hold the same run"
+    results = [json.loads((tmp_path / f"reader{i}.json").read_text()) for i in range(len(snapshots))]
+    for path, res in zip(snapshots, results):
         assert res["errors"] == [], res["errors"][:5]
         assert res["queries"] > 20
+        expected = dict((old[path], new[path]))
         for run_id, fp in res["seen"].items():
             # complete: exactly the snapshot of that run as published, every table
-            assert fp == {old_run: old_fp, new_run: new_fp}.get(run_id), f"unexpected snapshot {run_id}"
-    assert {old_run, new_run} <= set().union(*(r["seen"] for r in results)), "readers saw the swap"
+            assert fp == expected.get(run_id), f"unexpected snapshot {run_id} in {path.name}"
+    assert {old[serving][0], new[serving][0]} <= set().union(*(r["seen"] for r in results[:2])), "readers saw the swap"
 
 
 def _toggle_line_ends(path: Path) -> None:
@@ -240,7 +246,9 @@ def test_kill_9_during_publishing_leaves_the_previous_snapshot(pipeline_run, tmp
     data = tmp_path / "data"
     env = copy_run(pipeline_run, data)
     serving, warehouse = serving_of(data), data / "warehouse" / "hbh.duckdb"
-    _, live_fp = fingerprint(serving)
+    live_run, live_fp = fingerprint(serving)
+    council = settings.council_path(serving)  # published right after the full snapshot, same way
+    _, council_fp = fingerprint(council)
     rng = random.Random(SEED + 1)
     for _ in range(6):
         proc = subprocess.Popen([sys.executable, "-c", PUBLISHER, str(warehouse), str(serving)],
@@ -252,11 +260,14 @@ def test_kill_9_during_publishing_leaves_the_previous_snapshot(pipeline_run, tmp
         proc.stdout.close()
         run_id, fp = fingerprint(serving)
         assert set(fp) == set(live_fp) and run_id.startswith("loop-")
+        council_run, fp = fingerprint(council)
+        assert set(fp) == set(council_fp) and (council_run.startswith("loop-") or council_run == live_run)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     with duckdb.connect(str(warehouse)) as con:
         publish_snapshot(con, "after-kills", True, serving)
     assert fingerprint(serving)[0] == "after-kills"
+    assert fingerprint(council)[0] == "after-kills"
     assert not list(serving.parent.glob("*.tmp-*"))
 
 

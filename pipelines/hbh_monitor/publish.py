@@ -24,6 +24,14 @@ from hbh_monitor.status import record_published, remove_stale_tmp
 NOT_PUBLISHED = {
     "marts.unmet_demand": "wijk × aanbieder × month hours without a client count; published as marts.delivery_year",
 }
+# What only the analyst pages read: left out of the council snapshot (settings.council_path). The
+# reconciliation marts count declaration lines per aanbieder and month without any suppression, the
+# waiting list is an analyst table, and the meta tables name files, rules and runs.
+ANALYST_ONLY = (
+    "marts.reconciliation_findings", "marts.reconciliation_summary", "marts.waiting_list",
+    "meta.ingestion_ledger", "meta.quarantine_summary", "meta.check_results", "meta.gx_validations",
+    "meta.model_builds",
+)
 COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline",
                  # delivery marts (issue 8): starts, waiting list, stops, herindicaties, indicaties
                  "starts", "waiting", "stops", "stops_client_ended", "herindicaties", "lowered", "raised", "indications")
@@ -235,5 +243,35 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
     finally:
         con.execute("DETACH snap")
     os.replace(tmp, target)
+    council = publish_council_snapshot(con, target)
     record_published(run_id, published_at, target)  # status.json: which snapshot is live
-    return {"path": str(target), "tables": [m.table for m in marts], "suppression_threshold": threshold}
+    return {"path": str(target), "council_path": str(council), "tables": [m.table for m in marts],
+            "suppression_threshold": threshold}
+
+
+def publish_council_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> Path:
+    """Copy the published snapshot without the ANALYST_ONLY tables into settings.council_path(published),
+    swapped in the same way. Made from the snapshot just published, so both hold the same run; a run
+    killed between the two swaps leaves the previous council snapshot, whole, until the next run."""
+    target = settings.council_path(published)
+    remove_stale_tmp(target)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    con.execute(f"ATTACH '{published}' AS pub (READ_ONLY)")
+    con.execute(f"ATTACH '{tmp}' AS council")
+    try:
+        tables = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_catalog = 'pub' "
+            "ORDER BY 1"
+        ).fetchall()
+        for schema in ("marts", "meta"):
+            con.execute(f"CREATE SCHEMA council.{schema}")
+        kept = [t for (t,) in tables if t not in ANALYST_ONLY]
+        for t in kept:
+            where = (f" WHERE table_name NOT IN ({', '.join(repr(k) for k in ANALYST_ONLY)})"
+                     if t == "meta.model_docs" else "")
+            con.execute(f"CREATE TABLE council.{t} AS SELECT * FROM pub.{t}{where}")
+    finally:
+        con.execute("DETACH council")
+        con.execute("DETACH pub")
+    os.replace(tmp, target)
+    return target

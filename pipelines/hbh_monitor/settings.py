@@ -34,6 +34,19 @@ def serving_path() -> Path:
     return Path(os.environ.get("HBH_SERVING", data_dir() / "serving" / "hbh_serving.duckdb"))
 
 
+COUNCIL_SUFFIX = "_council"
+
+
+def council_path(serving: Path | None = None) -> Path:
+    """The council snapshot published next to ``serving`` (default: the configured snapshot):
+    hbh_serving.duckdb -> hbh_serving_council.duckdb. It holds only what the council pages show, so a
+    council-only server can be given this one file. A path that already is a council snapshot is kept."""
+    serving = serving or serving_path()
+    if serving.stem.endswith(COUNCIL_SUFFIX):
+        return serving
+    return serving.with_name(f"{serving.stem}{COUNCIL_SUFFIX}{serving.suffix}")
+
+
 def contracts_dir() -> Path:
     return Path(os.environ.get("HBH_CONTRACTS_DIR", project_root() / "data_contracts"))
 
