@@ -250,7 +250,6 @@ chart = c.display_frame(
     shown, (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field]
 ).with_columns(shown["_label"].alias("Label"))
 
-
 if chart.is_empty():
     st.info("Voor deze selectie zijn geen wijkcijfers te tonen (alle wijken afgeschermd of zonder inwoners).")
 else:

@@ -4,9 +4,10 @@
 
 Why not two shell jobs (`dagster dev & streamlit run`): a job started with `&` by a non-interactive shell
 ignores SIGINT, and `dagster dev` handles SIGTERM with whatever SIGINT's handler is, so it then ignored
-both and had to be killed with SIGKILL, leaving its webserver and daemon behind. Here each child starts
-in its own process group with SIGINT at its default, and is stopped with one SIGINT: `dagster dev` then
-shuts its webserver and daemon down itself.
+both and had to be killed with SIGKILL, leaving its webserver and daemon behind. Here the children are
+started after this process has installed its own SIGINT/SIGTERM handlers, so they begin with SIGINT at
+its default (exec resets handled signals), each in its own process group (a Ctrl-C reaches them once,
+from here), and are stopped with one SIGINT: `dagster dev` then shuts its webserver and daemon down.
 """
 
 from __future__ import annotations
@@ -22,14 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 30
 
 
-def _restore_sigint() -> None:  # runs in the child, before exec
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _start(cmd: list[str], log: Path | None) -> subprocess.Popen:
     out = open(log, "ab") if log else None  # noqa: SIM115 (closed with the process)
     return subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
-                            process_group=0, preexec_fn=_restore_sigint)
+                            process_group=0)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -51,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bin_dir = Path(sys.executable).parent
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before the children start: see the module docstring
         signal.signal(sig, lambda *_: stop.set())
 
     dagster = _start([str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml", "-p", str(args.dagster_port)],
