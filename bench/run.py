@@ -271,16 +271,16 @@ def page_queries() -> dict[str, list[str]]:
 
 
 def apptest_pages(serving: Path, env: dict) -> dict:
-    """Whole-page render times with Streamlit's AppTest (dashboards/timing.py, when present):
+    """Whole-page render times with Streamlit's AppTest (bench/timing.py):
     cold = empty caches, every query reads the snapshot; warm = a rerun. {} when unavailable."""
-    tool = ROOT / "dashboards" / "timing.py"
+    tool = ROOT / "bench" / "timing.py"
     if not tool.exists() or not serving.exists():
         return {}
     env = {**env, "HBH_SERVING": str(serving)}
     proc = subprocess.run([sys.executable, str(tool), "--serving", str(serving), "--json", "--repeat", "3"],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
-        print(f"dashboards/timing.py failed: {proc.stderr[-1500:]}", file=sys.stderr)
+        print(f"bench/timing.py failed: {proc.stderr[-1500:]}", file=sys.stderr)
         return {}
     return json.loads(proc.stdout[proc.stdout.index("{"):])
 
@@ -636,7 +636,7 @@ def render(r: dict) -> str:
     for page, p in r["pages"].items():
         lines.append(f"| {page} | {len(p['queries'])} | {p['first_s']:.3f} s | {p['median_s']:.3f} s |")
     if r.get("pages_apptest"):
-        lines += ["", "Whole pages rendered server-side with Streamlit's AppTest (`dashboards/timing.py`, median of 3): "
+        lines += ["", "Whole pages rendered server-side with Streamlit's AppTest (`bench/timing.py`, median of 3): "
                   "cold = empty caches, every query reads the snapshot; warm = a rerun.", "",
                   "| page | cold render | of which snapshot queries | warm rerun | error |", "|---|---:|---:|---:|---|"]
         for page, p in r["pages_apptest"].items():

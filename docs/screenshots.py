@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "dashboards"))
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "pipelines"))
 
-import e2e  # noqa: E402  (dashboards/e2e.py)
+import e2e  # noqa: E402  (tests/e2e.py)
 
 OUT = ROOT / "docs" / "screenshots"
 NAMES = {"": "overzicht"}

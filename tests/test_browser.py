@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "dashboards"))
-
-import e2e  # noqa: E402  (dashboards/e2e.py)
+import e2e  # tests/e2e.py
 
 if not e2e.chromium_available():
     msg = (

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from conftest import ROOT, run_env
 
-sys.path.insert(0, str(ROOT / "dashboards"))
-import e2e  # noqa: E402
+import e2e  # tests/e2e.py
 
 
 def _descendants(pid: int) -> set[int]:

@@ -2,7 +2,7 @@
 
 Starts ``streamlit run dashboards/app.py`` on a free port against a given snapshot, and drives
 Debian's Chromium (``/usr/bin/chromium``, no ``playwright install``) through Playwright with every
-non-localhost request aborted (the dashboards must work offline). Not imported by the app.
+non-localhost request aborted (the dashboards must work offline). Lives with the tests, not in the app folder.
 """
 
 from __future__ import annotations

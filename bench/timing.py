@@ -1,11 +1,10 @@
 """Server-side render time of every dashboard page (for the benchmark), without a browser.
 
-    python dashboards/timing.py [--serving path.duckdb] [--repeat 3]
+    python bench/timing.py [--serving path.duckdb] [--repeat 3]
 
 Runs each page with Streamlit's AppTest in this process: ``cold`` = first run with empty caches
 (every query reads the snapshot), ``warm`` = a rerun (cached results). Also reports the time spent in
 snapshot queries (common.query) per page. Prints a table; ``--json`` prints JSON instead.
-Not imported by the app.
 """
 
 from __future__ import annotations
@@ -18,13 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-APP = HERE / "app.py"
+ROOT = Path(__file__).resolve().parents[1]
+DASHBOARDS = ROOT / "dashboards"
+APP = DASHBOARDS / "app.py"
 
 
 def measure(serving: Path, repeat: int = 3, pages: list[str] | None = None) -> dict[str, dict]:
     os.environ["HBH_SERVING"] = str(serving)
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(DASHBOARDS))
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -41,7 +41,7 @@ def measure(serving: Path, repeat: int = 3, pages: list[str] | None = None) -> d
             spent["q"] += time.perf_counter() - t
 
     common.query = timed_query
-    views = pages or sorted(p.name for p in (HERE / "views").glob("*.py"))
+    views = pages or sorted(p.name for p in (DASHBOARDS / "views").glob("*.py"))
     out: dict[str, dict] = {}
     for view in views:
         cold, warm, queries = [], [], []
@@ -76,7 +76,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    sys.path.insert(0, str(HERE.parent / "pipelines"))
+    sys.path.insert(0, str(ROOT / "pipelines"))
     from hbh_monitor import settings
 
     res = measure(args.serving or settings.serving_path(), args.repeat)
