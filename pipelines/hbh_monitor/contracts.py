@@ -1,5 +1,9 @@
 """Data contracts (Open Data Contract Standard v3 YAML in ``data_contracts/``).
 
+Each file is checked against the standard when it is loaded (:func:`validated`: the JSON Schema and
+the Pydantic models of the ``open-data-contract-standard`` package), so a misspelt key is an error
+that names the file and the key.
+
 A contract is the single source of a dataset's columns, types and rules. From it this module
 derives:
 
@@ -187,26 +191,86 @@ def elfproef_sql(v: str) -> str:
     return f"coalesce(({terms}) % 11 = 0 AND {v} <> '000000000', false)"
 
 
-def _custom(prop: dict, key: str):
-    for cp in prop.get("customProperties") or []:
-        if cp.get("property") == key:
-            return cp.get("value")
+class ContractError(ValueError):
+    """A contract file that is not a valid Open Data Contract Standard document (or uses a custom
+    property this project does not know): the message names the file and the offending key."""
+
+
+# The custom properties this project reads from a column (ODCS ``customProperties``); any other name
+# is a misspelling, not an extension.
+CUSTOM_PROPERTIES = {
+    "validValues": "the only values allowed (the row gate quarantines others)",
+    "pseudonymise": "replace the value by this pseudonym column at ingestion (the BSN: client_id)",
+    "references": "<dataset>.<column> every value must occur in",
+}
+
+
+@cache
+def _odcs_validator():
+    """A validator for the JSON Schema of the ODCS version the package implements (shipped with it)."""
+    import json
+
+    import jsonschema
+    from open_data_contract_standard.model import OpenDataContractStandard
+
+    schema = json.loads(OpenDataContractStandard.json_schema())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _where(error) -> str:
+    return "/".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def validated(path: Path):
+    """The contract file as an ``OpenDataContractStandard`` (the package's Pydantic model), after
+    checking it against the standard's JSON Schema: the Pydantic models ignore unknown keys below the
+    top level, the schema does not, so a misspelt key is an error here rather than a rule that
+    silently does not apply."""
+    from open_data_contract_standard.model import OpenDataContractStandard
+    from pydantic import ValidationError
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ContractError(f"{path.name}: not readable YAML: {e}") from e
+    errors = sorted(_odcs_validator().iter_errors(doc), key=lambda e: (_where(e), e.message))
+    if errors:
+        seen = dict.fromkeys(f"{_where(e)}: {e.message}" for e in errors)
+        raise ContractError(f"{path.name} is not a valid ODCS contract: " + "; ".join(list(seen)[:5]))
+    try:
+        odcs = OpenDataContractStandard(**doc)
+    except ValidationError as e:
+        raise ContractError(f"{path.name} is not a valid ODCS contract: {e}") from e
+    if not odcs.schema_ or len(odcs.schema_) != 1:
+        raise ContractError(f"{path.name}: a contract describes exactly one table (schema has {len(odcs.schema_ or [])})")
+    for prop in odcs.schema_[0].properties or []:
+        for cp in prop.customProperties or []:
+            if cp.property not in CUSTOM_PROPERTIES:
+                raise ContractError(f"{path.name}: column {prop.name}: unknown custom property {cp.property!r} "
+                                    f"(known: {', '.join(CUSTOM_PROPERTIES)})")
+    return odcs
+
+
+def _custom(prop, key: str):
+    for cp in prop.customProperties or []:
+        if cp.property == key:
+            return cp.value
     return None
 
 
 def _parse(path: Path) -> Contract:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    (obj,) = doc["schema"]
+    odcs = validated(path)
+    (obj,) = odcs.schema_
     cols = []
-    for p in obj["properties"]:
-        opts = p.get("logicalTypeOptions") or {}
+    for p in obj.properties or []:
+        opts = p.logicalTypeOptions or {}
         vv = _custom(p, "validValues")
         cols.append(
             Column(
-                name=p["name"],
-                logical_type=p["logicalType"],
-                required=bool(p.get("required", False)),
-                description=(p.get("description") or "").strip(),
+                name=p.name,
+                logical_type=p.logicalType,
+                required=bool(p.required),
+                description=(p.description or "").strip(),
                 pattern=opts.get("pattern"),
                 minimum=opts.get("minimum"),
                 maximum=opts.get("maximum"),
@@ -215,12 +279,11 @@ def _parse(path: Path) -> Contract:
                 references=_custom(p, "references"),
             )
         )
-    desc = doc.get("description") or {}
     return Contract(
-        name=doc["name"],
-        version=str(doc["version"]),
-        table=obj["physicalName"],
-        description=(desc.get("purpose") or "").strip(),
+        name=odcs.name,
+        version=str(odcs.version),
+        table=obj.physicalName,
+        description=((odcs.description.purpose if odcs.description else None) or "").strip(),
         columns=tuple(cols),
     )
 
