@@ -2,8 +2,8 @@
 
 Each file starts with a comment block that says what a row is and how each number is made; that
 text becomes the Dagster asset description. The header's ``-- nl:`` lines say the same in Dutch for
-the dashboards' "Hoe berekend?". Dependencies are
-read from the ``<layer>.<table>`` names the SELECT mentions, so adding a model is adding a file.
+the dashboards' "Hoe berekend?". Dependencies are the ``<layer>.<table>`` tables the SELECT reads,
+found in its syntax tree (sqlglot, DuckDB dialect), so adding a model is adding a file.
 
 Every build is recorded in ``meta.model_builds`` with a version and what it read (the ledger's
 last load of each raw input, the version of each model input). A model whose SQL, settings and
@@ -37,12 +37,14 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from hbh_monitor import settings
 from hbh_monitor.sqltext import literal
 
 LAYERS = ("staging", "marts")
-_REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
+SCHEMAS = ("raw", *LAYERS)  # the schemas whose tables are assets a model can depend on
 _INCREMENTAL = re.compile(r"incremental:\s*key\s*\(([^)]*)\)\s*over\s+((?:raw|staging)\.[a-z_][a-z0-9_]*)")
 
 BUILDS_DDL = """
@@ -90,7 +92,7 @@ def _parse(path: Path) -> SqlModel:
     body = "\n".join(l for l in text.splitlines() if not l.startswith("--"))
     layer, name = path.parent.name, path.stem
     table = f"{layer}.{name}"
-    deps = sorted({f"{a}.{b}" for a, b in _REF.findall(re.sub(r"--.*", "", body))} - {table})
+    deps = sorted(dependencies(body, path) - {table})
     inc = next((m for m in map(_INCREMENTAL.search, header) if m), None)
     key = tuple(k.strip() for k in inc.group(1).split(",")) if inc else ()
     over = inc.group(2) if inc else None
@@ -101,6 +103,16 @@ def _parse(path: Path) -> SqlModel:
     if description.startswith(table + ":"):
         description = description[len(table) + 1 :].strip()
     return SqlModel(layer, name, path, body.strip().rstrip(";"), description, tuple(deps), key, over, description_nl)
+
+
+def dependencies(select: str, where: Path | str = "<sql>") -> set[str]:
+    """The ``raw``/``staging``/``marts`` tables a SELECT reads, as ``layer.table``: the table references
+    of its syntax tree, so a name in a string or a comment is none and a quoted ``"staging"."x"`` is one."""
+    try:
+        tree = sqlglot.parse_one(select, read="duckdb")
+    except sqlglot.errors.SqlglotError as e:
+        raise ValueError(f"{where}: the SELECT could not be parsed: {e}") from e
+    return {f"{t.db}.{t.name}".lower() for t in tree.find_all(exp.Table) if t.db.lower() in SCHEMAS and not t.catalog}
 
 
 @cache
