@@ -1,0 +1,40 @@
+"""Import boundaries (the contracts in pyproject.toml, ``[tool.importlinter]``), checked by import-linter:
+the dashboards never import Dagster or the pipeline's Dagster code, and the product never imports the
+demo generator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from support import BIN, ROOT
+
+
+def lint_imports(root=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "pipelines"), str(root)])}
+    return subprocess.run([str(BIN / "lint-imports"), "--no-cache"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_import_contracts_are_kept():
+    proc = lint_imports()
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "0 broken" in proc.stdout and "2 kept" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_a_forbidden_import_breaks_the_contracts(tmp_path):
+    """The same contracts on a copy of the code with one forbidden import planted for each."""
+    import shutil
+
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for d in ("pipelines", "dashboards"):
+        shutil.copytree(ROOT / d, tmp_path / d, ignore=ignore)
+    shutil.copyfile(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / "dashboards" / "app.py").open("a") as f:
+        f.write("\nfrom hbh_monitor.defs import resources  # planted\n")
+    with (tmp_path / "pipelines" / "hbh_monitor" / "publish.py").open("a") as f:
+        f.write("\nfrom hbh_monitor.demo import generator  # planted\n")
+    proc = lint_imports(tmp_path)
+    assert proc.returncode != 0 and "2 broken" in proc.stdout, proc.stdout[-3000:]
+    assert "dashboards.app -> hbh_monitor.defs" in proc.stdout
+    assert "hbh_monitor.publish -> hbh_monitor.demo" in proc.stdout
