@@ -1,25 +1,24 @@
 """Shared fixtures: one real Dagster run of the whole asset graph on a small demo region.
 
-The run goes through the same CLI as `make demo` (`dagster job execute … -j refresh`) in a
+The session run goes through the same CLI as `make demo` (`dagster job execute … -j refresh`) in a
 subprocess, with its own data folder and DAGSTER_HOME, so what the tests see is what a user gets.
+It is the suite's smoke test of the CLI; tests that need a run of their own use
+``support.refresh_in_process`` (same job, same Definitions, in this process) unless they kill it.
+
+Nothing here may be changed by a test: a test that runs the pipeline again, or writes to a
+database, works on a copy (``support.copy_run``). Helpers live in tests/support.py; the names below
+are re-exported for the test modules that import them from here.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-# Small but complete: all five municipalities, 20% of their population, the full 2016-2025 period.
-DEMO_ARGS = ["--seed", "7", "--scale", "0.2", "--gemeenten", "5"]
+from support import BIN, DEMO_ARGS, ROOT, demo_region, run_env, run_refresh  # noqa: F401  (re-exported)
 
 
 @dataclass
@@ -34,39 +33,11 @@ class PipelineRun:
     stdout: str
 
 
-def run_env(data_dir: Path) -> dict:
-    """Environment of a pipeline run on ``data_dir``, with its own DAGSTER_HOME (made here, telemetry off)."""
-    (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
-    (data_dir / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HBH_", "DAGSTER_"))}
-    env.update(
-        HBH_DATA_DIR=str(data_dir),
-        HBH_DEMO="1",
-        DAGSTER_HOME=str(data_dir / "dagster_home"),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def run_refresh(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"],
-        cwd=ROOT / "pipelines",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory) -> PipelineRun:
     data_dir = tmp_path_factory.mktemp("hbh_data")
     env = run_env(data_dir)
-    subprocess.run(
-        [sys.executable, "-m", "hbh_monitor.demo", "--out", str(data_dir / "landing"), *DEMO_ARGS],
-        env=env, check=True, capture_output=True, text=True, timeout=600,
-    )
+    demo_region(data_dir / "landing", DEMO_ARGS)
     proc = run_refresh(env)
     assert proc.returncode == 0, f"Dagster run failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
     return PipelineRun(

@@ -1,9 +1,9 @@
-"""The analytics marts (issue 4) against independent computations from the raw landing files and the
+"""The analytics marts against independent computations from the raw landing files and the
 generator's manifest (the planted truths): the abonnementstarief decomposition, age-specific rates,
 months, leveringsvorm and product mix, the forecast with its scenario formula and backtest, and the
 aanbieders per wijk.
 
-The raw files are read with Python's csv module (helpers of test_pipeline.py), never with the
+The raw files are read with Python's csv module (helpers in tests/support.py), never with the
 pipeline's SQL.
 """
 
@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from test_pipeline import clean_rows, parse_date, parse_num
+from support import clean_rows, parse_date, parse_num
 
 BANDS = ("0-64", "65-74", "75-84", "85+")
 BASELINE = 2018  # HBH_BASELINE_YEAR is not set by the fixture: the default

@@ -697,10 +697,12 @@ def test_council_pages_tables_and_downloads_hold_no_small_counts(strict_snapshot
 
 # --- wijk geometry (reference data) ------------------------------------------------------------------------------
 
+from support import needs_shared  # noqa: E402
+
 CBS_NIJMEGEN = ROOT.parent / "shared" / "reference" / "cbs" / "wijken_2024_GM0268_nijmegen.cartomap-subset.geojson"
 
 
-@pytest.mark.skipif(not CBS_NIJMEGEN.is_file(), reason="../shared/reference/cbs not available")
+@needs_shared(CBS_NIJMEGEN, "the CBS wijk outlines of Nijmegen")  # fails under CI when missing
 def test_wijk_geometry_matches_cbs_outlines_by_statcode(tmp_path):
     import json
 

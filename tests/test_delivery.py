@@ -1,4 +1,4 @@
-"""Delivery analytics (issue 8): the planted staff shortage, times to start, stops, the 2026
+"""Delivery analytics: the planted staff shortage, times to start, stops, the 2026
 herindicatie round and the budget, recovered from the marts of a real Dagster run.
 
 A small region of its own (2 gemeenten, scale 0.1) whose data period includes 2026, so that the
@@ -10,8 +10,6 @@ in the generator's manifest (section "delivery") within a stated tolerance.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
@@ -19,8 +17,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from conftest import run_env, run_refresh
-from test_pipeline import clean_rows, parse_date, parse_num
+from support import clean_rows, demo_region, parse_date, parse_num, refresh_in_process, run_env
 
 ARGS = ["--seed", "11", "--scale", "0.1", "--gemeenten", "2", "--last-year", "2026"]
 MY_ASSETS = ("zorgstarts", "zorgstops", "budget", "toewijzingen", "unmet_demand", "budget_risk", "time_to_start",
@@ -35,9 +32,8 @@ class Run:
 def run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("hbh_delivery")
     env = run_env(data_dir)
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(data_dir / "landing"), *ARGS],
-                   env=env, check=True, capture_output=True, text=True, timeout=600)
-    proc = run_refresh(env)
+    demo_region(data_dir / "landing", ARGS)
+    proc = refresh_in_process(env)
     out = proc.stdout + proc.stderr
     # steps of the delivery models and their checks must succeed (a failure elsewhere holds back
     # publication but is not what this module tests)

@@ -1,23 +1,20 @@
 """Format independence, end to end: the same demo region delivered as CSV only and as a mix of
 CSV, iWmo 3.2 XML (WMO301 + client registration, WMO323), Excel and Parquet gives the same marts.
 
-Both folders go through the real Dagster job ``refresh`` (the CLI, like conftest.run_refresh) with
-their own data folder and DAGSTER_HOME; the two runs execute side by side.
+Both folders go through the real Dagster job ``refresh`` (in this process, support.refresh_in_process)
+with their own data folder and DAGSTER_HOME.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import BIN, ROOT, run_env
+from support import ROOT, SHARED, demo_region, refresh_in_process, require_shared, run_env
 
 ARGS = ["--seed", "11", "--scale", "0.06", "--gemeenten", "3"]
 # Marts that split by a field iWmo does not carry (urgentie is a municipal field, not in a WMO301)
@@ -26,25 +23,17 @@ ARGS = ["--seed", "11", "--scale", "0.06", "--gemeenten", "3"]
 NOT_IN_IWMO = ("urgentie",)
 
 
-def _prepare(tmp: Path, formats: str) -> tuple[Path, dict, subprocess.Popen]:
-    data = tmp / formats
-    env = run_env(data)
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(data / "landing"), *ARGS, "--formats", formats],
-                   env=env, check=True, capture_output=True, text=True, timeout=600)
-    proc = subprocess.Popen([str(BIN / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"],
-                            cwd=ROOT / "pipelines", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return data, json.loads((data / "landing" / "demo_manifest.json").read_text()), proc
-
-
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("formats")
-    runs = {f: _prepare(tmp, f) for f in ("csv", "mixed")}
     out = {}
-    for f, (data, manifest, proc) in runs.items():
-        log, _ = proc.communicate(timeout=900)
-        assert proc.returncode == 0, f"{f} run failed:\n{log[-6000:]}"
-        out[f] = (data, manifest)
+    for formats in ("csv", "mixed"):
+        data = tmp / formats
+        env = run_env(data)
+        manifest = demo_region(data / "landing", [*ARGS, "--formats", formats])
+        proc = refresh_in_process(env)
+        assert proc.returncode == 0, f"{formats} run failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+        out[formats] = (data, manifest)
     return out
 
 
@@ -130,13 +119,13 @@ def test_marts_are_identical_whatever_the_format(two_runs):
     assert compared >= 3 and "wijk_year" in csv_marts and csv_marts["wijk_year"][1]
 
 
-IWMO_XSD = ROOT.parent / "shared" / "reference" / "iwmo" / "iwmo-3.2" / "xsd"
+IWMO_XSD = SHARED / "reference" / "iwmo" / "iwmo-3.2" / "xsd"
 
 
-@pytest.mark.skipif(not IWMO_XSD.is_dir(), reason="../shared/reference/iwmo not present")
 def test_generated_iwmo_messages_follow_the_official_schemas(two_runs):
     """Every generated WMO301/WMO323 without a planted defect is valid against the iWmo 3.2 XSD."""
-    etree = pytest.importorskip("lxml.etree")
+    require_shared(IWMO_XSD, "the official iWmo 3.2 schemas")
+    from lxml import etree
     data, manifest = two_runs["mixed"]
     schemas = {c: etree.XMLSchema(etree.parse(str(IWMO_XSD / f"{c}.xsd"))) for c in ("WMO301", "WMO323")}
     checked = 0

@@ -2,7 +2,7 @@
 
 staging.declaraties (key aanbieder × ReferentieNummer, over raw.declaraties) and
 staging.reconciliation_lines (key toewijzing × month, over staging.declaraties) are kept up to date
-incrementally (see hbh_monitor.models). Four real Dagster runs on a small region:
+incrementally (see hbh_monitor.models). Four real Dagster runs (in this process) on a small region:
 
 1. everything new: both models built in full;
 2. a new month arrives as new files, one old file is re-delivered with a corrected line, and one
@@ -14,17 +14,11 @@ incrementally (see hbh_monitor.models). Four real Dagster runs on a small region
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
-from conftest import run_env, run_refresh
-
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "pipelines"))
-from hbh_monitor import models  # noqa: E402
+from hbh_monitor import models
+from support import demo_region, refresh_in_process, run_env
 
 INCREMENTAL = ("staging.declaraties", "staging.reconciliation_lines")
 
@@ -57,7 +51,7 @@ def _same_as_full_rebuild(warehouse) -> None:
 
 
 def _refresh(env) -> None:
-    proc = run_refresh(env)
+    proc = refresh_in_process(env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
@@ -66,10 +60,9 @@ def region(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     env = run_env(tmp)
     landing = tmp / "landing"
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(landing), "--seed", "11", "--scale", "0.05",
-                    "--gemeenten", "2", "--first-year", "2023", "--formats", "csv"],
-                   env=env, check=True, capture_output=True, timeout=300)
-    return tmp, env, landing, json.loads((landing / "demo_manifest.json").read_text())
+    manifest = demo_region(landing, ["--seed", "11", "--scale", "0.05", "--gemeenten", "2", "--first-year", "2023",
+                                     "--formats", "csv"])
+    return tmp, env, landing, manifest
 
 
 def _decode(path, enc) -> str:

@@ -6,21 +6,15 @@ so the blocking consistency checks (months add up to years, unmet demand adds up
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import duckdb
 
-from conftest import run_env, run_refresh
+from support import demo_region, refresh_in_process, run_env
 
 
 def test_refresh_publishes_when_the_last_month_is_not_declared_yet(tmp_path):
     env = run_env(tmp_path)
     landing = tmp_path / "landing"
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(landing), "--seed", "3", "--scale", "0.1",
-                    "--gemeenten", "2"], env=env, check=True, capture_output=True, timeout=300)
-    manifest = json.loads((landing / "demo_manifest.json").read_text())
+    manifest = demo_region(landing, ["--seed", "3", "--scale", "0.1", "--gemeenten", "2"])
     dropped = 0
     for e in manifest["files"]:
         if e["dataset"] == "declaraties" and e["path"].endswith("_2025.csv"):
@@ -31,7 +25,7 @@ def test_refresh_publishes_when_the_last_month_is_not_declared_yet(tmp_path):
             dropped += len(lines) - len(keep)
             p.write_bytes("".join(keep).encode(enc))
     assert dropped > 100
-    proc = run_refresh(env)
+    proc = refresh_in_process(env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with duckdb.connect(str(tmp_path / "serving" / "hbh_serving.duckdb"), read_only=True) as con:
         assert str(con.execute("SELECT data_to FROM meta.refresh").fetchall()[0][0]) == "2025-11-30"

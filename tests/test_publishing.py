@@ -1,7 +1,7 @@
 """Publishing safety: what council members see never breaks, whatever happens to a run.
 
 - readers that open the serving file read-only per query, in separate processes, during a real
-  refresh (the CLI, as `make pipeline`): 0 errors, and every snapshot they see is complete and
+  refresh: 0 errors, and every snapshot they see is complete and
   identical to the snapshot of the same run seen by every other read;
 - `kill -9` of a refresh at random points: the previous snapshot stays and is readable, the working
   database opens, the next run removes stale temp files and recovers (a file whose transaction was
@@ -10,7 +10,8 @@
   which snapshot is live and why the newer one was held back.
 
 Each test works on a copy of the session's pipeline run (tests/conftest.py), so the shared
-fixtures stay untouched.
+fixtures stay untouched. The runs that are killed go through the CLI (`dagster job execute`, as
+`make pipeline`) in a process of their own; the others run the same job in this process.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,18 +30,10 @@ from pathlib import Path
 
 import duckdb
 
-from conftest import BIN, ROOT, run_env, run_refresh
 from hbh_monitor import settings
-
-REFRESH = [str(BIN / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"]
+from support import REFRESH_CLI as REFRESH
+from support import ROOT, copy_run, refresh_in_process
 SEED = int(os.environ.get("HBH_TEST_SEED", "20261123"))
-
-
-def copy_run(pipeline_run, dest: Path) -> dict:
-    """A private copy of the session run (landing, warehouse, serving) with a fresh DAGSTER_HOME."""
-    for sub in ("landing", "warehouse", "serving"):
-        shutil.copytree(pipeline_run.data_dir / sub, dest / sub)
-    return run_env(dest)
 
 
 def serving_of(data: Path) -> Path:
@@ -97,7 +89,7 @@ READER = textwrap.dedent(
 
 def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(pipeline_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(pipeline_run.data_dir, data)
     serving = serving_of(data)
     council = settings.council_path(serving)
     snapshots = [serving, serving, council]  # two readers on the full snapshot, one on the council one
@@ -110,7 +102,7 @@ def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(pipe
     ]
     try:
         time.sleep(1.0)
-        proc = run_refresh(env)
+        proc = refresh_in_process(env)
         time.sleep(1.0)
     finally:
         stop.touch()
@@ -161,7 +153,7 @@ def test_kill_9_at_random_points_never_breaks_the_snapshot_and_the_next_run_reco
     from hbh_monitor.status import snapshot_status
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(pipeline_run.data_dir, data)
     serving, warehouse = serving_of(data), data / "warehouse" / "hbh.duckdb"
     live_run, live_fp = fingerprint(serving)
     _, rows_before = _ledger(warehouse)
@@ -208,7 +200,7 @@ def test_kill_9_at_random_points_never_breaks_the_snapshot_and_the_next_run_reco
     # Leave a half-written snapshot behind as a killed publish would, then recover.
     stale = serving.with_name(f"{serving.name}.tmp-999999")
     stale.write_bytes(b"half a snapshot")
-    proc = run_refresh(env)
+    proc = refresh_in_process(env)
     assert proc.returncode == 0, f"recovery run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     assert not list(serving.parent.glob("*.tmp-*")), "stale temp files are cleaned up"
 
@@ -244,7 +236,7 @@ def test_kill_9_during_publishing_leaves_the_previous_snapshot(pipeline_run, tmp
     from hbh_monitor.publish import publish_snapshot
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(pipeline_run.data_dir, data)
     serving, warehouse = serving_of(data), data / "warehouse" / "hbh.duckdb"
     live_run, live_fp = fingerprint(serving)
     council = settings.council_path(serving)  # published right after the full snapshot, same way
@@ -275,7 +267,7 @@ def test_failing_blocking_check_holds_the_snapshot_back_and_status_says_why(pipe
     from hbh_monitor.status import snapshot_status
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(pipeline_run.data_dir, data)
     serving = serving_of(data)
     live_run, live_fp = fingerprint(serving)
     before = snapshot_status(serving=serving)
@@ -295,7 +287,7 @@ def test_failing_blocking_check_holds_the_snapshot_back_and_status_says_why(pipe
         p.write_bytes(b"".join(keep))
     assert dropped >= 1
 
-    proc = run_refresh(env)
+    proc = refresh_in_process(env)
     assert proc.returncode != 0, "the run fails on the blocking check"
     assert "STEP_FAILURE" in proc.stdout + proc.stderr
     assert fingerprint(serving) == (live_run, live_fp), "the previous snapshot stays live, untouched"

@@ -23,11 +23,12 @@ from hbh_monitor.ingest import ingest_dataset
 from hbh_monitor.pseudonym import client_id
 from hbh_monitor.readers import render
 from hbh_monitor.readers.iwmo import parse_rows
+from support import needs_shared
 
 KEY = b"test-key"
 ROOT = Path(__file__).resolve().parents[1]
 IWMO = ROOT.parent / "shared" / "reference" / "iwmo"
-needs_reference = pytest.mark.skipif(not IWMO.is_dir(), reason="../shared/reference/iwmo not present")
+needs_reference = needs_shared(IWMO, "the official iWmo examples and schemas")  # fails under CI when missing
 
 NS301 = "http://www.istandaarden.nl/iwmo/3_2/wmo301/schema"
 NS323 = "http://www.istandaarden.nl/iwmo/3_2/wmo323/schema"
@@ -326,7 +327,7 @@ def test_parquet_typed_columns_and_row_numbers(tmp_path):
     assert_no_bsn_on_disk(tmp_path, con, *VALID_BSNS[:3], ZERO_BSN)
 
 
-@pytest.mark.skipif(not IWMO.is_dir(), reason="../shared/reference/iwmo not present")
+@needs_reference
 def test_xsd_validation_when_a_schema_folder_is_configured(tmp_path, monkeypatch):
     pytest.importorskip("lxml")
     monkeypatch.setenv("HBH_IWMO_XSD_DIR", str(IWMO / "iwmo-3.2/xsd"))
