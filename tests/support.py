@@ -38,6 +38,9 @@ SHARED = ROOT.parent / "shared"
 # Small but complete: all five municipalities, 20% of their population, the full 2016-2025 period.
 DEMO_ARGS = ["--seed", "7", "--scale", "0.2", "--gemeenten", "5"]
 
+# A small recent region (2 gemeenten, 2023-2025, CSV only) for tests that change files and run again.
+SMALL_ARGS = ["--seed", "11", "--scale", "0.05", "--gemeenten", "2", "--first-year", "2023", "--formats", "csv"]
+
 # The demo region generator, as `make demo-data` runs it.
 DEMO_MODULE = "hbh_monitor.demo"
 REFRESH_CLI = [str(BIN / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"]

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from hbh_monitor import models
-from support import demo_region, refresh_in_process, run_env
+from support import SMALL_ARGS, demo_region, refresh_in_process, run_env
 
 INCREMENTAL = ("staging.declaraties", "staging.reconciliation_lines")
 
@@ -60,8 +60,7 @@ def region(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     env = run_env(tmp)
     landing = tmp / "landing"
-    manifest = demo_region(landing, ["--seed", "11", "--scale", "0.05", "--gemeenten", "2", "--first-year", "2023",
-                                     "--formats", "csv"])
+    manifest = demo_region(landing, SMALL_ARGS)
     return tmp, env, landing, manifest
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import duckdb
 
-from support import demo_region, refresh_in_process, run_env
+from support import SMALL_ARGS, demo_region, refresh_in_process, run_env
 
 
 def test_refresh_publishes_when_the_last_month_is_not_declared_yet(tmp_path):
     env = run_env(tmp_path)
     landing = tmp_path / "landing"
-    manifest = demo_region(landing, ["--seed", "3", "--scale", "0.1", "--gemeenten", "2"])
+    manifest = demo_region(landing, SMALL_ARGS)
     dropped = 0
     for e in manifest["files"]:
         if e["dataset"] == "declaraties" and e["path"].endswith("_2025.csv"):
