@@ -35,6 +35,7 @@ COUNCIL_PAGES = [
 for file, title, url in (
     ("views/abonnementstarief.py", "Abonnementstarief", "abonnementstarief"),
     ("views/prognose.py", "Prognose", "prognose"),
+    ("views/kosten.py", "Tarieven en kosten", "kosten"),
     ("views/levering.py", "Levering en wachttijd", "levering"),
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them

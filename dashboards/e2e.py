@@ -30,11 +30,12 @@ PAGES: dict[str, tuple[str, str]] = {
     "leeftijd": ("Leeftijd", '[data-testid="stPlotlyChart"]'),
     "abonnementstarief": ("Abonnementstarief", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "prognose": ("Prognose", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
+    "kosten": ("Tarieven en kosten", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "levering": ("Levering en wachttijd", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "aanbieders": ("Aanbieders & declaraties", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "datakwaliteit": ("Datakwaliteit", '[data-testid="stDataFrame"]'),
 }
-COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "levering")
+COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "kosten", "levering")
 
 
 def available_pages() -> dict[str, tuple[str, str]]:
