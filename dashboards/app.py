@@ -36,6 +36,7 @@ for file, title, url in (
     ("views/abonnementstarief.py", "Abonnementstarief", "abonnementstarief"),
     ("views/prognose.py", "Prognose", "prognose"),
     ("views/kosten.py", "Tarieven en kosten", "kosten"),
+    ("views/eigen_bijdrage.py", "Eigen bijdrage en inkomen", "eigen-bijdrage"),
     ("views/levering.py", "Levering en wachttijd", "levering"),
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them

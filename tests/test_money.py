@@ -259,6 +259,67 @@ def test_a_scenario_moves_cost_and_gap_by_the_same_amount(warehouse):
 
 
 # --------------------------------------------------------------------------------------------------
+# Eigen bijdrage with incomes
+# --------------------------------------------------------------------------------------------------
+
+
+def _did(counts: dict, base: int, year: int) -> float:
+    b, n = counts[str(base)], counts[str(year)]
+    return 100 * ((n["hoog"] / b["hoog"] - 1) - (n["laag"] / b["laag"] - 1))
+
+
+def test_the_planted_income_response_is_recovered_within_one_point(pipeline_run, warehouse, serving_db):
+    planted = pipeline_run.manifest["money"]["income"]
+    base = planted["baseline_year"]
+    mart = _rows(warehouse, "SELECT * FROM marts.income_response")
+    assert mart.height > 0 and (mart["baseline_year"] == base).all()
+    reg = {r["year"]: r for r in mart.filter(pl.col("level") == "regio").iter_rows(named=True)}
+    for y, did in planted["did_points_hoog_minus_laag"].items():
+        assert reg[int(y)]["growth_difference_points"] == pytest.approx(did, abs=1.0), y
+    # the response itself: middle and high incomes grew far more than low incomes after 2019 (2018 → 2020)
+    assert reg[base + 2]["growth_difference_points"] > 30
+    for code, counts in planted["clients_per_class"].items():
+        if code == "region":
+            continue
+        rows = {r["year"]: r for r in mart.filter(pl.col("gemeente_code") == code).iter_rows(named=True)}
+        for y in (base + 1, base + 2):
+            assert rows[y]["growth_difference_points"] == pytest.approx(_did(counts, base, y), abs=1.0), (code, y)
+    # the classes add up to the gemeente's clients (marts.gemeente_year): one figure, one number
+    check = _rows(warehouse, "SELECT i.clients_laag + i.clients_midden + i.clients_hoog + i.clients_onbekend AS a, "
+                             "g.clients AS b FROM marts.income_response i JOIN marts.gemeente_year g "
+                             "USING (gemeente_code, year)")
+    assert check.height and (check["a"] == check["b"]).all()
+    # published: the DiD stays visible where its four counts are shown (declared in money_disclosure.DERIVED)
+    import duckdb
+
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        pub = con.sql("SELECT growth_difference_points, clients_hoog, clients_laag FROM marts.income_response "
+                      "WHERE level = 'regio' AND year = ?", params=[base + 2]).fetchall()[0]
+    assert pub[0] == pytest.approx(reg[base + 2]["growth_difference_points"])
+
+
+def test_without_income_classes_the_income_mart_is_empty(tmp_path):
+    """The optional column: a registration without it gives an empty mart, not an error (plain DuckDB, the
+    model's own SQL on a minimal warehouse)."""
+    import duckdb
+
+    from hbh_monitor.contracts import contract
+    from hbh_monitor.models import build, sql_models
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA raw; CREATE SCHEMA staging")
+    con.execute(contract("clienten").create_table_sql())
+    con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, gemeente_code VARCHAR, year INTEGER)")
+    con.execute("INSERT INTO staging.client_years VALUES ('a', 'GM9901', 2018), ('a', 'GM9901', 2019)")
+    con.execute("CREATE TABLE staging.wijken (gemeente_code VARCHAR, gemeente_name VARCHAR, wijk_code VARCHAR, "
+                "wijk_name VARCHAR)")
+    models = {m.table: m for m in sql_models()}
+    build(con, models["staging.client_income"])
+    build(con, models["marts.income_response"])
+    assert con.execute("SELECT count(*) FROM marts.income_response").fetchall()[0][0] == 0
+
+
+# --------------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------------
 
@@ -317,6 +378,15 @@ def test_prognose_page_budget_view_follows_the_scenario_and_returns_to_the_stand
     with duckdb.connect(str(serving_db), read_only=True) as con:
         step = con.sql("SELECT default_value FROM marts.forecast_scenarios WHERE parameter = 'tariff_step'").fetchall()[0][0]
     assert at.slider(key="prognose_tariefstap").value == int(round(step * 100))
+
+
+def test_eigen_bijdrage_page_shows_the_response_and_its_sources(serving_db, monkeypatch):
+    at = _app(serving_db, monkeypatch, "views/eigen_bijdrage.py")
+    metrics = {m.label: m.value for m in at.metric}
+    did = next(v for k, v in metrics.items() if k.startswith("Verschil in groei hoog − laag"))
+    assert did.startswith("+") and did.endswith("procentpunt")
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "Waar de uitgangspunten vandaan komen" in text and "Significant" in text and "185%" in text
 
 
 def test_budget_downloads_carry_the_scenario_in_chromium(serving_db, tmp_path_factory):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from hbh_monitor import settings
+from hbh_monitor import money_disclosure, settings
 from hbh_monitor.models import sql_models
 from hbh_monitor.status import record_published, remove_stale_tmp
 
@@ -56,6 +56,7 @@ DERIVED = {
     **{c: ("herindicaties",) for c in ("hours_per_week_before", "hours_per_week_after", "change_hours_per_week",
                                        "mean_transition_days")},
     "share_of_clients_product": ("product_clients",),
+    **money_disclosure.DERIVED,  # the money marts declare theirs in one place
 }
 # Dimension columns that identify a cell (together with ``year``).
 DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "urgentie",

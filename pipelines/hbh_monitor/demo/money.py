@@ -38,3 +38,79 @@ def truth(tariff: np.ndarray, region, first_year: int, last_year: int) -> dict:
             },
         },
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Income classes: an optional column of the client registration (clienten/), with a planted response
+# ---------------------------------------------------------------------------------------------
+
+INCOME_CLASSES = ("laag", "midden", "hoog")
+# Income class of HbH clients who entered care before the abonnementstarief (2019): mostly lower incomes.
+INCOME_P_BEFORE = (0.60, 0.28, 0.12)
+# Entrants from 2019 on: the flat €19 a month made HbH far cheaper for middle and higher incomes, whose
+# use grew much more than that of lower incomes (national monitor, domain notes).
+INCOME_P_FROM_2019 = (0.38, 0.36, 0.26)
+INCOME_RESPONSE_FROM = 2019
+INCOME_STREAM = 201  # own random stream: the generator's other streams and figures stay as they were
+
+
+def income_classes(seed: int, start_days: np.ndarray) -> np.ndarray:
+    """Income class index per person, drawn by the year the person entered care."""
+    rng = np.random.default_rng([seed, INCOME_STREAM])
+    start_year = start_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    u = rng.random(start_days.size)
+    before = np.searchsorted(np.cumsum(INCOME_P_BEFORE), u, side="right")
+    after = np.searchsorted(np.cumsum(INCOME_P_FROM_2019), u, side="right")
+    return np.minimum(np.where(start_year >= INCOME_RESPONSE_FROM, after, before), len(INCOME_CLASSES) - 1)
+
+
+def write_income_registration(out_dir, seed: int, persons, clients, region, first_year: int,
+                              last_year: int, baseline_year: int = 2018) -> tuple[list[dict], dict]:
+    """clienten/<gemeente>_inkomen.csv: per client the wijk (valid from the first start of care) and the
+    income class; and the manifest's truth: clients per class and year (counted from the persons, as the
+    generator's other client counts) and the difference in differences between hoog and laag."""
+    from hbh_monitor.demo import generator as gen
+
+    cls = income_classes(seed, persons.start)
+    d = gen.DIALECTS["c"]
+    files = []
+    win1 = int(gen.jan1(last_year + 1)) - 1
+    for g, code in enumerate(region.gem_code):
+        sel = np.flatnonzero((clients.gemeente == g) & (persons.start <= win1)
+                             & (persons.end >= int(gen.jan1(first_year))))
+        rows = [[str(clients.bsn[p]), region.wijk_code[persons.wijk[p]],
+                 str(np.datetime64(int(persons.start[p]), "D")), INCOME_CLASSES[cls[p]]] for p in sel]
+        rel = f"clienten/{code}_inkomen.csv"
+        files.append(gen._file_entry(rel, "clienten", d, gen.write_small_csv(
+            out_dir / rel, d, ("bsn", "wijk_code", "geldig_vanaf", "inkomensklasse"), rows), gemeente_code=code))
+    years = list(range(first_year, last_year + 1))
+    counts = {}
+    for scope, mask in [("region", np.ones(cls.size, bool))] + [
+            (code, clients.gemeente == g) for g, code in enumerate(region.gem_code)]:
+        per = {}
+        for y in years:
+            y0, y1 = int(gen.jan1(y)), int(gen.jan1(y + 1)) - 1
+            active = mask & (persons.start <= y1) & (persons.end >= y0)
+            per[str(y)] = {c: int((active & (cls == k)).sum()) for k, c in enumerate(INCOME_CLASSES)}
+        counts[scope] = per
+    did = {}
+    if str(baseline_year) in counts["region"]:
+        base = counts["region"][str(baseline_year)]
+        for y in years:
+            if y > baseline_year:
+                now = counts["region"][str(y)]
+                growth = {c: now[c] / base[c] - 1 for c in INCOME_CLASSES}
+                did[str(y)] = round(100 * (growth["hoog"] - growth["laag"]), 3)
+    truth = {
+        "classes": list(INCOME_CLASSES),
+        "p_before": dict(zip(INCOME_CLASSES, INCOME_P_BEFORE)),
+        "p_from": dict(zip(INCOME_CLASSES, INCOME_P_FROM_2019)),
+        "response_from": INCOME_RESPONSE_FROM,
+        "baseline_year": baseline_year,
+        "clients_per_class": counts,
+        "did_points_hoog_minus_laag": did,
+        "definition": "clients of a class in a year = persons of that class with an indication active on at least one "
+                      "day of the year (before defects); did = (clients hoog / clients hoog in the baseline year − 1) "
+                      "− (the same for laag), in percentage points",
+    }
+    return files, truth
