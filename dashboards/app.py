@@ -37,6 +37,7 @@ for file, title, url in (
     ("views/prognose.py", "Prognose", "prognose"),
     ("views/kosten.py", "Tarieven en kosten", "kosten"),
     ("views/eigen_bijdrage.py", "Eigen bijdrage en inkomen", "eigen-bijdrage"),
+    ("views/herindicatie.py", "Herindicatie (simulatie)", "herindicatie"),
     ("views/levering.py", "Levering en wachttijd", "levering"),
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them

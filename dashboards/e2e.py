@@ -32,11 +32,12 @@ PAGES: dict[str, tuple[str, str]] = {
     "prognose": ("Prognose", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "kosten": ("Tarieven en kosten", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "eigen-bijdrage": ("Eigen bijdrage en inkomen", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
+    "herindicatie": ("Herindicatie (simulatie)", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "levering": ("Levering en wachttijd", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "aanbieders": ("Aanbieders & declaraties", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "datakwaliteit": ("Datakwaliteit", '[data-testid="stDataFrame"]'),
 }
-COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "kosten", "eigen-bijdrage", "levering")
+COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "kosten", "eigen-bijdrage", "herindicatie", "levering")
 
 
 def available_pages() -> dict[str, tuple[str, str]]:

@@ -320,6 +320,77 @@ def test_without_income_classes_the_income_mart_is_empty(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------
+# Herindicatie simulation
+# --------------------------------------------------------------------------------------------------
+
+
+def test_herindicatie_simulation_equals_a_hand_computation_on_a_small_case(tmp_path):
+    """Three clients on 31-12-2025 and one whose care ended; the demo's mapping (01A01 → 120, 01A02 → 60 (every
+    other week, per week), 01A03 → 45 minutes per week; 3, 3, 0 transition months). The expected figures are
+    worked out by hand below."""
+    import duckdb
+
+    from hbh_monitor.models import build, sql_models
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE TABLE staging.data_period AS SELECT DATE '2016-01-01' AS data_from, DATE '2025-12-31' AS data_to")
+    con.execute("CREATE TABLE staging.indicaties (client_id VARCHAR, gemeente_code VARCHAR, product_code VARCHAR, "
+                "hours_per_week DOUBLE, start_date DATE, end_date DATE)")
+    con.execute("""INSERT INTO staging.indicaties VALUES
+        ('a', 'GM9901', '01A01', 2.5, '2024-03-01', NULL),          -- 150 min/week
+        ('b', 'GM9901', '01A02', 1.0, '2023-01-01', '2026-06-30'),  -- 120 min per two weeks = 60 per week
+        ('c', 'GM9901', '01A01', 1.5, '2025-01-01', NULL),          -- 90 min/week
+        ('c', 'GM9901', '01A03', 0.5, '2025-01-01', NULL),          -- 30 min/week wasverzorging
+        ('d', 'GM9901', '01A01', 3.0, '2020-01-01', '2025-06-30')   -- ended: not in the round""")
+    con.execute("CREATE TABLE staging.productmapping (gemeente_code VARCHAR, old_product_code VARCHAR, "
+                "new_product_code VARCHAR, new_product_name VARCHAR, minutes_per_week INTEGER, "
+                "transition_months INTEGER, start_year INTEGER)")
+    con.execute("""INSERT INTO staging.productmapping VALUES ('GM9901', '01A01', '01B01', NULL, 120, 3, 2026),
+        ('GM9901', '01A02', '01B02', NULL, 60, 3, 2026), ('GM9901', '01A03', '01B03', NULL, 45, 0, 2026)""")
+    con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "
+                "tariff_per_hour DOUBLE)")
+    con.execute("""INSERT INTO staging.producten VALUES ('GM9901', '01A01', 2025, 35.0), ('GM9901', '01A01', 2026, 40.0),
+        ('GM9901', '01A02', 2026, 40.0), ('GM9901', '01A03', 2026, 41.6)""")
+    con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, year INTEGER, wijk_code VARCHAR, age_band VARCHAR)")
+    con.execute("""INSERT INTO staging.client_years VALUES ('a', 2025, 'WK990101', '75-84'), ('b', 2025, 'WK990101', '75-84'),
+        ('c', 2025, 'WK990101', '85+'), ('d', 2025, 'WK990101', '85+')""")
+    con.execute("CREATE TABLE staging.wijken AS SELECT 'GM9901' AS gemeente_code, 'Demostad' AS gemeente_name, "
+                "'WK990101' AS wijk_code, 'Centrum' AS wijk_name")
+    build(con, {m.table: m for m in sql_models()}["marts.herindicatie_simulation"])
+    got = {r["age_band"]: r for r in con.sql("SELECT * FROM marts.herindicatie_simulation").pl().iter_rows(named=True)}
+    assert set(got) == {"75-84", "85+"}
+    # 75-84: a goes down 150 → 120; b stays 60 → 60.
+    #   transition: a keeps 30 more minutes for 3 months = 0.5 h × 3 × 52 / 12 weeks × € 40 = € 260
+    #   yearly: a −0.5 h × 52 × € 40 = −€ 1.040; b 0
+    r = got["75-84"]
+    assert (r["year"], r["clients"], r["clients_down"], r["clients_same"], r["clients_up"]) == (2026, 2, 1, 1, 0)
+    assert (r["minutes_per_week_before"], r["minutes_per_week_after"]) == pytest.approx((210, 180))
+    assert (r["mean_minutes_per_week_before"], r["mean_minutes_per_week_after"]) == pytest.approx((105, 90))
+    assert r["transition_cost_eur"] == pytest.approx(260.0)
+    assert r["yearly_cost_effect_eur"] == pytest.approx(-1040.0)
+    # 85+: c goes up 90 + 30 = 120 → 120 + 45 = 165 (d ended before the round)
+    #   yearly: +0.5 h × 52 × € 40 (01A01's 2026 tariff; 01B01 has none) + 0.25 h × 52 × € 41,60 = € 1.040 + € 540,80
+    r = got["85+"]
+    assert (r["clients"], r["clients_down"], r["clients_same"], r["clients_up"]) == (1, 0, 0, 1)
+    assert (r["minutes_per_week_before"], r["minutes_per_week_after"]) == pytest.approx((120, 165))
+    assert r["transition_cost_eur"] == pytest.approx(0.0)
+    assert r["yearly_cost_effect_eur"] == pytest.approx(1580.8)
+
+
+def test_herindicatie_simulation_on_the_demo_region(pipeline_run, warehouse):
+    """Every client with a mapped indicatie on the last day is in exactly one direction; the totals follow the
+    mapping of the manifest (after = the mapped minutes)."""
+    sim = _rows(warehouse, "SELECT * FROM marts.herindicatie_simulation")
+    mapping = pipeline_run.manifest["money"]["herindicatie_mapping"]
+    assert (sim["year"] == mapping["start_year"]).all()
+    assert (sim["clients"] == sim["clients_down"] + sim["clients_same"] + sim["clients_up"]).all()
+    # the demo's mapping lowers weekly help above 120 minutes: most clients go down, the cost falls
+    assert sim["clients_down"].sum() > sim["clients_up"].sum()
+    assert sim["yearly_cost_effect_eur"].sum() < 0 < sim["transition_cost_eur"].sum()
+
+
+# --------------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------------
 
@@ -387,6 +458,13 @@ def test_eigen_bijdrage_page_shows_the_response_and_its_sources(serving_db, monk
     assert did.startswith("+") and did.endswith("procentpunt")
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "Waar de uitgangspunten vandaan komen" in text and "Significant" in text and "185%" in text
+
+
+def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):
+    at = _app(serving_db, monkeypatch, "views/herindicatie.py")
+    labels = [m.label for m in at.metric]
+    assert "Cliënten in de ronde" in labels and any(l.startswith("Kosteneffect per jaar") for l in labels)
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 2
 
 
 def test_budget_downloads_carry_the_scenario_in_chromium(serving_db, tmp_path_factory):

@@ -1,6 +1,6 @@
 """Disclosure declarations of the money marts (tariffs, cost bridge, budget, income, herindicatie simulation):
 which columns count persons, which figures are derived from which counts, and which counts are parts of a
-published total. Publishing (hbh_monitor.publish) reads DERIVED; the rest is declared here for the
+published total. Publishing (hbh_monitor.publish) reads DERIVED and CLIENT_PARTS; the rest is declared here for the
 suppression catalogue, so one place says what each money table publishes about persons.
 """
 
@@ -38,3 +38,5 @@ COLUMN_PARTS: dict[str, dict[str, tuple[str, ...]]] = {
         "clients_laag", "clients_midden", "clients_hoog", "clients_onbekend")},
     "marts.herindicatie_simulation": {"clients": ("clients_down", "clients_same", "clients_up")},
 }
+# The parts of a row's ``clients`` (publish.COLUMN_PARTS): no row keeps exactly one part hidden.
+CLIENT_PARTS: list[tuple[str, ...]] = [COLUMN_PARTS["marts.herindicatie_simulation"]["clients"]]

@@ -70,7 +70,8 @@ PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb", "urgentie")
 # Counts in one row that (about) add up to another count of the row: the parts of a total. A client can be in
 # several parts (zin and pgb), so total - shown parts is not exact, but it bounds the hidden part; no row keeps
 # exactly one hidden part while its total is shown.
-COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk")]}
+COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk"),
+                            *money_disclosure.CLIENT_PARTS]}
 # Amounts of a row (hours, euros) describe the clients the row counts: "4 uur, € 150" next to a hidden
 # client count tells what about one person received. They are hidden with the row's ``clients``, and an
 # amount of a part (indicated_hours_pgb) also with that part's count (clients_pgb).

@@ -1080,6 +1080,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     files = demo_formats.apply(out_dir, files, formats, last_year)  # "mixed": iWmo XML, xlsx, Parquet (formats.py)
     income_files, income = money.write_income_registration(out_dir, seed, persons, clients, region, first_year, last_year)
     files += income_files
+    mapping_files, mapping = money.write_productmapping(out_dir, region, last_year)
+    files += mapping_files
     geo = wijk_geojson(_rng(seed, "geo"), region)
     (out_dir / "geo").mkdir(parents=True, exist_ok=True)
     (out_dir / "geo/wijken.geojson").write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
@@ -1089,7 +1091,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
                               dict(seed=seed, scale=scale, gemeenten=gemeenten, first_year=first_year,
                                    last_year=last_year, defect_rate=defect_rate, formats=formats))
     manifest["delivery"] = delivery.truth(plan, ind, persons, clients, region, first_year, last_year)
-    manifest["money"] = money.truth(tariff, region, first_year, last_year) | {"income": income}
+    manifest["money"] = money.truth(tariff, region, first_year, last_year) | {"income": income, "herindicatie_mapping": mapping}
     (out_dir / "demo_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
     return manifest

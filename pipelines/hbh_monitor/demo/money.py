@@ -114,3 +114,32 @@ def write_income_registration(out_dir, seed: int, persons, clients, region, firs
                       "− (the same for laag), in percentage points",
     }
     return files, truth
+
+
+# ---------------------------------------------------------------------------------------------
+# Herindicatie round: the mapping of the current products to the new product set (normenkader 2025)
+# ---------------------------------------------------------------------------------------------
+
+# old product -> new product, its name, minutes per week, transition months
+PRODUCT_MAPPING = (
+    ("01A01", "01B01", "Schoon en leefbaar huis (normenkader 2025)", 120, 3),
+    ("01A02", "01B02", "Schoon en leefbaar huis, eens per twee weken (normenkader 2025)", 60, 3),
+    ("01A03", "01B03", "Wasverzorging (maatwerk)", 45, 0),
+)
+
+
+def write_productmapping(out_dir, region, last_year: int) -> tuple[list[dict], dict]:
+    """herindicatie mapping/productmapping.csv for every gemeente, starting the year after the data period."""
+    from hbh_monitor.demo import generator as gen
+
+    d = gen.DIALECTS["c"]
+    rel = "productmapping/productmapping.csv"
+    rows = [[code, old, new, name, minutes, months, last_year + 1]
+            for code in region.gem_code for old, new, name, minutes, months in PRODUCT_MAPPING]
+    n = gen.write_small_csv(out_dir / rel, d, ("gemeente_code", "oud_product_code", "nieuw_product_code",
+                                               "nieuw_omschrijving", "minuten_per_week", "overgangsmaanden",
+                                               "ingangsjaar"), rows)
+    truth = {"start_year": last_year + 1,
+             "mapping": [{"old": o, "new": n_, "minutes_per_week": m, "transition_months": t}
+                         for o, n_, _name, m, t in PRODUCT_MAPPING]}
+    return [gen._file_entry(rel, "productmapping", d, n)], truth
