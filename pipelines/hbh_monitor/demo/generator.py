@@ -1078,7 +1078,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     files += decl_files
     files += delivery.write_files(out_dir, plan, ind, clients, region, first_year, last_year)
     files = demo_formats.apply(out_dir, files, formats, last_year)  # "mixed": iWmo XML, xlsx, Parquet (formats.py)
-    income_files, income = money.write_income_registration(out_dir, seed, persons, clients, region, first_year, last_year)
+    income_files, income = money.write_income_registration(out_dir, seed, persons, clients, region, first_year, last_year,
+                                                           ind=ind, usable=usable)
     files += income_files
     mapping_files, mapping = money.write_productmapping(out_dir, region, last_year)
     files += mapping_files

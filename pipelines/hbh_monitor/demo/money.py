@@ -65,7 +65,8 @@ def income_classes(seed: int, start_days: np.ndarray) -> np.ndarray:
 
 
 def write_income_registration(out_dir, seed: int, persons, clients, region, first_year: int,
-                              last_year: int, baseline_year: int = 2018) -> tuple[list[dict], dict]:
+                              last_year: int, baseline_year: int = 2018, ind=None,
+                              usable: np.ndarray | None = None) -> tuple[list[dict], dict]:
     """clienten/<gemeente>_inkomen.csv: per client the wijk (valid from the first start of care) and the
     income class; and the manifest's truth: clients per class and year (counted from the persons, as the
     generator's other client counts) and the difference in differences between hoog and laag."""
@@ -84,23 +85,39 @@ def write_income_registration(out_dir, seed: int, persons, clients, region, firs
         files.append(gen._file_entry(rel, "clienten", d, gen.write_small_csv(
             out_dir / rel, d, ("bsn", "wijk_code", "geldig_vanaf", "inkomensklasse"), rows), gemeente_code=code))
     years = list(range(first_year, last_year + 1))
-    counts = {}
-    for scope, mask in [("region", np.ones(cls.size, bool))] + [
-            (code, clients.gemeente == g) for g, code in enumerate(region.gem_code)]:
-        per = {}
-        for y in years:
-            y0, y1 = int(gen.jan1(y)), int(gen.jan1(y + 1)) - 1
-            active = mask & (persons.start <= y1) & (persons.end >= y0)
-            per[str(y)] = {c: int((active & (cls == k)).sum()) for k, c in enumerate(INCOME_CLASSES)}
-        counts[scope] = per
-    did = {}
-    if str(baseline_year) in counts["region"]:
-        base = counts["region"][str(baseline_year)]
-        for y in years:
-            if y > baseline_year:
-                now = counts["region"][str(y)]
-                growth = {c: now[c] / base[c] - 1 for c in INCOME_CLASSES}
-                did[str(y)] = round(100 * (growth["hoog"] - growth["laag"]), 3)
+
+    def count(valid_only: bool) -> dict:
+        out = {}
+        for scope, mask in [("region", np.ones(cls.size, bool))] + [
+                (code, clients.gemeente == g) for g, code in enumerate(region.gem_code)]:
+            per = {}
+            for y in years:
+                y0, y1 = int(gen.jan1(y)), int(gen.jan1(y + 1)) - 1
+                if valid_only:  # a client whose indicaties rows all carry a planted defect is quarantined
+                    m = usable & (ind.start <= y1) & (ind.end >= y0)
+                    active = np.zeros(cls.size, bool)
+                    active[ind.person[m]] = True
+                    active &= mask
+                else:
+                    active = mask & (persons.start <= y1) & (persons.end >= y0)
+                per[str(y)] = {c: int((active & (cls == k)).sum()) for k, c in enumerate(INCOME_CLASSES)}
+            out[scope] = per
+        return out
+
+    def did_of(counts: dict) -> dict:
+        out = {}
+        if str(baseline_year) in counts["region"]:
+            base = counts["region"][str(baseline_year)]
+            for y in years:
+                if y > baseline_year:
+                    now = counts["region"][str(y)]
+                    growth = {c: now[c] / base[c] - 1 for c in INCOME_CLASSES}
+                    out[str(y)] = round(100 * (growth["hoog"] - growth["laag"]), 6)
+        return out
+
+    counts = count(False)
+    did = did_of(counts)
+    valid = count(True) if ind is not None and usable is not None else None
     truth = {
         "classes": list(INCOME_CLASSES),
         "p_before": dict(zip(INCOME_CLASSES, INCOME_P_BEFORE)),
@@ -109,9 +126,12 @@ def write_income_registration(out_dir, seed: int, persons, clients, region, firs
         "baseline_year": baseline_year,
         "clients_per_class": counts,
         "did_points_hoog_minus_laag": did,
+        "clients_per_class_valid_rows": valid,
+        "did_points_valid_rows": did_of(valid) if valid else None,
         "definition": "clients of a class in a year = persons of that class with an indication active on at least one "
                       "day of the year (before defects); did = (clients hoog / clients hoog in the baseline year − 1) "
-                      "− (the same for laag), in percentage points",
+                      "− (the same for laag), in percentage points; *_valid_rows: the same from the indicaties rows "
+                      "without a planted defect (what a correct pipeline finds after quarantine)",
     }
     return files, truth
 
