@@ -38,7 +38,7 @@ COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline",
 # derived column → the counts it is computed from; hidden when any of them is hidden.
 DERIVED = {
     "clients_per_1000": ("clients",),
-    "clients_per_1000_75plus": ("clients",),
+    "clients_per_1000_75plus": ("clients", "clients_75plus"),  # clients aged 75+ per 1,000 inhabitants 75+
     "share_of_clients": ("clients",),
     "growth_vs_baseline": ("clients", "clients_baseline"),
     "growth_vs_previous": ("clients", "clients_previous"),  # clients_previous: the same cell a year earlier
