@@ -35,6 +35,9 @@ COUNCIL_PAGES = [
 for file, title, url in (
     ("views/abonnementstarief.py", "Abonnementstarief", "abonnementstarief"),
     ("views/prognose.py", "Prognose", "prognose"),
+    ("views/kosten.py", "Tarieven en kosten", "kosten"),
+    ("views/eigen_bijdrage.py", "Eigen bijdrage en inkomen", "eigen-bijdrage"),
+    ("views/herindicatie.py", "Herindicatie (simulatie)", "herindicatie"),
     ("views/levering.py", "Levering en wachttijd", "levering"),
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them

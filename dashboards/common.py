@@ -74,7 +74,7 @@ LABELS: dict[str, str] = {
     "inhabitants": "Inwoners",
     "inhabitants_75plus": "Inwoners 75+",
     "clients_per_1000": "Cliënten per 1.000 inwoners",
-    "clients_per_1000_75plus": "Cliënten per 1.000 inwoners 75+",
+    "clients_per_1000_75plus": "Cliënten 75+ per 1.000 inwoners 75+",
     "indicated_hours": "Geïndiceerde uren",
     "declared_hours": "Gedeclareerde uren",
     "cost_eur": "Kosten (€)",

@@ -30,17 +30,20 @@ PAGES: dict[str, tuple[str, str]] = {
     "leeftijd": ("Leeftijd", '[data-testid="stPlotlyChart"]'),
     "abonnementstarief": ("Abonnementstarief", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "prognose": ("Prognose", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
+    "kosten": ("Tarieven en kosten", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
+    "eigen-bijdrage": ("Eigen bijdrage en inkomen", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
+    "herindicatie": ("Herindicatie (simulatie)", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "levering": ("Levering en wachttijd", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "aanbieders": ("Aanbieders & declaraties", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "datakwaliteit": ("Datakwaliteit", '[data-testid="stDataFrame"]'),
 }
-COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "levering")
+COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "kosten", "eigen-bijdrage", "herindicatie", "levering")
 
 
 def available_pages() -> dict[str, tuple[str, str]]:
     """The pages of PAGES whose view file exists (Abonnementstarief/Prognose come from other modules)."""
     views = ROOT / "dashboards" / "views"
-    files = {"": "overzicht", "aanbieders": "aanbieders"}
+    files = {"": "overzicht", "aanbieders": "aanbieders", "eigen-bijdrage": "eigen_bijdrage"}
     return {u: v for u, v in PAGES.items() if (views / f"{files.get(u, u)}.py").is_file()}
 
 

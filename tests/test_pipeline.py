@@ -136,12 +136,18 @@ def test_hours_and_cost_match_the_raw_files(independent, warehouse):
     assert sum(r[3] for r in rows) > 1_000_000
 
 
-def test_rates_per_1000(warehouse):
-    for clients, inh, inh75, r, r75 in warehouse.execute(
-        "SELECT clients, inhabitants, inhabitants_75plus, clients_per_1000, clients_per_1000_75plus FROM marts.wijk_year"
+def test_rates_per_1000(warehouse, independent):
+    for clients, c75, inh, inh75, r, r75 in warehouse.execute(
+        "SELECT clients, clients_75plus, inhabitants, inhabitants_75plus, clients_per_1000, clients_per_1000_75plus "
+        "FROM marts.wijk_year"
     ).fetchall():
         assert r == pytest.approx(1000 * clients / inh)
-        assert r75 == pytest.approx(1000 * clients / inh75)
+        # clients aged 75+ per 1,000 inhabitants aged 75+ (not all clients per 1,000 aged 75+)
+        assert 0 <= c75 <= clients
+        assert r75 == pytest.approx(1000 * c75 / inh75)
+    # the 75+ clients per gemeente and year match those counted from the raw files
+    for g, y, c75 in warehouse.execute("SELECT gemeente_code, year, clients_75plus FROM marts.gemeente_year").fetchall():
+        assert c75 == sum(independent["age"].get((g, y, b), 0) for b in ("75-84", "85+"))
 
 
 def test_growth_recovers_the_planted_abonnementstarief_story(pipeline_run, warehouse):

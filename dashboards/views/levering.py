@@ -108,10 +108,10 @@ if br is not None and not br.is_empty():
         m3.metric("Kosten als alles geleverd was", c.fmt_eur(row["cost_without_gap_eur"][0]))
     bshow = b.select(pl.col("year").alias("Jaar"), pl.col("budget_eur").round(0).alias("Budget (€)"),
                      pl.col("cost_eur").round(0).alias("Kosten (€)"),
-                     pl.col("cost_without_gap_eur").round(0).alias("Kosten zonder tekort (€)"),
-                     pl.col("headroom_without_gap_eur").round(0).alias("Ruimte zonder tekort (€)"),
+                     pl.col("cost_without_gap_eur").round(0).alias("Kosten als alles geleverd was (€)"),
+                     pl.col("headroom_without_gap_eur").round(0).alias("Ruimte als alles geleverd was (€)"),
                      pl.col("bron").alias("Bron"))
-    long = bshow.unpivot(index=["Jaar", "Bron"], on=["Budget (€)", "Kosten (€)", "Kosten zonder tekort (€)"],
+    long = bshow.unpivot(index=["Jaar", "Bron"], on=["Budget (€)", "Kosten (€)", "Kosten als alles geleverd was (€)"],
                          variable_name="Reeks", value_name="Euro")
     fig = px.line(long.to_pandas(), x="Jaar", y="Euro", color="Reeks", line_dash="Bron", markers=True)
     c.style_figure(fig, y_format=",.0f")

@@ -39,7 +39,7 @@ c.incomplete_year_note(year)
 METRICS = [
     ("clients", "Cliënten", c.fmt_count, "Unieke personen met HbH in het jaar."),
     ("clients_per_1000", "Per 1.000 inwoners", c.fmt_rate, "Cliënten per 1.000 inwoners."),
-    ("clients_per_1000_75plus", "Per 1.000 inwoners 75+", c.fmt_rate, "Cliënten per 1.000 inwoners van 75 jaar en ouder."),
+    ("clients_per_1000_75plus", "Per 1.000 inwoners 75+", c.fmt_rate, "Cliënten van 75 jaar en ouder per 1.000 inwoners van 75 jaar en ouder."),
     ("indicated_hours", "Geïndiceerde uren", lambda v: c.fmt_number(v), "Toegewezen (geïndiceerde) uren in het jaar, zorg in natura én pgb."),
     ("declared_hours", "Gedeclareerde uren", lambda v: c.fmt_number(v), "Door aanbieders gedeclareerde uren (WMO323); pgb-uren worden niet bij de gemeente gedeclareerd."),
     ("cost_eur", "Kosten", c.fmt_eur, "Gedeclareerde kosten in euro's."),

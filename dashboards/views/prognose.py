@@ -10,6 +10,7 @@ import streamlit as st
 
 import common as c
 from hbh_monitor import forecast as F  # importable once common has set up the path
+import scenario_budget as SB  # noqa: E402  (dashboards/scenario_budget.py: standard scenario, budget view)
 
 TABLES = ["marts.forecast", "marts.forecast_scenarios"]
 
@@ -77,6 +78,7 @@ scenario = F.replace(
     tariff_growth=_chosen(growth, default.tariff_growth, round(default.tariff_growth * 100, 1)),
     tariff_step=_chosen(step, default.tariff_step, int(round(default.tariff_step * 100))),
 )
+SB.standard_note(scen_rows, default, scenario)
 
 res = F.totals(F.apply(scope, scenario)).with_columns(pl.lit("Scenario").alias("_variant"))
 base = F.totals(F.apply(scope, default)).with_columns(pl.lit("Standaard").alias("_variant"))
@@ -137,7 +139,7 @@ def chart(measure: str, hist_col: str, label: str, fmt: str, key: str) -> None:
     ], how="vertical_relaxed")
     settings_txt = (f"extra groei weg: {removed}% vanaf {eb_year}; naar eens per twee weken: {shift}%; "
                     f"tariefstijging {growth:.1f}%/jaar; tariefstap {step}% in {default.tariff_step_year}")
-    c.show_chart(fig, data, name=f"prognose-{key}-{name}", key=f"prognose_{key}", tables=TABLES,
+    c.show_chart(fig, data, name=f"prognose-{key}-{name}-{SB.B.scenario_code(scenario, default)}", key=f"prognose_{key}", tables=TABLES,
                  title=f"Prognose {label.lower()}", filters=f"{name}; {settings_txt}", extra=FORMULA)
 
 
@@ -149,6 +151,8 @@ st.subheader(f"Kosten · {name}")
 chart("cost_eur", "cost_eur", "Kosten (€)", ",.0f", "kosten")
 st.subheader(f"Gedeclareerde uren · {name}")
 chart("hours", "declared_hours", "Uren", ",.0f", "uren")
+
+SB.budget_section(fc, scen_rows, scenario, default, code)
 
 # --- Backtest -----------------------------------------------------------------------------------------------
 if backtest is not None and backtest.height:

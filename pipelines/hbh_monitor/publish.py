@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from hbh_monitor import settings
+from hbh_monitor import money_disclosure, settings
 from hbh_monitor.models import sql_models
 from hbh_monitor.status import record_published, remove_stale_tmp
 
@@ -38,7 +38,7 @@ COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline",
 # derived column → the counts it is computed from; hidden when any of them is hidden.
 DERIVED = {
     "clients_per_1000": ("clients",),
-    "clients_per_1000_75plus": ("clients",),
+    "clients_per_1000_75plus": ("clients", "clients_75plus"),  # clients aged 75+ per 1,000 inhabitants 75+
     "share_of_clients": ("clients",),
     "growth_vs_baseline": ("clients", "clients_baseline"),
     "growth_vs_previous": ("clients", "clients_previous"),  # clients_previous: the same cell a year earlier
@@ -56,6 +56,7 @@ DERIVED = {
     **{c: ("herindicaties",) for c in ("hours_per_week_before", "hours_per_week_after", "change_hours_per_week",
                                        "mean_transition_days")},
     "share_of_clients_product": ("product_clients",),
+    **money_disclosure.DERIVED,  # the money marts declare theirs in one place
 }
 # Dimension columns that identify a cell (together with ``year``).
 DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "urgentie",
@@ -69,7 +70,8 @@ PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb", "urgentie")
 # Counts in one row that (about) add up to another count of the row: the parts of a total. A client can be in
 # several parts (zin and pgb), so total - shown parts is not exact, but it bounds the hidden part; no row keeps
 # exactly one hidden part while its total is shown.
-COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk")]}
+COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk"),
+                            *money_disclosure.CLIENT_PARTS]}
 # Amounts of a row (hours, euros) describe the clients the row counts: "4 uur, € 150" next to a hidden
 # client count tells what about one person received. They are hidden with the row's ``clients``, and an
 # amount of a part (indicated_hours_pgb) also with that part's count (clients_pgb).

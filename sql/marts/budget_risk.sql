@@ -18,9 +18,9 @@
 -- nl: kosten uit de prognose (standaardscenario, gebaseerd op gedeclareerde, dus geleverde uren) en zijn de
 -- nl: kosten van het tekort geschat met dezelfde verhouding tekort/kosten als in het laatste waargenomen
 -- nl: jaar, dus alsof het personeelstekort blijft zoals het was; het tekort in uren staat alleen bij de
--- nl: waargenomen jaren. Kosten zonder tekort = kosten + kosten van het tekort: wat het kost als alle
+-- nl: waargenomen jaren. Kosten als alles geleverd was = kosten + kosten van het tekort: wat het kost als alle
 -- nl: geïndiceerde hulp wordt geleverd (het budgetrisico als het personeelstekort voorbij is). Ruimte =
--- nl: budget − kosten (negatief = overschrijding); ruimte zonder tekort = budget − kosten zonder tekort;
+-- nl: budget − kosten (negatief = overschrijding); ruimte als alles geleverd was = budget − kosten als alles geleverd was;
 -- nl: aandeel van het budget = kosten / budget; leeg in jaren zonder bekend budget.
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)

@@ -10,7 +10,11 @@
 --   high incomes). eigen_bijdrage_year (2027): first year with the income-dependent eigen bijdrage.
 -- biweekly_shift_share (0): share of clients with weekly help who move to help every other week (half the
 --   hours). tariff_growth: default = the observed average yearly tariff growth (marts.forecast_inputs).
--- tariff_step (0.10, assumption) in tariff_step_year (2026): the one-off rise of the reële tarieven (CAO).
+-- tariff_step in tariff_step_year (2026): the one-off rise of the reële tarieven (CAO). Default: the contracted
+--   step when the product catalogue already holds the step year's tariffs (marts.tariffs, regio, all products
+--   at a fixed mix): (tariff in the step year / tariff in the fit year) / (1 + tariff_growth)^(step year − fit
+--   year) − 1, so the forecast's tariff in the step year equals the contracted one; else 0.10 (assumption).
+-- basis: where the default comes from (shown on the dashboard with the standard scenario).
 -- nl: De scenario-instellingen van de prognose: één rij per instelling, met de standaardwaarde (gebruikt in
 -- nl: de standaardprognose), de toegestane minimum- en maximumwaarde en de betekenis. Het dashboard rekent
 -- nl: elk scenario door met één formule: cliënten = verwachte cliënten + extra cliënten (abonnementstarief) ×
@@ -21,17 +25,37 @@
 -- nl: tarief. Standaard verdwijnt de helft (50%) van de extra groei met de inkomensafhankelijke eigen
 -- nl: bijdrage vanaf 2027 (een aanname; de landelijke monitor zag de groei bij midden- en hoge inkomens) en
 -- nl: gaat niemand over naar hulp eens per twee weken (0%). De tariefstijging is standaard de waargenomen
--- nl: gemiddelde jaarlijkse stijging, en in 2026 stijgen de tarieven eenmalig met 10% (reële tarieven, cao;
--- nl: een aanname), alleen als dat jaar na het laatste waargenomen jaar valt.
+-- nl: gemiddelde jaarlijkse stijging, en in 2026 stijgen de tarieven eenmalig (reële tarieven, cao), alleen als
+-- nl: dat jaar na het laatste waargenomen jaar valt: met de stap die de gecontracteerde tarieven van 2026 in
+-- nl: de productcatalogus laten zien (bovenop de gewone jaarlijkse stijging), of met 10% (een aanname) als die
+-- nl: tarieven er nog niet zijn. Bij elke instelling staat waar de standaardwaarde vandaan komt.
+WITH fit AS (
+  SELECT max(fit_year) AS fit_year, coalesce(max(tariff_growth) FILTER (WHERE fit_year = (
+           SELECT max(fit_year) FROM marts.forecast_inputs)), 0) AS tariff_growth
+  FROM marts.forecast_inputs
+), contracted AS (  -- the contracted tariff step of 2026, when the catalogue holds 2026 and 2026 is a forecast year
+  SELECT (max(t.tariff_per_hour) FILTER (WHERE t.year = 2026) / max(t.tariff_per_hour) FILTER (WHERE t.year = fit.fit_year))
+         / pow(1 + fit.tariff_growth, 2026 - fit.fit_year) - 1 AS step
+  FROM marts.tariffs t, fit
+  WHERE t.level = 'regio' AND t.product_code = 'alle' AND fit.fit_year < 2026
+  GROUP BY fit.fit_year, fit.tariff_growth
+)
 SELECT parameter, default_value::DOUBLE AS default_value, min_value::DOUBLE AS min_value,
-       max_value::DOUBLE AS max_value, label
+       max_value::DOUBLE AS max_value, label, basis
 FROM (VALUES
-  ('excess_removed_share', 0.5, 0.0, 1.0, 'Deel van de extra groei (abonnementstarief) dat verdwijnt door de inkomensafhankelijke eigen bijdrage'),
-  ('eigen_bijdrage_year', 2027.0, 2026.0, 2030.0, 'Eerste jaar met inkomensafhankelijke eigen bijdrage'),
-  ('biweekly_shift_share', 0.0, 0.0, 1.0, 'Deel van de cliënten met wekelijkse hulp dat naar hulp eens per twee weken gaat (halve uren)'),
-  ('tariff_growth', (SELECT coalesce(max(tariff_growth), 0) FROM marts.forecast_inputs
-                     WHERE fit_year = (SELECT max(fit_year) FROM marts.forecast_inputs)), -0.05, 0.15,
-   'Jaarlijkse tariefstijging (standaard: de waargenomen gemiddelde stijging)'),
-  ('tariff_step', 0.10, 0.0, 0.5, 'Eenmalige tariefstap (reële tarieven, cao) in het stapjaar'),
-  ('tariff_step_year', 2026.0, 2026.0, 2030.0, 'Jaar van de eenmalige tariefstap')
-) t(parameter, default_value, min_value, max_value, label)
+  ('excess_removed_share', 0.5, 0.0, 1.0, 'Deel van de extra groei (abonnementstarief) dat verdwijnt door de inkomensafhankelijke eigen bijdrage',
+   'aanname'),
+  ('eigen_bijdrage_year', 2027.0, 2026.0, 2030.0, 'Eerste jaar met inkomensafhankelijke eigen bijdrage',
+   'aanname (verwachting in de raadsstukken: mogelijk vanaf 2027)'),
+  ('biweekly_shift_share', 0.0, 0.0, 1.0, 'Deel van de cliënten met wekelijkse hulp dat naar hulp eens per twee weken gaat (halve uren)',
+   'aanname: geen overstap'),
+  ('tariff_growth', (SELECT tariff_growth FROM fit), -0.05, 0.15,
+   'Jaarlijkse tariefstijging (standaard: de waargenomen gemiddelde stijging)',
+   'waargenomen: gemiddelde jaarlijkse stijging van het uurtarief in de regio (declaraties)'),
+  ('tariff_step', coalesce((SELECT step FROM contracted), 0.10), 0.0, 0.5,
+   'Eenmalige tariefstap (reële tarieven, cao) in het stapjaar',
+   CASE WHEN (SELECT step FROM contracted) IS NOT NULL
+        THEN 'gecontracteerd: de tarieven van 2026 in de productcatalogus (producten/), bovenop de jaarlijkse stijging'
+        ELSE 'aanname: 10% (de tarieven van 2026 staan nog niet in de productcatalogus)' END),
+  ('tariff_step_year', 2026.0, 2026.0, 2030.0, 'Jaar van de eenmalige tariefstap', 'raadsstukken: nieuwe contracten per 2026')
+) t(parameter, default_value, min_value, max_value, label, basis)

@@ -11,14 +11,16 @@ WITH g AS (
   SELECT gemeente_code, gemeente_name, year,
          sum(clients) AS clients, sum(new_clients) AS new_clients,
          sum(inhabitants) AS inhabitants, sum(inhabitants_75plus) AS inhabitants_75plus,
+         sum(clients_75plus) AS clients_75plus,
          sum(indicated_hours) AS indicated_hours, sum(declared_hours) AS declared_hours, sum(cost_eur) AS cost_eur,
          any_value(baseline_year) AS baseline_year
   FROM marts.wijk_year GROUP BY ALL
 )
 SELECT gemeente_code, gemeente_name, year::INTEGER AS year, clients::BIGINT AS clients, new_clients::BIGINT AS new_clients,
        inhabitants::BIGINT AS inhabitants, inhabitants_75plus::BIGINT AS inhabitants_75plus,
+       clients_75plus::BIGINT AS clients_75plus,
        1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
-       1000.0 * clients / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
+       1000.0 * clients_75plus / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
        indicated_hours, declared_hours, cost_eur, baseline_year,
        (max(clients) FILTER (WHERE year = baseline_year) OVER (PARTITION BY gemeente_code))::BIGINT AS clients_baseline,
        clients / nullif(clients_baseline, 0) - 1 AS growth_vs_baseline,

@@ -3,7 +3,9 @@
 --   their latest indication (staging.client_years); new_clients: of those, without an indication
 --   in the previous year (instroom).
 -- inhabitants / inhabitants_75plus: population on 1 January (staging.bevolking, waarneming).
--- clients_per_1000 = clients / inhabitants × 1000; clients_per_1000_75plus = clients / inhabitants 75+ × 1000.
+-- clients_75plus: of the clients, those aged 75 or older on 1 January (age bands 75-84 and 85+).
+-- clients_per_1000 = clients / inhabitants × 1000; clients_per_1000_75plus = clients_75plus / inhabitants 75+ × 1000
+--   (clients aged 75+ per 1,000 inhabitants aged 75+: the share of the over-75s who get HbH, per mille).
 -- indicated_hours: Σ over the wijk's indicaties of hours per week × days active in the year / 7 (within
 --   the data period, so up to the last declared month when a year is not complete yet).
 -- declared_hours, cost_eur: Σ of declared hours, and of hours × contracted tariff, of declaration
@@ -13,8 +15,9 @@
 -- nl: Eén rij per wijk per jaar van de dataperiode. Cliënten: personen met in het jaar minstens één lopende
 -- nl: indicatie voor hulp bij het huishouden, geteld in de wijk van hun laatst gestarte indicatie (elke
 -- nl: cliënt telt in één wijk); instroom: cliënten die het jaar ervoor geen lopende indicatie hadden (leeg in
--- nl: het eerste jaar). Cliënten per 1.000 inwoners = cliënten / inwoners op 1 januari × 1.000; per 1.000
--- nl: inwoners van 75+ = alle cliënten (niet alleen de 75-plussers) / inwoners van 75 jaar en ouder × 1.000.
+-- nl: het eerste jaar). Cliënten per 1.000 inwoners = cliënten / inwoners op 1 januari × 1.000; cliënten van 75+
+-- nl: per 1.000 inwoners van 75+ = cliënten van 75 jaar en ouder (op 1 januari) / inwoners van 75 jaar en ouder
+-- nl: × 1.000: hoeveel van elke 1.000 75-plussers hulp bij het huishouden krijgen.
 -- nl: Geïndiceerde uren: uren per week × dagen dat de indicatie in het jaar liep / 7, voor zorg in natura én
 -- nl: pgb, in een lopend jaar tot en met de laatste gedeclareerde maand; gedeclareerde uren en kosten (uren ×
 -- nl: gecontracteerd tarief) komen uit de declaraties van aanbieders, alleen zorg in natura (pgb wordt niet
@@ -24,6 +27,7 @@ WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), clients AS (
   SELECT wijk_code, year, count(*) AS clients, count(*) FILTER (WHERE is_new) AS new_clients,
+         count(*) FILTER (WHERE age_band IN ('75-84', '85+')) AS clients_75plus,
          bool_and(is_new IS NULL) AS first_year
   FROM staging.client_years GROUP BY ALL
 ), pop AS (
@@ -51,7 +55,7 @@ WITH years AS (
   GROUP BY ALL
 ), base AS (
   SELECT w.gemeente_code, w.gemeente_name, w.wijk_code, w.wijk_name, y.year,
-         coalesce(c.clients, 0) AS clients,
+         coalesce(c.clients, 0) AS clients, coalesce(c.clients_75plus, 0) AS clients_75plus,
          CASE WHEN y.year > (SELECT min(year) FROM years) THEN coalesce(c.new_clients, 0) END AS new_clients,
          p.inhabitants, p.inhabitants_75plus,
          coalesce(ind.indicated_hours, 0)::DOUBLE AS indicated_hours,
@@ -66,8 +70,9 @@ WITH years AS (
 )
 SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, year::INTEGER AS year, clients::BIGINT AS clients,
        new_clients::BIGINT AS new_clients, inhabitants::BIGINT AS inhabitants, inhabitants_75plus::BIGINT AS inhabitants_75plus,
+       clients_75plus::BIGINT AS clients_75plus,
        1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
-       1000.0 * clients / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
+       1000.0 * clients_75plus / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
        indicated_hours, declared_hours, cost_eur,
        getvariable('baseline_year')::INTEGER AS baseline_year,
        (max(clients) FILTER (WHERE year = getvariable('baseline_year')) OVER (PARTITION BY wijk_code))::BIGINT AS clients_baseline,

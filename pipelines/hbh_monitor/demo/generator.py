@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from hbh_monitor.demo import anomalies, delivery
+from hbh_monitor.demo import anomalies, delivery, money
 from hbh_monitor.demo import formats as demo_formats
 
 # ---------------------------------------------------------------------------------------------
@@ -880,7 +880,7 @@ def write_reference_files(out_dir: Path, region: Region, pop: np.ndarray, pop_ye
                         "frequentie_weken", "tarief_per_uur"),
           [[region.gem_code[g], code, y, oms, soort, fw, _decimal(tariff[g, p, y - first_year] / 100, d)]
            for g in range(len(region.gem_code))
-           for y in range(first_year, last_year + 1)
+           for y in money.tariff_years(first_year, last_year).tolist()
            for p, (code, oms, soort, fw, _f, from_year) in enumerate(PRODUCTS) if y >= from_year])
     write("aanbieders", ("aanbieder_agb", "naam"), [list(a) for a in AANBIEDERS])
     return files
@@ -1061,7 +1061,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     rng_i = _rng(seed, "indicaties")
     clients, bsn_prefixes = client_attributes(rng_i, _rng(seed, "bsn"), region, persons)
     ind = build_indicaties(rng_i, persons, clients.gemeente, first_year, last_year)
-    tariff = tariff_table(rng_i, len(region.gem_code), client_years)
+    tariff = tariff_table(rng_i, len(region.gem_code), money.tariff_years(first_year, last_year))
     plan = delivery.plant(seed, ind, persons, clients, region, tariff, first_year, last_year)
 
     rng_d = _rng(seed, "defects")
@@ -1078,6 +1078,11 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     files += decl_files
     files += delivery.write_files(out_dir, plan, ind, clients, region, first_year, last_year)
     files = demo_formats.apply(out_dir, files, formats, last_year)  # "mixed": iWmo XML, xlsx, Parquet (formats.py)
+    income_files, income = money.write_income_registration(out_dir, seed, persons, clients, region, first_year, last_year,
+                                                           ind=ind, usable=usable)
+    files += income_files
+    mapping_files, mapping = money.write_productmapping(out_dir, region, last_year)
+    files += mapping_files
     geo = wijk_geojson(_rng(seed, "geo"), region)
     (out_dir / "geo").mkdir(parents=True, exist_ok=True)
     (out_dir / "geo/wijken.geojson").write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
@@ -1087,6 +1092,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
                               dict(seed=seed, scale=scale, gemeenten=gemeenten, first_year=first_year,
                                    last_year=last_year, defect_rate=defect_rate, formats=formats))
     manifest["delivery"] = delivery.truth(plan, ind, persons, clients, region, first_year, last_year)
+    manifest["money"] = money.truth(tariff, region, first_year, last_year) | {"income": income, "herindicatie_mapping": mapping}
     (out_dir / "demo_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
     return manifest

@@ -1,0 +1,89 @@
+"""Eigen bijdrage en inkomen: how use grew per income class since the abonnementstarief (2019), the
+difference in differences between the class whose contribution fell most (hoog) and least (laag), and where
+the parameters of the 2027 income-dependent eigen bijdrage come from."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+import common as c
+
+c.page_header(
+    "Eigen bijdrage en inkomen",
+    "Wie gebruikt hulp bij het huishouden naar inkomen, hoe groeide het gebruik per inkomensklasse sinds het "
+    "abonnementstarief, en welke groep gaat een inkomensafhankelijke eigen bijdrage (mogelijk vanaf 2027) raken?",
+)
+
+CLASSES = (("laag", "Laag inkomen", "#59a14f"), ("midden", "Midden inkomen", "#f28e2b"), ("hoog", "Hoog inkomen", "#e15759"),
+           ("onbekend", "Onbekend", "#bab0ac"))
+SOURCES = """**Waar de uitgangspunten vandaan komen**
+
+- **Inkomensklasse per cliënt:** uit de eigen cliëntregistratie van de gemeente (`clienten/`, kolom
+  `inkomensklasse`: laag, midden, hoog). Laag = tot ongeveer 185% van het sociaal minimum (circa € 30.000
+  huishoudinkomen): voor deze groep veranderde de eigen bijdrage weinig met het abonnementstarief.
+- **Reactie op het abonnementstarief:** de landelijke monitor abonnementstarief (Significant, 2021) zag het aantal
+  cliënten hulp bij het huishouden stijgen van 390.950 (2018) naar 496.120 (2020), vooral bij midden- en hogere
+  inkomens (+80%); CBS zag in 2023 de inkomens boven € 40.000 verdubbelen tegen +5% onder € 20.000.
+- **Inkomensafhankelijke eigen bijdrage:** vanaf ongeveer € 30.000 huishoudinkomen (185% van het sociaal minimum),
+  oplopend tot een maximum per maand (genoemd: € 225; in de pers € 255 vanaf circa € 66.000); volgens de
+  raadsstukken mogelijk vanaf 2027.
+- Het deel van de extra groei dat dan verdwijnt is in de Prognose een instelling (standaard een aanname); deze
+  pagina laat zien hoe groot de groep is die meer gaat betalen en hoe sterk die groep op het vaste tarief reageerde.
+"""
+
+mart = c.load_optional("marts.income_response")
+if mart is None or mart.is_empty():
+    st.info("De cliëntregistratie (clienten/) bevat geen inkomensklasse per cliënt, dus deze analyse is niet "
+            "beschikbaar. Voeg de kolom `inkomensklasse` (laag, midden, hoog) toe aan de export van de "
+            "cliëntregistratie.")
+    st.markdown(SOURCES)
+    st.stop()
+
+gem = mart.filter(pl.col("level") == "gemeente")
+code = c.gemeente_select(gem, key="eb_gemeente")
+name = c.gemeente_label(gem, code)
+rows = (mart.filter(pl.col("level") == "regio") if code == c.REGIO else gem.filter(pl.col("gemeente_code") == code)).sort("year")
+base_year = int(rows["baseline_year"][0])
+later = [y for y in rows["year"].to_list() if y > base_year]
+if not later:
+    st.info(f"De gegevens lopen niet verder dan het basisjaar {base_year}.")
+    st.stop()
+year = st.selectbox("Vergelijk met jaar", later, index=min(1, len(later) - 1), key="eb_jaar", format_func=str)
+r = rows.filter(pl.col("year") == year).row(0, named=True)
+total = sum((r[f"clients_{k}"] or 0) for k, _, _ in CLASSES)
+m1, m2, m3 = st.columns(3)
+m1.metric(f"Verschil in groei hoog − laag, {base_year}→{year}",
+          "–" if r["growth_difference_points"] is None
+          else c.fmt_number(r["growth_difference_points"], 1).join(("+" if r["growth_difference_points"] > 0 else "", " procentpunt")),
+          help="Verschil-in-verschillen: groei van cliënten met een hoog inkomen min die met een laag inkomen.")
+m2.metric(f"Groei hoog inkomen sinds {base_year}", c.fmt_pct(r["growth_hoog"], 1, signed=True))
+m3.metric(f"Groei laag inkomen sinds {base_year}", c.fmt_pct(r["growth_laag"], 1, signed=True))
+last = rows.row(rows.height - 1, named=True)
+last_total = sum((last[f"clients_{k}"] or 0) for k, _, _ in CLASSES)
+if last_total and last["clients_midden"] is not None and last["clients_hoog"] is not None:
+    share = (last["clients_midden"] + last["clients_hoog"]) / last_total
+    st.markdown(f"In **{last['year']}** had **{c.fmt_pct(share, 0)}** van de cliënten in {name} een midden- of hoog "
+                "inkomen: de groep die met een inkomensafhankelijke eigen bijdrage meer gaat betalen.")
+
+st.subheader(f"Cliënten per inkomensklasse · {name}")
+fig = go.Figure()
+for k, label, color in CLASSES:
+    if rows[f"clients_{k}"].fill_null(0).sum() == 0 and k == "onbekend":
+        continue
+    fig.add_bar(x=rows["year"].to_list(), y=rows[f"clients_{k}"].to_list(), name=label, marker_color=color)
+fig.update_layout(barmode="stack")
+fig.update_traces(hovertemplate="%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>")
+c.style_figure(fig, y_format=",.0f")
+data = rows.select(
+    pl.col("year").alias("Jaar"),
+    *[pl.col(f"clients_{k}").alias(f"Cliënten {label.lower()}") for k, label, _ in CLASSES],
+    *[(pl.col(f"growth_{k}") * 100).round(1).alias(f"Groei {label.lower()} sinds {base_year} (%)")
+      for k, label, _ in CLASSES if k != "onbekend"],
+    pl.col("growth_difference_points").round(1).alias("Verschil hoog − laag (procentpunt)"),
+)
+c.show_chart(fig, data, name=f"inkomen-{name}", key="eb_klassen", tables=["marts.income_response"],
+             title="Cliënten per inkomensklasse", filters=name)
+st.dataframe(data, hide_index=True, column_config=c.localized_numbers(data))
+st.markdown(SOURCES)

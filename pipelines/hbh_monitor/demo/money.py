@@ -1,0 +1,165 @@
+"""Money story of the demo region: the contracted tariffs of the year after the data period (the
+2026 step of the reële tarieven is known before the year starts) and what the manifest says about
+them, so tests can recover the planted tariff step and check the cost bridge.
+
+Kept apart from the generator's indicatie and declaratie code: the generator only asks this module
+which years its tariff table and product catalogue cover, and adds :func:`truth` to the manifest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def tariff_years(first_year: int, last_year: int) -> np.ndarray:
+    """Years of the tariff table and of ``producten/``: the data period plus the next year, whose
+    tariffs the gemeenten have already contracted (a product catalogue is set before the year)."""
+    return np.arange(first_year, last_year + 2)
+
+
+def truth(tariff: np.ndarray, region, first_year: int, last_year: int) -> dict:
+    """The manifest's "money" section: the planted tariff rule and the contracted tariffs."""
+    from hbh_monitor.demo import generator as gen
+
+    years = tariff_years(first_year, last_year)
+    return {
+        "tariffs": {
+            "rule": "tariff(gemeente, product, year) = level(gemeente) × product factor × (1 + growth)^(year − 2016) "
+                    "× (1 + step from step_year), rounded to whole cents",
+            "growth_per_year": gen.TARIFF_GROWTH,
+            "step": gen.TARIFF_STEP_2026,
+            "step_year": 2026,
+            "contracted_until": int(years[-1]),
+            "per_gemeente_product_year": {
+                region.gem_code[g]: {code: {str(int(y)): int(tariff[g, p, i]) / 100 for i, y in enumerate(years)
+                                            if y >= from_year}
+                                     for p, (code, _o, _s, _f, _x, from_year) in enumerate(gen.PRODUCTS)}
+                for g in range(len(region.gem_code))
+            },
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Income classes: an optional column of the client registration (clienten/), with a planted response
+# ---------------------------------------------------------------------------------------------
+
+INCOME_CLASSES = ("laag", "midden", "hoog")
+# Income class of HbH clients who entered care before the abonnementstarief (2019): mostly lower incomes.
+INCOME_P_BEFORE = (0.60, 0.28, 0.12)
+# Entrants from 2019 on: the flat €19 a month made HbH far cheaper for middle and higher incomes, whose
+# use grew much more than that of lower incomes (national monitor, domain notes).
+INCOME_P_FROM_2019 = (0.38, 0.36, 0.26)
+INCOME_RESPONSE_FROM = 2019
+INCOME_STREAM = 201  # own random stream: the generator's other streams and figures stay as they were
+
+
+def income_classes(seed: int, start_days: np.ndarray) -> np.ndarray:
+    """Income class index per person, drawn by the year the person entered care."""
+    rng = np.random.default_rng([seed, INCOME_STREAM])
+    start_year = start_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    u = rng.random(start_days.size)
+    before = np.searchsorted(np.cumsum(INCOME_P_BEFORE), u, side="right")
+    after = np.searchsorted(np.cumsum(INCOME_P_FROM_2019), u, side="right")
+    return np.minimum(np.where(start_year >= INCOME_RESPONSE_FROM, after, before), len(INCOME_CLASSES) - 1)
+
+
+def write_income_registration(out_dir, seed: int, persons, clients, region, first_year: int,
+                              last_year: int, baseline_year: int = 2018, ind=None,
+                              usable: np.ndarray | None = None) -> tuple[list[dict], dict]:
+    """clienten/<gemeente>_inkomen.csv: per client the wijk (valid from the first start of care) and the
+    income class; and the manifest's truth: clients per class and year (counted from the persons, as the
+    generator's other client counts) and the difference in differences between hoog and laag."""
+    from hbh_monitor.demo import generator as gen
+
+    cls = income_classes(seed, persons.start)
+    d = gen.DIALECTS["c"]
+    files = []
+    win1 = int(gen.jan1(last_year + 1)) - 1
+    for g, code in enumerate(region.gem_code):
+        sel = np.flatnonzero((clients.gemeente == g) & (persons.start <= win1)
+                             & (persons.end >= int(gen.jan1(first_year))))
+        rows = [[str(clients.bsn[p]), region.wijk_code[persons.wijk[p]],
+                 str(np.datetime64(int(persons.start[p]), "D")), INCOME_CLASSES[cls[p]]] for p in sel]
+        rel = f"clienten/{code}_inkomen.csv"
+        files.append(gen._file_entry(rel, "clienten", d, gen.write_small_csv(
+            out_dir / rel, d, ("bsn", "wijk_code", "geldig_vanaf", "inkomensklasse"), rows), gemeente_code=code))
+    years = list(range(first_year, last_year + 1))
+
+    def count(valid_only: bool) -> dict:
+        out = {}
+        for scope, mask in [("region", np.ones(cls.size, bool))] + [
+                (code, clients.gemeente == g) for g, code in enumerate(region.gem_code)]:
+            per = {}
+            for y in years:
+                y0, y1 = int(gen.jan1(y)), int(gen.jan1(y + 1)) - 1
+                if valid_only:  # a client whose indicaties rows all carry a planted defect is quarantined
+                    m = usable & (ind.start <= y1) & (ind.end >= y0)
+                    active = np.zeros(cls.size, bool)
+                    active[ind.person[m]] = True
+                    active &= mask
+                else:
+                    active = mask & (persons.start <= y1) & (persons.end >= y0)
+                per[str(y)] = {c: int((active & (cls == k)).sum()) for k, c in enumerate(INCOME_CLASSES)}
+            out[scope] = per
+        return out
+
+    def did_of(counts: dict) -> dict:
+        out = {}
+        if str(baseline_year) in counts["region"]:
+            base = counts["region"][str(baseline_year)]
+            for y in years:
+                if y > baseline_year:
+                    now = counts["region"][str(y)]
+                    growth = {c: now[c] / base[c] - 1 for c in INCOME_CLASSES}
+                    out[str(y)] = round(100 * (growth["hoog"] - growth["laag"]), 6)
+        return out
+
+    counts = count(False)
+    did = did_of(counts)
+    valid = count(True) if ind is not None and usable is not None else None
+    truth = {
+        "classes": list(INCOME_CLASSES),
+        "p_before": dict(zip(INCOME_CLASSES, INCOME_P_BEFORE)),
+        "p_from": dict(zip(INCOME_CLASSES, INCOME_P_FROM_2019)),
+        "response_from": INCOME_RESPONSE_FROM,
+        "baseline_year": baseline_year,
+        "clients_per_class": counts,
+        "did_points_hoog_minus_laag": did,
+        "clients_per_class_valid_rows": valid,
+        "did_points_valid_rows": did_of(valid) if valid else None,
+        "definition": "clients of a class in a year = persons of that class with an indication active on at least one "
+                      "day of the year (before defects); did = (clients hoog / clients hoog in the baseline year − 1) "
+                      "− (the same for laag), in percentage points; *_valid_rows: the same from the indicaties rows "
+                      "without a planted defect (what a correct pipeline finds after quarantine)",
+    }
+    return files, truth
+
+
+# ---------------------------------------------------------------------------------------------
+# Herindicatie round: the mapping of the current products to the new product set (normenkader 2025)
+# ---------------------------------------------------------------------------------------------
+
+# old product -> new product, its name, minutes per week, transition months
+PRODUCT_MAPPING = (
+    ("01A01", "01B01", "Schoon en leefbaar huis (normenkader 2025)", 120, 3),
+    ("01A02", "01B02", "Schoon en leefbaar huis, eens per twee weken (normenkader 2025)", 60, 3),
+    ("01A03", "01B03", "Wasverzorging (maatwerk)", 45, 0),
+)
+
+
+def write_productmapping(out_dir, region, last_year: int) -> tuple[list[dict], dict]:
+    """herindicatie mapping/productmapping.csv for every gemeente, starting the year after the data period."""
+    from hbh_monitor.demo import generator as gen
+
+    d = gen.DIALECTS["c"]
+    rel = "productmapping/productmapping.csv"
+    rows = [[code, old, new, name, minutes, months, last_year + 1]
+            for code in region.gem_code for old, new, name, minutes, months in PRODUCT_MAPPING]
+    n = gen.write_small_csv(out_dir / rel, d, ("gemeente_code", "oud_product_code", "nieuw_product_code",
+                                               "nieuw_omschrijving", "minuten_per_week", "overgangsmaanden",
+                                               "ingangsjaar"), rows)
+    truth = {"start_year": last_year + 1,
+             "mapping": [{"old": o, "new": n_, "minutes_per_week": m, "transition_months": t}
+                         for o, n_, _name, m, t in PRODUCT_MAPPING]}
+    return [gen._file_entry(rel, "productmapping", d, n)], truth

@@ -1,0 +1,529 @@
+"""The money analyses against planted truths (the demo manifest) and computations made here from the raw
+landing files, never with the pipeline's SQL: the tariff table and the 2026 tariff step, the cost bridge
+(a Shapley split computed here over all 24 orders), and scenario → budget (the standard scenario in Python
+equals the mart; the budget is the planted one; the band holds the cost)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import sys
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from test_pipeline import clean_rows, parse_date, parse_num
+
+ROOT = Path(__file__).resolve().parents[1]
+END = date(9999, 12, 31)
+
+
+def _rows(con, sql: str) -> pl.DataFrame:
+    return con.sql(sql).pl()
+
+
+@pytest.fixture(scope="module")
+def raw_money(pipeline_run):
+    """Per gemeente × year × product: declared hours and cost; per gemeente × year: clients. From the files."""
+    run = pipeline_run
+    tariff = {(r["gemeente_code"], r["product_code"], int(r["jaar"])): parse_num(r["tarief_per_uur"])
+              for r in clean_rows(run, "producten")}
+    decl = {}
+    for r in clean_rows(run, "declaraties"):
+        decl[(r["aanbieder_agb"], r["referentie_nummer"])] = r
+    hours, cost = defaultdict(float), defaultdict(float)
+    for r in decl.values():
+        y = parse_date(r["begindatum"]).year
+        sign = -1 if r["debet_credit"] == "C" else 1
+        h = sign * int(r["geleverd_volume"]) * (60 if r["eenheid"] == "04" else 1) / 60
+        key = (r["gemeente_code"], y, r["product_code"])
+        hours[key] += h
+        cost[key] += h * tariff[(r["gemeente_code"], r["product_code"], y)]
+    years = sorted({k[1] for k in hours})
+    ind = {}
+    for r in clean_rows(run, "indicaties"):
+        ind[(r["gemeente_code"], int(r["toewijzing_nummer"]))] = r
+    latest = {}  # (bsn, year) -> (start, gemeente)
+    for r in ind.values():
+        start, end = parse_date(r["ingangsdatum"]), parse_date(r["einddatum"]) or END
+        for y in years:
+            if start <= date(y, 12, 31) and end >= date(y, 1, 1):
+                if (r["bsn"], y) not in latest or start > latest[(r["bsn"], y)][0]:
+                    latest[(r["bsn"], y)] = (start, r["gemeente_code"])
+    clients = defaultdict(int)
+    for (_, y), (_, g) in latest.items():
+        clients[(g, y)] += 1
+    return {"tariff": tariff, "hours": hours, "cost": cost, "clients": clients, "years": years}
+
+
+# --------------------------------------------------------------------------------------------------
+# Tariffs
+# --------------------------------------------------------------------------------------------------
+
+
+def test_tariff_table_holds_the_catalogue_including_next_years_contracted_tariffs(pipeline_run, warehouse, raw_money):
+    planted = pipeline_run.manifest["money"]["tariffs"]
+    last = max(raw_money["years"])
+    assert planted["contracted_until"] == last + 1
+    mart = _rows(warehouse, "SELECT * FROM marts.tariffs WHERE level = 'gemeente' AND product_code <> 'alle'")
+    got = {(r["gemeente_code"], r["product_code"], r["year"]): r for r in mart.iter_rows(named=True)}
+    assert set(got) == set(raw_money["tariff"])
+    for key, value in raw_money["tariff"].items():
+        assert got[key]["tariff_per_hour"] == pytest.approx(value, abs=1e-9)
+        assert got[key]["bron"] == ("gecontracteerd" if key[2] > last else "waarneming")
+        assert planted["per_gemeente_product_year"][key[0]][key[1]][str(key[2])] == pytest.approx(value)
+
+
+def test_the_planted_2026_tariff_step_is_recovered(pipeline_run, warehouse):
+    planted = pipeline_run.manifest["money"]["tariffs"]
+    step, growth = planted["step"], planted["growth_per_year"]
+    t = _rows(warehouse, "SELECT * FROM marts.tariffs WHERE year = 2026")
+    assert t.height > 0
+    # every product of every gemeente and the regio at a fixed mix: the step beyond the trend, within
+    # the rounding of tariffs to whole cents
+    for r in t.iter_rows(named=True):
+        assert r["step"] == pytest.approx(step, abs=0.002), r
+        assert r["change"] == pytest.approx((1 + growth) * (1 + step) - 1, abs=0.002), r
+    # years without a step show none
+    before = _rows(warehouse, "SELECT step FROM marts.tariffs WHERE year < 2026 AND step IS NOT NULL")
+    assert before["step"].abs().max() < 0.002
+    # the standard scenario takes the contracted step (not the 10% assumption) and says so
+    scen = {r["parameter"]: r for r in _rows(warehouse, "SELECT * FROM marts.forecast_scenarios").iter_rows(named=True)}
+    assert scen["tariff_step"]["default_value"] == pytest.approx(step, abs=0.005)
+    assert scen["tariff_step"]["basis"].startswith("gecontracteerd")
+    # so the forecast's 2026 tariff of each gemeente is its contracted tariff (at its own mix), within 1%
+    fc = _rows(warehouse, "SELECT gemeente_code, sum(forecast_cost_eur) / sum(forecast_hours) AS tariff "
+                          "FROM marts.forecast WHERE year = 2026 GROUP BY ALL")
+    fixed = {r["gemeente_code"]: r["tariff_per_hour"] for r in _rows(
+        warehouse, "SELECT gemeente_code, tariff_per_hour FROM marts.tariffs "
+                   "WHERE level = 'gemeente' AND product_code = 'alle' AND year = 2026").iter_rows(named=True)}
+    for r in fc.iter_rows(named=True):
+        assert r["tariff"] == pytest.approx(fixed[r["gemeente_code"]], rel=0.01)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cost bridge
+# --------------------------------------------------------------------------------------------------
+
+
+def _shapley_by_orders(before: dict, after: dict) -> dict:
+    """Shapley split of cost = clients × hours per client × Σ share × tariff, averaged over all 24 orders."""
+    products = sorted(set(before["share"]) | set(after["share"]))
+
+    def cost(state):
+        s, t = state["share"], state["tariff"]
+        return state["clients"] * state["hpc"] * sum(s.get(p, 0.0) * t[p] for p in products)
+
+    factors = ("clients", "hpc", "share", "tariff")
+    effect = dict.fromkeys(factors, 0.0)
+    orders = list(itertools.permutations(factors))
+    for order in orders:
+        state = dict(before)
+        for f in order:
+            was = cost(state)
+            state = {**state, f: after[f]}
+            effect[f] += (cost(state) - was) / len(orders)
+    return effect
+
+
+def _state(raw, g, y, other_year):
+    products = {p for (gg, yy, p) in raw["hours"] if gg == g and yy in (y, other_year)}
+    hours = {p: raw["hours"].get((g, y, p), 0.0) for p in products}
+    total = sum(hours.values())
+    tariff = {}
+    for p in products:
+        if hours[p]:
+            tariff[p] = raw["cost"][(g, y, p)] / hours[p]
+        elif (g, p, y) in raw["tariff"]:
+            tariff[p] = raw["tariff"][(g, p, y)]
+        else:
+            tariff[p] = raw["cost"][(g, other_year, p)] / raw["hours"][(g, other_year, p)]
+    clients = raw["clients"][(g, y)]
+    return {"clients": clients, "hpc": total / clients, "share": {p: h / total for p, h in hours.items()},
+            "tariff": tariff, "cost": sum(raw["cost"].get((g, y, p), 0.0) for p in products)}
+
+
+def test_cost_bridge_sums_exactly_and_matches_an_independent_shapley_split(warehouse, raw_money):
+    mart = _rows(warehouse, "SELECT * FROM marts.cost_bridge")
+    effects = ["clients_effect_eur", "volume_effect_eur", "mix_effect_eur", "price_effect_eur"]
+    years = raw_money["years"]
+    assert sorted(mart["year"].unique().to_list()) == years[1:]
+    for r in mart.iter_rows(named=True):
+        # additive and exact: the four effects add up to the change (floating point only)
+        assert abs(sum(r[e] for e in effects) - r["change_eur"]) < 1e-6 * max(1.0, abs(r["cost_eur"])), r
+        assert r["change_eur"] == pytest.approx(r["cost_eur"] - r["cost_before_eur"], abs=1e-6)
+    gem = mart.filter(pl.col("level") == "gemeente")
+    for r in gem.iter_rows(named=True):
+        g, y = r["gemeente_code"], r["year"]
+        b, a = _state(raw_money, g, y - 1, y), _state(raw_money, g, y, y - 1)
+        assert r["cost_before_eur"] == pytest.approx(b["cost"], rel=1e-9)
+        assert r["cost_eur"] == pytest.approx(a["cost"], rel=1e-9)
+        assert (r["clients_before"], r["clients"]) == (b["clients"], a["clients"])
+        want = _shapley_by_orders(b, a)
+        for col, f in zip(effects, ("clients", "hpc", "share", "tariff")):
+            assert r[col] == pytest.approx(want[f], rel=1e-7, abs=1e-4), (g, y, col)
+    # the regio is the sum of its gemeenten
+    reg = mart.filter(pl.col("level") == "regio").sort("year")
+    sums = gem.group_by("year").agg(pl.col(c).sum() for c in ["cost_eur", "change_eur", *effects]).sort("year")
+    for c in ["cost_eur", "change_eur", *effects]:
+        assert (reg[c] - sums[c]).abs().max() < 1e-6
+    # the planted yearly tariff growth of 3% is the price effect: relative to the cost at the earlier
+    # tariffs, between 2.8% and 3.2% in every year (whole-cent rounding of the tariffs)
+    for r in reg.iter_rows(named=True):
+        assert 0.028 < r["price_effect_eur"] / (0.5 * (r["cost_before_eur"] + r["cost_eur"] / 1.03)) < 0.032, r
+    # one figure, one number: the bridge's cost is that of marts.budget_risk and its clients those of marts.gemeente_year
+    same = _rows(warehouse, "SELECT b.cost_eur AS a, r.cost_eur AS b, b.clients AS c, g.clients AS d "
+                            "FROM marts.cost_bridge b JOIN marts.budget_risk r USING (gemeente_code, year) "
+                            "JOIN marts.gemeente_year g USING (gemeente_code, year)")
+    assert same.height == gem.height
+    assert (same["a"] - same["b"]).abs().max() < 1e-6 and (same["c"] == same["d"]).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# Scenario → budget
+# --------------------------------------------------------------------------------------------------
+
+
+def test_budget_under_the_standard_scenario_equals_the_python_rule_and_the_planted_budget(pipeline_run, warehouse):
+    from hbh_monitor import budget as B
+    from hbh_monitor import forecast as F
+
+    mart = _rows(warehouse, "SELECT * FROM marts.budget_scenario")
+    comp = _rows(warehouse, "SELECT * FROM marts.forecast")
+    default = F.Scenario.from_rows(_rows(warehouse, "SELECT * FROM marts.forecast_scenarios"))
+    py = B.budget_view(comp, default, mart)
+    assert py.height == mart.height
+    joined = mart.sort("level", "gemeente_code", "year", nulls_last=True)
+    for c in ("cost_eur", "gap_eur", "extra_budget_eur", "cost_low_eur", "cost_high_eur", "gap_low_eur",
+              "gap_high_eur", "extra_budget_low_eur", "extra_budget_high_eur"):
+        assert (py[c] - joined[c]).abs().max() < 1e-6 * max(1.0, joined[c].abs().max()), c
+    # to 2030, per gemeente and the regio; the cost is that of marts.budget_risk's forecast years
+    assert mart["year"].max() >= 2030 and set(mart["level"]) == {"gemeente", "regio"}
+    risk = _rows(warehouse, "SELECT gemeente_code, year, cost_eur FROM marts.budget_risk WHERE bron = 'prognose'")
+    both = mart.filter(pl.col("level") == "gemeente").join(risk, on=["gemeente_code", "year"])
+    assert both.height == mart.filter(pl.col("level") == "gemeente").height
+    assert (both["cost_eur"] - both["cost_eur_right"]).abs().max() < 1e-6
+    # the budget: the planted one where the begroting has it (2026), then indexed by the planted 2%
+    planted = pipeline_run.manifest["delivery"]["budget"]
+    for r in mart.filter(pl.col("level") == "gemeente").iter_rows(named=True):
+        known = planted["per_gemeente"][r["gemeente_code"]]
+        if str(r["year"]) in known:
+            assert r["budget_basis"] == "begroting" and r["budget_eur"] == pytest.approx(known[str(r["year"])])
+        else:
+            last = max(int(y) for y in known)
+            assert r["budget_basis"] == "doorgetrokken"
+            assert r["budget_index"] == pytest.approx(planted["index_per_year"], abs=0.0005)
+            assert r["budget_eur"] == pytest.approx(known[str(last)] * (1 + r["budget_index"]) ** (r["year"] - last))
+    # the regio sums the gemeenten; the band holds the cost and widens after three years
+    gem = mart.filter(pl.col("level") == "gemeente").group_by("year").agg(pl.col("cost_eur", "budget_eur").sum())
+    reg = mart.filter(pl.col("level") == "regio").join(gem, on="year")
+    assert (reg["cost_eur"] - reg["cost_eur_right"]).abs().max() < 1e-6
+    assert (reg["budget_eur"] - reg["budget_eur_right"]).abs().max() < 1e-6
+    assert (mart["cost_low_eur"] < mart["cost_eur"]).all() and (mart["cost_eur"] < mart["cost_high_eur"]).all()
+    assert ((mart["extra_budget_low_eur"] <= mart["extra_budget_eur"])
+            & (mart["extra_budget_eur"] <= mart["extra_budget_high_eur"])).all()
+    err = _rows(warehouse, "SELECT max(ape_cost) AS e FROM marts.forecast_backtest WHERE level = 'regio'")["e"][0]
+    r26 = mart.filter((pl.col("level") == "regio") & (pl.col("year") == 2026)).row(0, named=True)
+    assert r26["cost_error"] == pytest.approx(err)
+    assert r26["extra_budget_eur"] == pytest.approx(max(r26["cost_eur"] - r26["budget_eur"], 0))
+    # the planted story: the budget is only indexed (2%) while tariffs rise 3% a year plus the 2026 step
+    assert r26["extra_budget_low_eur"] > 0
+
+
+def test_a_scenario_moves_cost_and_gap_by_the_same_amount(warehouse):
+    from hbh_monitor import budget as B
+    from hbh_monitor import forecast as F
+
+    mart = _rows(warehouse, "SELECT * FROM marts.budget_scenario")
+    comp = _rows(warehouse, "SELECT * FROM marts.forecast")
+    default = F.Scenario.from_rows(_rows(warehouse, "SELECT * FROM marts.forecast_scenarios"))
+    base = B.budget_view(comp, default, mart)
+    no_step = B.budget_view(comp, F.replace(default, tariff_step=0.0), mart)
+    d_cost = no_step["cost_eur"] - base["cost_eur"]
+    assert (d_cost < 0).all()
+    assert ((no_step["gap_eur"] - base["gap_eur"]) - d_cost).abs().max() < 1e-6
+    assert (no_step["budget_eur"] == base["budget_eur"]).all()
+    # the step alone: cost without it × (1 + step) = cost with it, every year from 2026
+    assert ((no_step["cost_eur"] * (1 + default.tariff_step) - base["cost_eur"]).abs()
+            < 1e-6 * base["cost_eur"]).all()
+    assert B.scenario_code(default, default) == "standaardscenario"
+    code = B.scenario_code(F.replace(default, tariff_step=0.0), default)
+    assert "ts0-2026" in code
+    rows = dict(B.scenario_rows(F.replace(default, tariff_step=0.0), default))
+    assert rows["Scenario"].startswith("eigen scenario") and rows["Eenmalige tariefstap"].startswith("0,0%")
+
+
+# --------------------------------------------------------------------------------------------------
+# Eigen bijdrage with incomes
+# --------------------------------------------------------------------------------------------------
+
+
+def _did(counts: dict, base: int, year: int) -> float:
+    b, n = counts[str(base)], counts[str(year)]
+    return 100 * ((n["hoog"] / b["hoog"] - 1) - (n["laag"] / b["laag"] - 1))
+
+
+def test_the_planted_income_response_is_recovered_within_one_point(pipeline_run, warehouse, serving_db):
+    planted = pipeline_run.manifest["money"]["income"]
+    base = planted["baseline_year"]
+    mart = _rows(warehouse, "SELECT * FROM marts.income_response")
+    assert mart.height > 0 and (mart["baseline_year"] == base).all()
+    reg = {r["year"]: r for r in mart.filter(pl.col("level") == "regio").iter_rows(named=True)}
+    # the planted response of the abonnementstarief years (2018 → 2019, 2020), counted before defects: within 1 point
+    for y in (base + 1, base + 2):
+        assert reg[y]["growth_difference_points"] == pytest.approx(
+            planted["did_points_hoog_minus_laag"][str(y)], abs=1.0), y
+    # middle and high incomes grew far more than low incomes after 2019
+    assert reg[base + 2]["growth_difference_points"] > 30
+    # exactly the figures of the rows that carry no planted defect, every year, per gemeente and for the regio
+    # (later years drift a little from the before-defects count: a quarantined indicatie row removes a client)
+    for y, did in planted["did_points_valid_rows"].items():
+        assert reg[int(y)]["growth_difference_points"] == pytest.approx(did, abs=1e-4), y
+    for code, counts in planted["clients_per_class_valid_rows"].items():
+        rows = reg if code == "region" else {
+            r["year"]: r for r in mart.filter(pl.col("gemeente_code") == code).iter_rows(named=True)}
+        for y, per in counts.items():
+            r = rows[int(y)]
+            assert (r["clients_laag"], r["clients_midden"], r["clients_hoog"]) == (per["laag"], per["midden"], per["hoog"])
+            if int(y) > base:
+                assert r["growth_difference_points"] == pytest.approx(_did(counts, base, int(y)), abs=1e-9), (code, y)
+    # the classes add up to the gemeente's clients (marts.gemeente_year): one figure, one number
+    check = _rows(warehouse, "SELECT i.clients_laag + i.clients_midden + i.clients_hoog + i.clients_onbekend AS a, "
+                             "g.clients AS b FROM marts.income_response i JOIN marts.gemeente_year g "
+                             "USING (gemeente_code, year)")
+    assert check.height and (check["a"] == check["b"]).all()
+    # published: the DiD stays visible where its four counts are shown (declared in money_disclosure.DERIVED)
+    import duckdb
+
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        pub = con.sql("SELECT growth_difference_points, clients_hoog, clients_laag FROM marts.income_response "
+                      "WHERE level = 'regio' AND year = ?", params=[base + 2]).fetchall()[0]
+    assert pub[0] == pytest.approx(reg[base + 2]["growth_difference_points"])
+
+
+def test_without_income_classes_the_income_mart_is_empty(tmp_path):
+    """The optional column: a registration without it gives an empty mart, not an error (plain DuckDB, the
+    model's own SQL on a minimal warehouse)."""
+    import duckdb
+
+    from hbh_monitor.contracts import contract
+    from hbh_monitor.models import build, sql_models
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA raw; CREATE SCHEMA staging")
+    con.execute(contract("clienten").create_table_sql())
+    con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, gemeente_code VARCHAR, year INTEGER)")
+    con.execute("INSERT INTO staging.client_years VALUES ('a', 'GM9901', 2018), ('a', 'GM9901', 2019)")
+    con.execute("CREATE TABLE staging.wijken (gemeente_code VARCHAR, gemeente_name VARCHAR, wijk_code VARCHAR, "
+                "wijk_name VARCHAR)")
+    models = {m.table: m for m in sql_models()}
+    build(con, models["staging.client_income"])
+    build(con, models["marts.income_response"])
+    assert con.execute("SELECT count(*) FROM marts.income_response").fetchall()[0][0] == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Herindicatie simulation
+# --------------------------------------------------------------------------------------------------
+
+
+def test_herindicatie_simulation_equals_a_hand_computation_on_a_small_case(tmp_path):
+    """Three clients on 31-12-2025 and one whose care ended; the demo's mapping (01A01 → 120, 01A02 → 60 (every
+    other week, per week), 01A03 → 45 minutes per week; 3, 3, 0 transition months). The expected figures are
+    worked out by hand below."""
+    import duckdb
+
+    from hbh_monitor.models import build, sql_models
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE TABLE staging.data_period AS SELECT DATE '2016-01-01' AS data_from, DATE '2025-12-31' AS data_to")
+    con.execute("CREATE TABLE staging.indicaties (client_id VARCHAR, gemeente_code VARCHAR, product_code VARCHAR, "
+                "hours_per_week DOUBLE, start_date DATE, end_date DATE)")
+    con.execute("""INSERT INTO staging.indicaties VALUES
+        ('a', 'GM9901', '01A01', 2.5, '2024-03-01', NULL),          -- 150 min/week
+        ('b', 'GM9901', '01A02', 1.0, '2023-01-01', '2026-06-30'),  -- 120 min per two weeks = 60 per week
+        ('c', 'GM9901', '01A01', 1.5, '2025-01-01', NULL),          -- 90 min/week
+        ('c', 'GM9901', '01A03', 0.5, '2025-01-01', NULL),          -- 30 min/week wasverzorging
+        ('d', 'GM9901', '01A01', 3.0, '2020-01-01', '2025-06-30')   -- ended: not in the round""")
+    con.execute("CREATE TABLE staging.productmapping (gemeente_code VARCHAR, old_product_code VARCHAR, "
+                "new_product_code VARCHAR, new_product_name VARCHAR, minutes_per_week INTEGER, "
+                "transition_months INTEGER, start_year INTEGER)")
+    con.execute("""INSERT INTO staging.productmapping VALUES ('GM9901', '01A01', '01B01', NULL, 120, 3, 2026),
+        ('GM9901', '01A02', '01B02', NULL, 60, 3, 2026), ('GM9901', '01A03', '01B03', NULL, 45, 0, 2026)""")
+    con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "
+                "tariff_per_hour DOUBLE)")
+    con.execute("""INSERT INTO staging.producten VALUES ('GM9901', '01A01', 2025, 35.0), ('GM9901', '01A01', 2026, 40.0),
+        ('GM9901', '01A02', 2026, 40.0), ('GM9901', '01A03', 2026, 41.6)""")
+    con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, year INTEGER, wijk_code VARCHAR, age_band VARCHAR)")
+    con.execute("""INSERT INTO staging.client_years VALUES ('a', 2025, 'WK990101', '75-84'), ('b', 2025, 'WK990101', '75-84'),
+        ('c', 2025, 'WK990101', '85+'), ('d', 2025, 'WK990101', '85+')""")
+    con.execute("CREATE TABLE staging.wijken AS SELECT 'GM9901' AS gemeente_code, 'Demostad' AS gemeente_name, "
+                "'WK990101' AS wijk_code, 'Centrum' AS wijk_name")
+    build(con, {m.table: m for m in sql_models()}["marts.herindicatie_simulation"])
+    got = {r["age_band"]: r for r in con.sql("SELECT * FROM marts.herindicatie_simulation").pl().iter_rows(named=True)}
+    assert set(got) == {"75-84", "85+"}
+    # 75-84: a goes down 150 → 120; b stays 60 → 60.
+    #   transition: a keeps 30 more minutes for 3 months = 0.5 h × 3 × 52 / 12 weeks × € 40 = € 260
+    #   yearly: a −0.5 h × 52 × € 40 = −€ 1.040; b 0
+    r = got["75-84"]
+    assert (r["year"], r["clients"], r["clients_down"], r["clients_same"], r["clients_up"]) == (2026, 2, 1, 1, 0)
+    assert (r["minutes_per_week_before"], r["minutes_per_week_after"]) == pytest.approx((210, 180))
+    assert (r["mean_minutes_per_week_before"], r["mean_minutes_per_week_after"]) == pytest.approx((105, 90))
+    assert r["transition_cost_eur"] == pytest.approx(260.0)
+    assert r["yearly_cost_effect_eur"] == pytest.approx(-1040.0)
+    # 85+: c goes up 90 + 30 = 120 → 120 + 45 = 165 (d ended before the round)
+    #   yearly: +0.5 h × 52 × € 40 (01A01's 2026 tariff; 01B01 has none) + 0.25 h × 52 × € 41,60 = € 1.040 + € 540,80
+    r = got["85+"]
+    assert (r["clients"], r["clients_down"], r["clients_same"], r["clients_up"]) == (1, 0, 0, 1)
+    assert (r["minutes_per_week_before"], r["minutes_per_week_after"]) == pytest.approx((120, 165))
+    assert r["transition_cost_eur"] == pytest.approx(0.0)
+    assert r["yearly_cost_effect_eur"] == pytest.approx(1580.8)
+
+
+def test_herindicatie_simulation_on_the_demo_region(pipeline_run, warehouse):
+    """Every client with a mapped indicatie on the last day is in exactly one direction; the totals follow the
+    mapping of the manifest (after = the mapped minutes)."""
+    sim = _rows(warehouse, "SELECT * FROM marts.herindicatie_simulation")
+    mapping = pipeline_run.manifest["money"]["herindicatie_mapping"]
+    assert (sim["year"] == mapping["start_year"]).all()
+    assert (sim["clients"] == sim["clients_down"] + sim["clients_same"] + sim["clients_up"]).all()
+    # the demo's mapping lowers weekly help above 120 minutes: most clients go down, the cost falls
+    assert sim["clients_down"].sum() > sim["clients_up"].sum()
+    assert sim["yearly_cost_effect_eur"].sum() < 0 < sim["transition_cost_eur"].sum()
+
+
+# --------------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------------
+
+APP = ROOT / "dashboards" / "app.py"
+
+
+def _app(serving_db, monkeypatch, page):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("HBH_SERVING", str(serving_db))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_kosten_page_shows_the_tariff_step_and_the_cost_bridge(serving_db, monkeypatch):
+    at = _app(serving_db, monkeypatch, "views/kosten.py")
+    assert [t.value for t in at.title] == ["Tarieven en kosten"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Waarvan tariefstap"].startswith("+12,")
+    assert len(at.get("plotly_chart")) == 2 and len(at.get("download_button")) == 4
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "aantal cliënten" in text and "tarieven (prijs)" in text and "Shapley" in text
+
+
+def test_prognose_page_budget_view_follows_the_scenario_and_returns_to_the_standard(serving_db, monkeypatch):
+    import duckdb
+
+    at = _app(serving_db, monkeypatch, "views/prognose.py")
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        row = con.sql("SELECT extra_budget_eur, extra_budget_low_eur, extra_budget_high_eur FROM marts.budget_scenario "
+                      "WHERE level = 'regio' AND year = 2026").fetchall()[0]
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    import common
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Extra budget nodig in 2026"] == common.fmt_eur(row[0])
+    assert metrics["Bandbreedte"] == f"{common.fmt_eur(row[1])} – {common.fmt_eur(row[2])}"
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "Het standaardscenario gaat uit van" in text and "gecontracteerd" in text
+    reset = next(b for b in at.button if b.label == "Terug naar het standaardscenario")
+    assert reset.disabled
+    names = [d.proto.label for d in at.get("download_button")]
+    assert names
+    # another scenario: no tariff step → a lower extra budget; the reset brings the standard back
+    at.slider(key="prognose_tariefstap").set_value(0).run()
+    assert not at.exception
+    changed = {m.label: m.value for m in at.metric}["Extra budget nodig in 2026"]
+    assert changed != metrics["Extra budget nodig in 2026"]
+    assert "eigen scenario" in "\n".join(str(m.value) for m in at.caption)
+    next(b for b in at.button if b.label == "Terug naar het standaardscenario").click().run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Extra budget nodig in 2026"] == metrics["Extra budget nodig in 2026"]
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        step = con.sql("SELECT default_value FROM marts.forecast_scenarios WHERE parameter = 'tariff_step'").fetchall()[0][0]
+    assert at.slider(key="prognose_tariefstap").value == int(round(step * 100))
+
+
+def test_eigen_bijdrage_page_shows_the_response_and_its_sources(serving_db, monkeypatch):
+    at = _app(serving_db, monkeypatch, "views/eigen_bijdrage.py")
+    metrics = {m.label: m.value for m in at.metric}
+    did = next(v for k, v in metrics.items() if k.startswith("Verschil in groei hoog − laag"))
+    assert did.startswith("+") and did.endswith("procentpunt")
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "Waar de uitgangspunten vandaan komen" in text and "Significant" in text and "185%" in text
+
+
+def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):
+    at = _app(serving_db, monkeypatch, "views/herindicatie.py")
+    labels = [m.label for m in at.metric]
+    assert "Cliënten in de ronde" in labels and any(l.startswith("Kosteneffect per jaar") for l in labels)
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 2
+
+
+def test_budget_downloads_carry_the_scenario_in_chromium(serving_db, tmp_path_factory):
+    """The real app in headless Chromium: the Prognose page shows the budget view; its Excel download is
+    named after the scenario and has a sheet 'Scenario' with every setting; the Prognose chart downloads
+    carry the scenario in their file name; the Tarieven en kosten page renders."""
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    import e2e
+
+    if not e2e.chromium_available():
+        pytest.skip(f"{e2e.CHROMIUM} not found")
+    from playwright.sync_api import sync_playwright
+
+    with e2e.streamlit_server(serving_db, log_dir=tmp_path_factory.mktemp("streamlit_money")) as server, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=e2e.CHROMIUM, headless=True)
+        try:
+            page, guard, errors = e2e.new_page(browser, server)
+
+            def goto(url_path: str) -> None:  # as e2e.goto, with room for a loaded machine
+                page.goto(f"{server.url}/{url_path}")
+                page.wait_for_selector(f'h1:has-text("{e2e.PAGES[url_path][0]}")', timeout=90_000)
+                page.wait_for_selector(e2e.READY, timeout=90_000)
+
+            goto("prognose")
+            page.get_by_text("Extra budget nodig in 2026").first.wait_for(state="visible", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.get_by_text("Het standaardscenario gaat uit van").count() >= 1
+            with page.expect_download(timeout=60_000) as dl:
+                page.locator(".st-key-prognose_budget_xlsx button").first.click()
+            download = dl.value
+            assert "standaardscenario" in download.suggested_filename
+            path = tmp_path_factory.mktemp("dl") / download.suggested_filename
+            download.save_as(path)
+            wb = openpyxl.load_workbook(path)
+            assert wb.sheetnames == ["Gegevens", "Toelichting", "Scenario"]
+            settings = {r[0]: r[1] for r in wb["Scenario"].iter_rows(min_row=2, values_only=True)}
+            assert settings["Scenario"] == "standaardscenario"
+            assert "gecontracteerd" in settings["Eenmalige tariefstap"]
+            with page.expect_download(timeout=60_000) as dl:
+                page.locator(".st-key-prognose_kosten_csv button").first.click()
+            assert "standaardscenario" in dl.value.suggested_filename
+            goto("kosten")
+            page.get_by_text("Waarvan tariefstap").first.wait_for(state="visible", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            goto("eigen-bijdrage")
+            page.get_by_text("procentpunt").first.wait_for(state="visible", timeout=60_000)
+            goto("herindicatie")
+            page.get_by_text("Cliënten in de ronde").first.wait_for(state="visible", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert not guard.blocked, guard.blocked
+            assert not errors, errors
+        finally:
+            browser.close()
