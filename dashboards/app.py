@@ -39,6 +39,7 @@ for file, title, url in (
     ("views/eigen_bijdrage.py", "Eigen bijdrage en inkomen", "eigen-bijdrage"),
     ("views/herindicatie.py", "Herindicatie (simulatie)", "herindicatie"),
     ("views/levering.py", "Levering en wachttijd", "levering"),
+    ("views/wijkgericht.py", "Wijkgericht werken", "wijkgericht"),
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them
         COUNCIL_PAGES.append(st.Page(file, title=title, url_path=url))

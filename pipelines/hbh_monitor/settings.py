@@ -65,6 +65,13 @@ def suppression_threshold() -> int:
     return int(os.environ.get("HBH_SUPPRESSION_THRESHOLD", "10"))
 
 
+def contract_years() -> list[int]:
+    """Years in which new contracts with the aanbieders started (HBH_CONTRACT_YEARS, e.g. "2023,2026"):
+    the wijkgericht werken page shows how concentration moved since each."""
+    raw = os.environ.get("HBH_CONTRACT_YEARS") or "2023,2026"
+    return sorted({int(x) for x in raw.replace(";", ",").split(",") if x.strip()})
+
+
 def waiting_days() -> int:
     """marts.waiting_list: allocated and not started after this many days is waiting (default 14)."""
     return int(os.environ.get("HBH_WAITING_DAYS") or 14)

@@ -1,0 +1,54 @@
+-- marts.wijk_concentration: wijkgericht werken, one row per wijk × year with zorg-in-natura care: how
+-- concentrated the wijk's care is, and how many clients got a new face (another aanbieder).
+-- zin_clients: persons with at least one active ZIN indication in the wijk in the year (any aanbieder).
+-- aanbieders_in_wijk, hhi: from marts.aanbieder_wijk_year (hhi = Σ over the wijk's aanbieders of
+--   market_share², market share by declared hours; 1 = one aanbieder does everything);
+-- hhi_clients = Σ clients_share² (the same index by clients; a client with two aanbieders counts at both).
+-- main_aanbieder_name, main_market_share: the aanbieder with the largest market share in the wijk and year.
+-- switched_clients: persons with a ZIN indication starting in the year in the wijk at another aanbieder
+--   than their previous ZIN indication (ordered by ingangsdatum, then toewijzing number), whenever that
+--   previous one ran; share_switched = switched_clients / zin_clients.
+-- nl: Eén rij per wijk per jaar, voor zorg in natura (ZIN). Cliënten ZIN: personen met minstens één lopende
+-- nl: ZIN-indicatie in de wijk in het jaar. Concentratie-index (HHI): de som van de gekwadrateerde
+-- nl: marktaandelen (gedeclareerde uren) van de aanbieders in de wijk; 1 betekent dat één aanbieder alles
+-- nl: doet, 1/n dat n aanbieders elk een even groot deel doen. HHI naar cliënten: hetzelfde met het aandeel
+-- nl: cliënten. Grootste aanbieder: de aanbieder met het grootste marktaandeel in de wijk. Van aanbieder
+-- nl: gewisseld: personen bij wie in dat jaar een ZIN-indicatie in de wijk ingaat bij een andere aanbieder
+-- nl: dan hun vorige ZIN-indicatie (een nieuw gezicht aan de deur); aandeel = gewisseld / cliënten ZIN.
+WITH years AS (
+  SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
+), zin AS (
+  SELECT i.wijk_code, y.year, count(DISTINCT i.client_id) AS zin_clients
+  FROM staging.indicaties i
+  JOIN years y ON i.start_date <= make_date(y.year, 12, 31)
+              AND coalesce(i.end_date, DATE '9999-12-31') >= make_date(y.year, 1, 1)
+  WHERE i.leveringsvorm = 'ZIN' AND i.aanbieder_agb IS NOT NULL
+  GROUP BY ALL
+), ordered AS (
+  SELECT client_id, wijk_code, aanbieder_agb, year(start_date) AS year,
+         lag(aanbieder_agb) OVER (PARTITION BY client_id ORDER BY start_date, toewijzing_nummer) AS previous_agb
+  FROM staging.indicaties
+  WHERE leveringsvorm = 'ZIN' AND aanbieder_agb IS NOT NULL
+), switched AS (
+  SELECT wijk_code, year, count(DISTINCT client_id) AS switched_clients
+  FROM ordered
+  WHERE previous_agb IS NOT NULL AND previous_agb <> aanbieder_agb AND year IN (SELECT year FROM years)
+  GROUP BY ALL
+), conc AS (
+  SELECT wijk_code, year, any_value(gemeente_code) AS gemeente_code, any_value(gemeente_name) AS gemeente_name,
+         any_value(wijk_name) AS wijk_name, any_value(aanbieders_in_wijk) AS aanbieders_in_wijk,
+         any_value(hhi) AS hhi, sum(clients_share * clients_share) AS hhi_clients,
+         arg_max(aanbieder_name, market_share) AS main_aanbieder_name, max(market_share) AS main_market_share
+  FROM marts.aanbieder_wijk_year
+  GROUP BY wijk_code, year
+)
+SELECT c.gemeente_code, c.gemeente_name, c.wijk_code, c.wijk_name, c.year::INTEGER AS year,
+       coalesce(z.zin_clients, 0)::BIGINT AS zin_clients, c.aanbieders_in_wijk::BIGINT AS aanbieders_in_wijk,
+       c.hhi::DOUBLE AS hhi, c.hhi_clients::DOUBLE AS hhi_clients,
+       c.main_aanbieder_name, c.main_market_share::DOUBLE AS main_market_share,
+       coalesce(s.switched_clients, 0)::BIGINT AS switched_clients,
+       (coalesce(s.switched_clients, 0) / nullif(z.zin_clients, 0))::DOUBLE AS share_switched
+FROM conc c
+LEFT JOIN zin z USING (wijk_code, year)
+LEFT JOIN switched s USING (wijk_code, year)
+ORDER BY c.gemeente_code, c.wijk_code, c.year

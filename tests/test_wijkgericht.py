@@ -1,0 +1,193 @@
+"""Wijkgericht werken: marts.wijk_concentration against an independent computation from the raw landing
+files (Python's csv module, never the pipeline's SQL), its suppression in the council snapshot, and the
+council page (dashboards/views/wijkgericht.py) with Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from test_analytics import raw  # noqa: F401  (module fixture: aanbieder hours and clients from the raw files)
+from test_pipeline import clean_rows, parse_date
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboards" / "app.py"
+sys.path.insert(0, str(ROOT / "dashboards"))
+END = date(9999, 12, 31)
+
+
+def independent_switches(indicaties, years):
+    """(wijk, year) -> ZIN clients, and clients whose new ZIN indication (by ingangsdatum, then number) is at
+    another aanbieder than their previous one. ``indicaties``: dicts with the landing file's columns."""
+    zin = defaultdict(set)
+    by_client = defaultdict(list)
+    for r in indicaties:
+        if r["leveringsvorm"] != "ZIN" or not r["aanbieder_agb"]:
+            continue
+        start, end = parse_date(r["ingangsdatum"]), parse_date(r["einddatum"] or "") or END
+        by_client[r["bsn"]].append((start, int(r["toewijzing_nummer"]), r["aanbieder_agb"], r["wijk_code"]))
+        for y in years:
+            if start <= date(y, 12, 31) and end >= date(y, 1, 1):
+                zin[(r["wijk_code"], y)].add(r["bsn"])
+    switched = defaultdict(set)
+    for bsn, rows in by_client.items():
+        rows.sort()
+        for prev, cur in zip(rows, rows[1:]):
+            if cur[2] != prev[2] and cur[0].year in years:
+                switched[(cur[3], cur[0].year)].add(bsn)
+    return {"zin": {k: len(v) for k, v in zin.items()}, "switched": {k: len(v) for k, v in switched.items()}}
+
+
+@pytest.fixture(scope="module")
+def switches(pipeline_run, raw):  # noqa: F811
+    ind = {}
+    for r in clean_rows(pipeline_run, "indicaties"):
+        ind[(r["gemeente_code"], int(r["toewijzing_nummer"]))] = r  # a later delivery replaces an earlier one
+    return independent_switches(ind.values(), raw["years"])
+
+
+def test_hhi_and_shares_add_up_against_the_raw_files(raw, switches, warehouse):  # noqa: F811
+    mart = warehouse.sql("SELECT * FROM marts.wijk_concentration").pl()
+    aw = warehouse.sql("SELECT * FROM marts.aanbieder_wijk_year").pl()
+    assert mart.height > 0
+    # the independent index: Σ (hours of the aanbieder / hours of the wijk)² and the same by clients
+    hours, clients = defaultdict(dict), defaultdict(dict)
+    for (wijk, agb, y), h in raw["aanb_hours"].items():
+        hours[(wijk, y)][agb] = h
+    for (wijk, agb, y), s in raw["aanb_clients"].items():
+        clients[(wijk, y)][agb] = len(s)
+    keys = set(hours) | set(clients)
+    assert {(r["wijk_code"], r["year"]) for r in mart.iter_rows(named=True)} == keys
+    checked = 0
+    for r in mart.iter_rows(named=True):
+        k = (r["wijk_code"], r["year"])
+        h = hours.get(k, {})
+        total_h = sum(h.values())
+        if total_h:
+            assert r["hhi"] == pytest.approx(sum((v / total_h) ** 2 for v in h.values()), abs=1e-9), k
+            top = max(h.values()) / total_h
+            assert r["main_market_share"] == pytest.approx(top, abs=1e-9), k
+            checked += 1
+        cl = clients.get(k, {})
+        total_c = sum(cl.values())
+        if total_c:
+            assert r["hhi_clients"] == pytest.approx(sum((v / total_c) ** 2 for v in cl.values()), abs=1e-9), k
+        assert r["aanbieders_in_wijk"] == len(set(h) | set(cl)), k
+        assert r["zin_clients"] == switches["zin"].get(k, 0), k
+        assert r["switched_clients"] == switches["switched"].get(k, 0), k
+        assert 1 / r["aanbieders_in_wijk"] - 1e-9 <= (r["hhi"] if r["hhi"] is not None else 1) <= 1 + 1e-9
+    assert checked > 20
+    # the shares the page shows add up to 1 per wijk and year, over the aanbieders of marts.aanbieder_wijk_year
+    sums = aw.group_by("wijk_code", "year").agg(pl.col("market_share").sum(), pl.col("clients_share").sum(),
+                                                pl.col("declared_hours").sum())
+    sums = sums.filter(pl.col("declared_hours") > 0)
+    assert (sums["market_share"] - 1).abs().max() < 1e-9
+    assert (sums["clients_share"] - 1).abs().max() < 1e-9
+    # the demo plants one main aanbieder per wijk (its clients keep their aanbieder: no switches in the demo,
+    # see test_switches_are_counted_as_an_independent_count_does for the switching itself)
+    assert mart.filter(pl.col("year") == max(raw["years"]))["hhi"].median() > 0.3
+
+
+def test_switches_are_counted_as_an_independent_count_does(tmp_path):
+    """The mart's SQL on a small registration with switches, against the same independent count."""
+    from hbh_monitor.models import build, sql_models
+
+    rows = [  # bsn, toewijzing, wijk, agb, ingangsdatum, einddatum, leveringsvorm
+        ("A", 1, "WK990101", "98104521", "2022-01-01", "2022-12-31", "ZIN"),
+        ("A", 2, "WK990101", "98117830", "2023-01-01", "", "ZIN"),          # switch in 2023
+        ("B", 3, "WK990101", "98104521", "2021-03-01", "2023-05-31", "ZIN"),
+        ("B", 4, "WK990101", "98104521", "2023-06-01", "", "ZIN"),          # same aanbieder: no switch
+        ("C", 5, "WK990102", "98104521", "2022-02-01", "2022-06-30", "ZIN"),
+        ("C", 6, "WK990102", "", "2022-07-01", "2023-01-31", "PGB"),        # pgb in between
+        ("C", 7, "WK990102", "98122964", "2023-02-01", "", "ZIN"),          # switch in 2023, other wijk
+        ("D", 8, "WK990101", "98117830", "2023-03-01", "", "ZIN"),          # first ZIN: no switch
+        ("E", 9, "WK990101", "98117830", "2022-01-01", "2022-03-31", "ZIN"),
+        ("E", 10, "WK990101", "98104521", "2022-04-01", "2022-08-31", "ZIN"),  # two switches in 2022
+        ("E", 11, "WK990101", "98117830", "2022-09-01", "", "ZIN"),
+    ]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for schema in ("staging", "marts"):
+        con.execute(f"CREATE SCHEMA {schema}")
+    con.execute("CREATE TABLE staging.data_period AS SELECT DATE '2022-01-01' AS data_from, DATE '2023-12-31' AS data_to")
+    con.execute("CREATE TABLE staging.indicaties (client_id VARCHAR, toewijzing_nummer BIGINT, wijk_code VARCHAR, "
+                "aanbieder_agb VARCHAR, start_date DATE, end_date DATE, leveringsvorm VARCHAR)")
+    con.executemany("INSERT INTO staging.indicaties VALUES (?, ?, ?, nullif(?, ''), ?::DATE, nullif(?, '')::DATE, ?)",
+                    [list(r) for r in rows])
+    con.execute("CREATE TABLE marts.aanbieder_wijk_year AS SELECT 'GM9901' AS gemeente_code, 'Demostad' AS gemeente_name, "
+                "w AS wijk_code, w AS wijk_name, 'x' AS aanbieder_agb, 'x' AS aanbieder_name, y AS year, 1 AS clients, "
+                "1.0 AS market_share, 1.0 AS clients_share, 1 AS aanbieders_in_wijk, 1.0 AS hhi "
+                "FROM (VALUES ('WK990101'), ('WK990102')) a(w), (VALUES (2022), (2023)) b(y)")
+    model = next(m for m in sql_models() if m.table == "marts.wijk_concentration")
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    build(con, model)
+    got = {(w, y): (z, s) for w, y, z, s in con.execute(
+        "SELECT wijk_code, year, zin_clients, switched_clients FROM marts.wijk_concentration").fetchall()}
+    dicts = [dict(zip(("bsn", "toewijzing_nummer", "wijk_code", "aanbieder_agb", "ingangsdatum", "einddatum",
+                       "leveringsvorm"), r)) for r in rows]
+    want = independent_switches(dicts, [2022, 2023])
+    assert got == {k: (want["zin"].get(k, 0), want["switched"].get(k, 0)) for k in got}
+    assert got[("WK990101", 2023)][1] == 1 and got[("WK990102", 2023)][1] == 1 and got[("WK990101", 2022)][1] == 1
+
+
+def test_council_snapshot_hides_small_counts_and_what_rests_on_them(pipeline_run):
+    council = pipeline_run.serving.with_name("hbh_serving_council.duckdb")
+    with duckdb.connect(str(council), read_only=True) as con:
+        t = con.execute("SELECT suppression_threshold FROM meta.refresh").fetchall()[0][0]
+        df = con.sql("SELECT * FROM marts.wijk_concentration").pl()
+        doc = con.execute("SELECT description_nl FROM meta.model_docs WHERE table_name = 'marts.wijk_concentration'"
+                          ).fetchall()[0][0]
+    assert doc and "HHI" in doc
+    for col in ("zin_clients", "switched_clients"):
+        assert df.filter(pl.col(col) < t).is_empty(), col
+        assert df[f"{col}_suppressed"].any(), col  # the demo has small wijken: something is hidden
+    hidden = df.filter(pl.col("zin_clients").is_null())
+    assert hidden.height > 0
+    assert hidden.select(pl.col("hhi").is_null().all(), pl.col("hhi_clients").is_null().all(),
+                         pl.col("main_market_share").is_null().all()).row(0) == (True, True, True)
+    assert df.filter(pl.col("switched_clients").is_null())["share_switched"].is_null().all()
+
+
+@pytest.fixture
+def published(serving_db, monkeypatch) -> Path:
+    monkeypatch.setenv("HBH_SERVING", str(serving_db))
+    return Path(serving_db)
+
+
+def test_page_shows_concentration_aanbieders_and_switches(published, monkeypatch):
+    monkeypatch.setenv("HBH_DASHBOARD_MODE", "council")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("views/wijkgericht.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Wijkgericht werken"]
+    heads = [s.value for s in at.subheader]
+    assert any(h.startswith("Concentratie per wijk") for h in heads), heads
+    assert any(h.startswith("Vast gezicht") for h in heads) and any(h.startswith("Waar werkt") for h in heads)
+    at.selectbox(key="wg_gemeente").set_value("GM9901").run()
+    year = at.selectbox(key="wg_jaar").value
+    council = Path(published).with_name("hbh_serving_council.duckdb")
+    with duckdb.connect(str(council), read_only=True) as con:
+        snap = dict(con.execute("SELECT wijk_name, round(hhi, 3) FROM marts.wijk_concentration "
+                                "WHERE gemeente_code = 'GM9901' AND year = ?", [year]).fetchall())
+        before = dict(con.execute("SELECT wijk_name, round(hhi, 3) FROM marts.wijk_concentration "
+                                  "WHERE gemeente_code = 'GM9901' AND year = 2022").fetchall())
+    table = at.dataframe(key="wg_concentratie").value
+    shown = dict(zip(table["Wijk"], table["HHI (uren)"]))
+    assert shown.keys() == snap.keys()
+    assert {w: v for w, v in shown.items() if v == v and v is not None} == pytest.approx(
+        {w: v for w, v in snap.items() if v is not None})
+    if year >= 2023:  # since the 2023 contract: the year before it is compared
+        col = "HHI 2022 (vóór contract 2023)"
+        assert col in table.columns
+        got = {w: v for w, v in zip(table["Wijk"], table[col]) if v == v and v is not None}
+        assert got == pytest.approx({w: before[w] for w in got})
+    # aanbieders of one wijk and the wijken of one aanbieder
+    assert at.dataframe(key="wg_aanbieders_wijk").value.shape[0] >= 1
+    assert at.dataframe(key="wg_aanbieder_wijken").value.shape[0] >= 1
