@@ -9,7 +9,7 @@ DAGSTER_PORT ?= 3000
 export HBH_DATA_DIR ?= $(DATA)
 export DAGSTER_HOME ?= $(DATA)/dagster_home
 
-.PHONY: help install demo demo-data pipeline serve dashboards dagster test bench clean chromium screenshots
+.PHONY: help install demo demo-data pipeline serve dashboards dagster test bench clean chromium screenshots cbs
 
 help:
 	@echo "make demo    install, generate the demo region, run the pipeline through Dagster, serve the dashboards"
@@ -47,6 +47,15 @@ demo: demo-data pipeline
 	@echo ""
 	$(BIN)/python -m hbh_monitor.serve --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT) \
 	  --dagster-log $(DATA)/dagster_dev.log
+
+# CBS open data (needs the internet): Wmo-cliënten per wijk and Kerncijfers wijken en buurten, fetched with
+# cbsodata into landing/cbs_wmo and landing/cbs_kwb in StatLine's layout; the next pipeline run loads them.
+# CBS_REGION=GM0268 keeps only that gemeente (the benchmark then lacks its peers).
+CBS_WMO_TABLES ?= 85639NED
+CBS_KWB_TABLES ?= 85618NED
+cbs: install
+	$(BIN)/python -m hbh_monitor.cbs_fetch --dataset cbs_wmo $(foreach t,$(CBS_WMO_TABLES),--table $(t)) $(foreach r,$(CBS_REGION),--region $(r))
+	$(BIN)/python -m hbh_monitor.cbs_fetch --dataset cbs_kwb $(foreach t,$(CBS_KWB_TABLES),--table $(t)) $(foreach r,$(CBS_REGION),--region $(r))
 
 dashboards: install
 	$(BIN)/streamlit run dashboards/app.py --server.port $(DASHBOARD_PORT)

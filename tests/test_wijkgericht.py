@@ -146,18 +146,42 @@ def test_council_snapshot_hides_small_counts_and_what_rests_on_them(pipeline_run
     assert doc and "HHI" in doc
     for col in ("zin_clients", "switched_clients"):
         assert df.filter(pl.col(col) < t).is_empty(), col
-        assert df[f"{col}_suppressed"].any(), col  # the demo has small wijken: something is hidden
-    hidden = df.filter(pl.col("zin_clients").is_null())
-    assert hidden.height > 0
-    assert hidden.select(pl.col("hhi").is_null().all(), pl.col("hhi_clients").is_null().all(),
-                         pl.col("main_market_share").is_null().all()).row(0) == (True, True, True)
-    assert df.filter(pl.col("switched_clients").is_null())["share_switched"].is_null().all()
+    # the demo has no switches: every switched count (0) is below the threshold, and its share is hidden with it
+    assert df["switched_clients_suppressed"].all()
+    assert df["share_switched"].is_null().all()
+    assert df.filter(~pl.col("zin_clients_suppressed"))["hhi"].null_count() < df.height
+
+
+def test_a_small_wijk_hides_its_indices(tmp_path):
+    """The publishing step hides the HHI and shares of a wijk whose ZIN client count is hidden."""
+    from hbh_monitor.publish import _suppressed_select
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.wijk_concentration AS SELECT * FROM (VALUES "
+                "('GM9901', 'WK990101', 2024, 250::BIGINT, 0.61, 0.55, 0.70, 12::BIGINT, 0.048), "
+                "('GM9901', 'WK990102', 2024, 7::BIGINT, 0.80, 0.75, 0.90, 0::BIGINT, 0.0), "
+                "('GM9901', 'WK990103', 2024, 140::BIGINT, 0.52, 0.50, 0.66, 15::BIGINT, 0.107)) "
+                "v(gemeente_code, wijk_code, year, zin_clients, hhi, hhi_clients, main_market_share, switched_clients, "
+                "share_switched)")
+    out = {r[0]: r for r in con.execute(
+        "SELECT wijk_code, zin_clients, hhi, hhi_clients, main_market_share, switched_clients, share_switched FROM ("
+        + _suppressed_select(con, "marts.wijk_concentration", 10) + ")").fetchall()}
+    assert out["WK990102"][1:] == (None, None, None, None, None, None)
+    # secondary: the next-smallest wijk is hidden too, so 7 cannot be recomputed from a total
+    assert out["WK990103"][1] is None and out["WK990103"][2] is None
+    assert (out["WK990101"][1], float(out["WK990101"][2])) == (250, 0.61)
 
 
 @pytest.fixture
 def published(serving_db, monkeypatch) -> Path:
     monkeypatch.setenv("HBH_SERVING", str(serving_db))
     return Path(serving_db)
+
+
+def _frame(at, column):
+    """The shown table that has ``column`` (st.dataframe keys are not exposed to AppTest)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_page_shows_concentration_aanbieders_and_switches(published, monkeypatch):
@@ -178,7 +202,7 @@ def test_page_shows_concentration_aanbieders_and_switches(published, monkeypatch
                                 "WHERE gemeente_code = 'GM9901' AND year = ?", [year]).fetchall())
         before = dict(con.execute("SELECT wijk_name, round(hhi, 3) FROM marts.wijk_concentration "
                                   "WHERE gemeente_code = 'GM9901' AND year = 2022").fetchall())
-    table = at.dataframe(key="wg_concentratie").value
+    table = _frame(at, "HHI (uren)")
     shown = dict(zip(table["Wijk"], table["HHI (uren)"]))
     assert shown.keys() == snap.keys()
     assert {w: v for w, v in shown.items() if v == v and v is not None} == pytest.approx(
@@ -189,5 +213,5 @@ def test_page_shows_concentration_aanbieders_and_switches(published, monkeypatch
         got = {w: v for w, v in zip(table["Wijk"], table[col]) if v == v and v is not None}
         assert got == pytest.approx({w: before[w] for w in got})
     # aanbieders of one wijk and the wijken of one aanbieder
-    assert at.dataframe(key="wg_aanbieders_wijk").value.shape[0] >= 1
-    assert at.dataframe(key="wg_aanbieder_wijken").value.shape[0] >= 1
+    assert _frame(at, "Aandeel uren (%)").shape[0] >= 1
+    assert _frame(at, "Aandeel uren in de wijk (%)").shape[0] >= 1

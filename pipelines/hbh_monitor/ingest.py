@@ -317,7 +317,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
     fmt = path.suffix.lower().lstrip(".")
     try:
         fmt = readers.sniff_format(path) or fmt
-        if fmt not in ("csv", "xlsx", "parquet", "iwmo"):
+        if fmt not in ("csv", "xlsx", "parquet", "iwmo", "statline"):
             raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
         if size == 0:
             raise FileError("bestand is leeg (0 bytes)")

@@ -57,6 +57,12 @@ DERIVED = {
                                        "mean_transition_days")},
     "share_of_clients_product": ("product_clients",),
     **money_disclosure.DERIVED,  # the money marts declare theirs in one place
+    # wijkgericht werken (marts.wijk_concentration): indices and shares of the wijk's ZIN clients
+    **{c: ("zin_clients",) for c in ("hhi", "hhi_clients", "main_market_share")},
+    "share_switched": ("zin_clients", "switched_clients"),
+    # CBS beside our own (marts.cbs_comparison, marts.cbs_benchmark): CBS's rate, and what rests on either count
+    **{c: ("cbs_clients",) for c in ("cbs_clients_per_1000", "cbs_percentile", "cbs_sentence")},
+    **{c: ("clients", "cbs_clients") for c in ("cbs_difference", "cbs_difference_pct")},
 }
 # Dimension columns that identify a cell (together with ``year``).
 DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "urgentie",

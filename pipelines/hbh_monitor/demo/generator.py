@@ -33,6 +33,7 @@ import polars as pl
 
 from hbh_monitor.demo import anomalies, delivery, money
 from hbh_monitor.demo import formats as demo_formats
+from hbh_monitor.demo import cbs_export
 
 # ---------------------------------------------------------------------------------------------
 # Calibration (seed figures: shared/domain.md, "Seed figures"; Nijmegen beleidsvisie HbH)
@@ -1083,6 +1084,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     files += income_files
     mapping_files, mapping = money.write_productmapping(out_dir, region, last_year)
     files += mapping_files
+    files += cbs_export.write(out_dir, region, pop, pop_years, realised, client_years, seed)  # CBS open data (StatLine)
     geo = wijk_geojson(_rng(seed, "geo"), region)
     (out_dir / "geo").mkdir(parents=True, exist_ok=True)
     (out_dir / "geo/wijken.geojson").write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")

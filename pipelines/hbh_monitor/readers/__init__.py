@@ -11,6 +11,7 @@ CSV/TXT     :mod:`hbh_monitor.ingest` (DuckDB read_csv)  physical line (header =
 Excel xlsx  :mod:`.excel` (openpyxl, read-only stream)   Excel row number of the first sheet (header = 1)
 Parquet     :mod:`.parquet` (DuckDB read_parquet)        1-based row number + 1 (as if a header were line 1)
 iWmo XML    :mod:`.iwmo` (expat, streaming)              line of the ToegewezenProduct / Prestatie element
+StatLine    :mod:`.statline` (CBS open-data CSV export)  physical line (header = 1)
 ==========  ==========================================  ===================================================
 
 Values that arrive typed (Excel dates and numbers, Parquet columns) are rendered to the text forms
@@ -87,6 +88,12 @@ def sniff_format(path: Path) -> str | None:
             head = f.read(512)
     except OSError:
         return fmt
+    if fmt == "csv" and head.lstrip(b"\xef\xbb\xbf").startswith((b'"ID"', b"ID;", b"ID,")):
+        from hbh_monitor.readers.statline import looks_like_statline
+
+        first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("latin-1")
+        if looks_like_statline(first.replace('"', "").replace(",", ";").split(";")):
+            return "statline"  # a CBS StatLine / open-data export (readers/statline.py)
     if fmt is None:
         if head.startswith(b"PAR1"):
             return "parquet"
@@ -176,4 +183,8 @@ def read(path: Path, contract: Contract, fmt: str) -> Delivery:
         from hbh_monitor.readers.iwmo import read_iwmo
 
         return read_iwmo(path, contract)
+    if fmt == "statline":
+        from hbh_monitor.readers.statline import read_statline
+
+        return read_statline(path, contract)
     raise ReadError(f"bestandsformaat {fmt} wordt niet ondersteund")
