@@ -40,6 +40,8 @@ for file, title, url in (
     ("views/herindicatie.py", "Herindicatie (simulatie)", "herindicatie"),
     ("views/levering.py", "Levering en wachttijd", "levering"),
     ("views/wijkgericht.py", "Wijkgericht werken", "wijkgericht"),
+    ("views/cbs.py", "Vergelijken met CBS", "cbs"),
+    ("views/prognoseband.py", "Prognose met bandbreedte", "prognoseband"),
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them
         COUNCIL_PAGES.append(st.Page(file, title=title, url_path=url))
