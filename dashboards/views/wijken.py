@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+from hbh_monitor import geo as hgeo  # importable once common has set up the path
 
 c.page_header(
     "Wijken",
@@ -177,9 +178,36 @@ with col_map:
                 hovertemplate="%{text}<extra></extra>",
             ))
         st.session_state["_wijken_map_locs"] = [list(tr.locations) for tr in fig_map.data]
+        # Where you are: the gemeente borders (edges no other wijk of the gemeente shares) as lines, and the
+        # wijk names. Text in the map itself would need font files from the internet (MapLibre glyphs), so the
+        # names are annotations placed over the map: pixel offsets from its centre in Web Mercator at the
+        # map's fixed zoom (panning is switched off so they stay in place).
+        by_gem: dict[str, list] = {}
+        for f in features:
+            by_gem.setdefault(f["properties"].get("gemeente_code"), []).append(f["geometry"])
+        for gcode, geoms in by_gem.items():
+            blon, blat = hgeo.segments_to_lines(hgeo.border_segments(geoms))
+            fig_map.add_trace(go.Scattermap(lon=blon, lat=blat, mode="lines", line=dict(color="#222", width=2.5),
+                                            hoverinfo="skip", showlegend=False, name=f"grens {gcode}"))
+        scale = 512 * 2 ** zoom
+
+        def _merc(lon: float, lat: float) -> tuple[float, float]:
+            y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+            return (lon + 180) / 360 * scale, (1 - y / math.pi) / 2 * scale
+
+        cx, cy = _merc(center["lon"], center["lat"])
+        short = {f["id"]: f["properties"].get("wijk_name") or f["id"] for f in features}
+        for f in features:
+            pt = hgeo.label_point(f["geometry"])
+            if pt is None or f["id"] not in labels:
+                continue
+            px_, py_ = _merc(*pt)
+            fig_map.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", xshift=px_ - cx, yshift=cy - py_,
+                                   text=short[f["id"]], showarrow=False, font=dict(size=10, color="#111"),
+                                   bgcolor="rgba(255,255,255,0.6)", borderpad=1)
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=0), height=520, separators=",.",
+            margin=dict(l=0, r=0, t=0, b=0), height=520, separators=",.", dragmode=False,
         )
         st.plotly_chart(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",

@@ -18,6 +18,7 @@ import duckdb as _duckdb
 from dagster_duckdb import DuckDBResource
 
 from hbh_monitor import settings
+from hbh_monitor.geo import join_report
 
 CODE_PROPERTIES = ("statcode", "wijk_code", "WK_CODE")
 NAME_PROPERTIES = ("statnaam", "wijk_name", "WK_NAAM")
@@ -71,9 +72,9 @@ def load_wijk_geometry(con: _duckdb.DuckDBPyConnection, folder: Path) -> dict:
     )
     if rows:
         con.executemany("INSERT INTO meta.wijk_geometry VALUES (?, ?, ?, ?, ?, ?)", rows)
-    matched = {r[0] for r in rows}
-    missing = [w[0] for w in wijken if w[0] not in matched]
-    return {"features_read": len(features), "wijken": len(wijken), "matched": len(rows), "missing": missing}
+    report = join_report({w[0]: w[2] for w in wijken}, features)
+    return {"features_read": len(features), "wijken": len(wijken), "matched": len(rows),
+            "missing": report["without_outline"], "outline_without_wijk": report["outline_without_wijk"]}
 
 
 @dg.asset(
@@ -99,5 +100,6 @@ def wijk_geometry(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
             "wijken": info["wijken"],
             "wijken_with_geometry": info["matched"],
             "wijken_without_geometry": len(info["missing"]),
+            "outlines_without_wijk": len(info["outline_without_wijk"]),
         }
     )
