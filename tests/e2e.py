@@ -36,6 +36,9 @@ PAGES: dict[str, tuple[str, str]] = {
     "levering": ("Levering en wachttijd", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "aanbieders": ("Aanbieders & declaraties", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "datakwaliteit": ("Datakwaliteit", '[data-testid="stDataFrame"]'),
+    "wijkgericht": ("Wijkgericht werken", '[data-testid="stDataFrame"], [data-testid="stAlert"]'),
+    "cbs": ("Vergelijken met CBS", '[data-testid="stDataFrame"], [data-testid="stAlert"]'),
+    "prognoseband": ("Prognose met bandbreedte", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
 }
 COUNCIL = ("", "wijken", "leeftijd", "abonnementstarief", "prognose", "kosten", "eigen-bijdrage", "herindicatie", "levering")
 

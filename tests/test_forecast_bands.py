@@ -86,5 +86,20 @@ def test_page_draws_band_and_budget(serving_db, monkeypatch):
     cost = json.loads(charts[2].proto.spec)
     names = [t.get("name") for t in cost["data"]]
     assert "Budget" in names and any("80%" in (n or "") for n in names)
+    at.selectbox(key="band_gemeente").set_value("GM9901").run()
+    clients = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert any((t.get("name") or "").startswith("VNG/ABF prognosemodel (demo): +41%") for t in clients["data"])
     text = " ".join(m.value for m in at.markdown)
     assert "terugtoets" in text and "binnen de band" in text
+
+
+def test_published_growth_is_laid_over_our_count(warehouse):
+    """The demo's VNG/ABF-like figure (+41% from 2018 to 2026 for the first gemeente), from our 2018 count."""
+    ext = warehouse.sql("SELECT * FROM marts.external_growth ORDER BY year").pl()
+    assert ext["gemeente_code"].unique().to_list() == ["GM9901"] and ext["year"].to_list() == list(range(2018, 2027))
+    base = warehouse.execute("SELECT clients FROM marts.gemeente_year WHERE gemeente_code = 'GM9901' AND year = 2018"
+                             ).fetchall()[0][0]
+    for r in ext.iter_rows(named=True):
+        assert r["clients_base"] == base
+        assert r["external_clients"] == pytest.approx(base * 1.41 ** ((r["year"] - 2018) / 8))
+    assert ext["external_clients"][-1] == pytest.approx(base * 1.41)

@@ -92,3 +92,8 @@ def test_wijk_map_shows_borders_and_names(serving_db, monkeypatch):
         wijken = {r[0] for r in con.execute("SELECT wijk_name FROM marts.wijk_year WHERE gemeente_code = 'GM9902'").fetchall()}
     assert wijken and wijken <= texts, wijken - texts
     assert fig["layout"]["dragmode"] is False
+    # the whole region: the gemeente names (five blocks with their borders)
+    at.selectbox(key="wijken_gemeente").set_value("__regio__").run()
+    fig = json.loads(next(ch for ch in at.get("plotly_chart") if "choroplethmap" in ch.proto.spec).proto.spec)
+    assert len([t for t in fig["data"] if t.get("mode") == "lines"]) == 5
+    assert {a["text"] for a in fig["layout"]["annotations"]} >= {"<b>Demostad</b>", "<b>Duinwijk</b>", "<b>Kustmeer</b>"}

@@ -21,6 +21,7 @@ if bands is None or bands.is_empty():
     st.info("De gepubliceerde gegevens bevatten (nog) geen bandbreedte van de prognose (`marts.forecast_bands`).")
     st.stop()
 gy = c.load("marts.gemeente_year")
+ext = c.load_optional("marts.external_growth")  # a published growth the gemeente entered (VNG/ABF)
 
 gem = bands.filter(pl.col("level") == "gemeente")
 code = c.gemeente_select(gem, key="band_gemeente")
@@ -49,7 +50,7 @@ for measure, hist_col, label, fmt in MEASURES:
     fig = go.Figure()
     x = m["year"].to_list()
     fig.add_scatter(x=x + x[::-1], y=m["upper"].to_list() + m["lower"].to_list()[::-1], fill="toself",
-                    fillcolor="rgba(225,87,89,0.18)", line=dict(width=0), hoverinfo="skip",
+                    fillcolor="rgba(225,87,89,0.18)", line=dict(width=0), hoverinfo="skip", mode="lines",
                     name=f"{pct}%-band")
     fig.add_scatter(x=hist["year"].to_list(), y=hist[hist_col].to_list(), name="Waargenomen", mode="lines+markers",
                     line_color="#4e79a7")
@@ -60,6 +61,13 @@ for measure, hist_col, label, fmt in MEASURES:
                     + fmt + "})<extra></extra>")
     data = m.select(pl.col("year").alias("Jaar"), pl.col("forecast").round(0).alias("Prognose"),
                     pl.col("lower").round(0).alias("Ondergrens"), pl.col("upper").round(0).alias("Bovengrens"))
+    if measure == "clients" and ext is not None and code != c.REGIO:
+        for bron, e in ext.filter(pl.col("gemeente_code") == code).sort("year").group_by("bron", maintain_order=True):
+            fig.add_scatter(x=e["year"].to_list(), y=e["external_clients"].to_list(), mode="lines",
+                            name=f"{bron[0]}: {c.fmt_pct(e['groei_procent'][0] / 100, 0, signed=True)} "
+                                 f"{e['basisjaar'][0]}–{e['doeljaar'][0]}", line=dict(color="#59a14f", dash="dot"))
+            data = pl.concat([data, e.select(pl.col("year").alias("Jaar"),
+                                             pl.col("external_clients").round(0).alias(bron[0]))], how="diagonal_relaxed")
     if measure == "cost_eur" and m["budget_eur"].drop_nulls().len():
         b = m.filter(pl.col("budget_eur").is_not_null())
         fig.add_scatter(x=b["year"].to_list(), y=b["budget_eur"].to_list(), name="Budget", mode="lines+markers",
@@ -71,5 +79,7 @@ for measure, hist_col, label, fmt in MEASURES:
     c.style_figure(fig, y_format=fmt, height=360)
     fig.update_layout(yaxis_title=label, xaxis_title=None)
     c.show_chart(fig, data, name=f"prognoseband-{measure}-{name}", key=f"band_{measure}",
-                 tables=["marts.forecast_bands", "marts.forecast_backtest"], title=f"Prognose {label.lower()} met band",
+                 tables=["marts.forecast_bands", "marts.forecast_backtest"]
+                 + (["marts.external_growth"] if measure == "clients" and ext is not None else []),
+                 title=f"Prognose {label.lower()} met band",
                  filters=name)

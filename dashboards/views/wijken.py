@@ -196,22 +196,32 @@ with col_map:
             return (lon + 180) / 360 * scale, (1 - y / math.pi) / 2 * scale
 
         cx, cy = _merc(center["lon"], center["lat"])
-        short = {f["id"]: f["properties"].get("wijk_name") or f["id"] for f in features}
-        for f in features:
-            pt = hgeo.label_point(f["geometry"])
-            if pt is None or f["id"] not in labels:
-                continue
-            px_, py_ = _merc(*pt)
-            fig_map.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", xshift=px_ - cx, yshift=cy - py_,
-                                   text=short[f["id"]], showarrow=False, font=dict(size=10, color="#111"),
-                                   bgcolor="rgba(255,255,255,0.6)", borderpad=1)
+        if all_gemeenten:  # the whole region: each gemeente's name above its wijken (wijk names would crowd)
+            gnames = dict(zip(sel["gemeente_code"].to_list(), sel["gemeente_name"].to_list()))
+            for gcode, geoms in by_gem.items():
+                pts = [p for g in geoms for r in hgeo.rings(g) for p in r]
+                px_, py_ = _merc((min(p[0] for p in pts) + max(p[0] for p in pts)) / 2, max(p[1] for p in pts))
+                fig_map.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", xshift=px_ - cx, yshift=cy - py_,
+                                       yanchor="bottom", text=f"<b>{gnames.get(gcode, gcode)}</b>", showarrow=False,
+                                       font=dict(size=12, color="#111"))
+        else:  # one gemeente: every wijk's name at the centroid of its outline
+            for f in features:
+                pt = hgeo.label_point(f["geometry"])
+                if pt is None or f["id"] not in labels:
+                    continue
+                px_, py_ = _merc(*pt)
+                fig_map.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", xshift=px_ - cx, yshift=cy - py_,
+                                       text=f["properties"].get("wijk_name") or f["id"], showarrow=False,
+                                       font=dict(size=10, color="#111"), bgcolor="rgba(255,255,255,0.6)", borderpad=1)
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
             margin=dict(l=0, r=0, t=0, b=0), height=520, separators=",.", dragmode=False,
         )
         st.plotly_chart(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
-            config=c.PLOTLY_CONFIG | {"scrollZoom": False},
+            # no zoom or pan: the names are placed for this view
+            config=c.PLOTLY_CONFIG | {"scrollZoom": False, "modeBarButtonsToRemove": [
+                *c.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInMap", "zoomOutMap", "resetViewMap", "pan2d"]},
         )
         map_data = c.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])
         c.download_buttons(map_data, name=f"kaart-{c.slug(measure)}-{name}-{year}", key="wijken_kaart_dl",

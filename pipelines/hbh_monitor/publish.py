@@ -63,6 +63,7 @@ DERIVED = {
     # CBS beside our own (marts.cbs_comparison, marts.cbs_benchmark): CBS's rate, and what rests on either count
     **{c: ("cbs_clients",) for c in ("cbs_clients_per_1000", "cbs_percentile", "cbs_sentence")},
     **{c: ("clients", "cbs_clients") for c in ("cbs_difference", "cbs_difference_pct")},
+    "external_clients": ("clients_base",),  # marts.external_growth: a published growth applied to our count
 }
 # Dimension columns that identify a cell (together with ``year``).
 DIMENSIONS = ("gemeente_code", "wijk_code", "age_band", "product_code", "leveringsvorm", "aanbieder_agb", "urgentie",

@@ -10,7 +10,8 @@ value quoted, codes padded to 10 characters, periods ``2023JJ00``, ``.`` for a s
 * ``landing/cbs_kwb/``: "Kerncijfers wijken en buurten": inhabitants, the five KWB age bands, and the
   mate van stedelijkheid; the number suffixes of the columns change between years, as at CBS.
 
-Beside the demo region the tables hold fictional comparison gemeenten (codes GM97xx/GM98xx) with wijken of
+It also writes the published growth forecast the first demo gemeente entered for comparison
+(``landing/groeiprognose/``, like Nijmegen's VNG/ABF +41%). Beside the demo region the tables hold fictional comparison gemeenten (codes GM97xx/GM98xx) with wijken of
 every kind, so the benchmark has peers. Table ids 99yy0NED (Wmo) and 99yy1NED (KWB) are fictional.
 :func:`write_statline` is also what the tests use to write StatLine fixtures.
 """
@@ -158,4 +159,18 @@ def write(out_dir: Path, region, pop: np.ndarray, pop_years: np.ndarray, realise
         files.append(_entry(rel, "cbs_wmo", write_statline(out_dir / rel, WMO_HEADER, wmo_rows)))
         rel = f"cbs_kwb/{kwb_table_id(year)}_UntypedDataSet_{year}.csv"
         files.append(_entry(rel, "cbs_kwb", write_statline(out_dir / rel, kwb_header(year), kwb_rows)))
-    return files
+    return files + write_growth(out_dir, region)
+
+
+def write_growth(out_dir: Path, region) -> list[dict]:
+    """The published growth the first demo gemeente entered for comparison (like Nijmegen's VNG/ABF figure:
+    +41% from 2018 to 2026), as ``landing/groeiprognose/groeiprognose.csv``."""
+    rel = "groeiprognose/groeiprognose.csv"
+    path = Path(out_dir) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [[region.gem_code[0], "VNG/ABF prognosemodel (demo)", "2018", "2026", "41"]]
+    path.write_text("gemeente_code;bron;basisjaar;doeljaar;groei_procent\n" + "".join(";".join(r) + "\n" for r in rows),
+                    encoding="utf-8")
+    return [{"path": rel, "dataset": "groeiprognose", "rows": len(rows), "format": "csv", "defects": [],
+             "dialect": {"name": "groei", "separator": ";", "decimal": ",", "date_format": None, "encoding": "utf-8",
+                         "line_terminator": "LF"}}]
