@@ -42,7 +42,8 @@ def test_mixed_demo_holds_every_format(two_runs):
     formats = {f["format"] for f in manifest["files"]}
     assert {"csv", "xlsx", "parquet", "iwmo-wmo301", "iwmo-wmo323"} <= formats
     assert any(f["dataset"] == "clienten" for f in manifest["files"])
-    assert {f["format"] for f in two_runs["csv"][1]["files"]} == {"csv"}
+    # the csv demo: every municipal export CSV, the CBS open data as StatLine CSV exports
+    assert {f["format"] for f in two_runs["csv"][1]["files"]} == {"csv", "statline"}
     assert manifest["rows_per_dataset"]["indicaties"] == two_runs["csv"][1]["rows_per_dataset"]["indicaties"]
     assert manifest["rows_per_dataset"]["declaraties"] == two_runs["csv"][1]["rows_per_dataset"]["declaraties"]
 
