@@ -194,6 +194,8 @@ def test_page_shows_concentration_aanbieders_and_switches(published, monkeypatch
     heads = [s.value for s in at.subheader]
     assert any(h.startswith("Concentratie per wijk") for h in heads), heads
     assert any(h.startswith("Vast gezicht") for h in heads) and any(h.startswith("Waar werkt") for h in heads)
+    assert any(h.startswith("Aandeel van de uren per aanbieder") for h in heads)
+    assert len(at.get("plotly_chart")) == 2  # HHI over the years, shares of the hours per wijk
     at.selectbox(key="wg_gemeente").set_value("GM9901").run()
     year = at.selectbox(key="wg_jaar").value
     council = Path(published).with_name("hbh_serving_council.duckdb")

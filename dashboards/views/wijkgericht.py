@@ -122,6 +122,35 @@ c.show_chart(fig, trend.select(pl.col("wijk_name").alias("Wijk"), pl.col("year")
              name=f"wijkgericht-hhi-trend-{name}", key="wg_hhi_trend", tables=["marts.wijk_concentration"],
              title="HHI per wijk door de jaren", filters=f"Gemeente: {name}")
 
+# --- Share of the hours per aanbieder, every wijk ------------------------------------------------------------------
+st.subheader(f"Aandeel van de uren per aanbieder · {name} · {year}")
+shares = _hide_with_clients(scope_aw.filter(pl.col("year") == year), "clients", ["market_share"])
+if code == c.REGIO:
+    shares = shares.with_columns(pl.format("{} ({})", "wijk_name", "gemeente_name").alias("wijk_name"))
+shown = shares.filter(pl.col("market_share").is_not_null())
+rest = shares.group_by("wijk_name").agg((1 - pl.col("market_share").fill_null(0).sum()).alias("market_share")).filter(
+    pl.col("market_share") > 1e-9).with_columns(pl.lit(HIDDEN).alias("aanbieder_name"))
+bars = pl.concat([shown.select("wijk_name", "aanbieder_name", "market_share"),
+                  rest.select("wijk_name", "aanbieder_name", "market_share")])
+bars = bars.with_columns((pl.col("market_share") * 100).round(1).alias("Aandeel uren (%)")).rename(
+    {"wijk_name": "Wijk", "aanbieder_name": "Aanbieder"}).drop("market_share")
+order = (shares.group_by("wijk_name").agg(pl.col("market_share").max()).sort("market_share")["wijk_name"].to_list())
+fig_s = go.Figure()
+names_order = sorted(set(bars["Aanbieder"].to_list()) - {HIDDEN}) + ([HIDDEN] if HIDDEN in bars["Aanbieder"] else [])
+palette = c.GEMEENTE_PALETTE
+for i, a in enumerate(names_order):
+    part = bars.filter(pl.col("Aanbieder") == a)
+    fig_s.add_bar(y=part["Wijk"].to_list(), x=part["Aandeel uren (%)"].to_list(), name=a, orientation="h",
+                  marker_color="#d9d9d9" if a == HIDDEN else palette[i % len(palette)],
+                  hovertemplate="%{y}: %{x:.1f}%<extra>" + a + "</extra>")
+c.style_figure(fig_s, y_format=".1f", x_years=False, height=160 + 26 * max(len(order), 1))
+fig_s.update_layout(barmode="stack", legend_title_text="", xaxis_title="Aandeel van de gedeclareerde uren (%)")
+fig_s.update_yaxes(categoryorder="array", categoryarray=order, title=None, rangemode="normal")
+fig_s.update_xaxes(range=[0, 100], tickformat=",~f")
+c.show_chart(fig_s, bars, name=f"wijkgericht-aandelen-{name}-{year}", key="wg_aandelen",
+             tables=["marts.aanbieder_wijk_year"], title="Aandeel van de uren per aanbieder", filters=filters,
+             extra=f"Grijs ('{HIDDEN}'): aanbieders met een afgeschermd aantal cliënten in de wijk, samen.")
+
 # --- Aanbieders in one wijk --------------------------------------------------------------------------------------
 st.subheader("Aanbieders in een wijk")
 wijken = dict(sel.sort("wijk_name").select("wijk_code", "wijk_name").rows())
