@@ -133,8 +133,8 @@ def test_benchmark_percentile_against_a_hand_computation(tmp_path):
     # our wijk: 30.0 per 1,000, urbanity 2, 22% aged 65+ (class 20-25%)
     peers = [10.0, 20.0, 30.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]  # same kind
     others = [5.0, 95.0]  # other kind: urbanity 3, or 65+ 31%
-    wmo = [wmo_row("WK999901", "Wijk", "300", "30.0")]
-    kwb = [kwb_row("WK999901", 10000, 2200, 2)]
+    wmo = [wmo_row("WK999901", "Wijk", "300", "30.0"), wmo_row("WK999902", "Wijk", "990", "99.0")]
+    kwb = [kwb_row("WK999901", 10000, 2200, 2), kwb_row("WK999902", 10000, 2300, 2)]  # our second wijk, same kind
     for i, r in enumerate(peers):
         code = f"WK9998{i:02d}"
         wmo.append(wmo_row(code, "Wijk", str(int(r * 10)), f"{r:.1f}"))
@@ -150,14 +150,20 @@ def test_benchmark_percentile_against_a_hand_computation(tmp_path):
     for g, r in gem_rates.items():
         wmo.append(wmo_row(g, "Gemeente", str(int(r * sizes[g] / 1000) // 5 * 5), f"{r:.1f}"))
         kwb.append(kwb_row(g, sizes[g], sizes[g] // 5, 2, kind="Gemeente"))
-    con = _benchmark_db(tmp_path, wmo, kwb, [("GM9999", "Testgemeente", "WK999901", "Testwijk")])
-    w = con.sql("SELECT * FROM marts.cbs_benchmark WHERE level = 'wijk'").pl().row(0, named=True)
-    # by hand: 10 peers; 2 lower (10, 20), 2 equal (30, 30): (2 + 2/2) / 10 = 0.30 → lower than 7 of 10
-    assert (w["peer_regions"], w["peers_lower"], w["peers_equal"]) == (10, 2, 2)
-    assert w["cbs_percentile"] == pytest.approx(0.30)
+    con = _benchmark_db(tmp_path, wmo, kwb, [("GM9999", "Testgemeente", "WK999901", "Testwijk"),
+                                             ("GM9999", "Testgemeente", "WK999902", "Tweede wijk")])
+    w = con.sql("SELECT * FROM marts.cbs_benchmark WHERE region_code = 'WK999901'").pl().row(0, named=True)
+    # by hand: 11 peers (the 10 + our other wijk at 99); 2 lower (10, 20), 2 equal (30, 30):
+    # (2 + 2/2) / 11 = 0.2727 → round(10 × 0.7273) = 7: lower than 7 of 10
+    assert (w["peer_regions"], w["peers_lower"], w["peers_equal"]) == (11, 2, 2)
+    assert w["cbs_percentile"] == pytest.approx(3 / 11)
     assert w["cbs_sentence"] == "lager dan 7 van de 10 vergelijkbare wijken"
     assert w["peer_group"] == "stedelijkheid 2, 65+ 20-25%"
-    assert w["peer_median"] == pytest.approx(45.0)
+    assert w["peer_median"] == pytest.approx(50.0)
+    w2 = con.sql("SELECT * FROM marts.cbs_benchmark WHERE region_code = 'WK999902'").pl().row(0, named=True)
+    # 99 is above all 11 peers: percentile 1 → the extreme wording
+    assert (w2["peer_regions"], w2["peers_lower"], w2["cbs_percentile"]) == (11, 11, 1.0)
+    assert w2["cbs_sentence"] == "hoger dan vrijwel alle vergelijkbare wijken"
     g = con.sql("SELECT * FROM marts.cbs_benchmark WHERE level = 'gemeente'").pl().row(0, named=True)
     # by hand: peers of 20-50,000: 25, 35, 45, 20, 31 → lower 25, 20 (2), equal 31 (1): (2 + 0.5) / 5 = 0.5
     assert g["peer_group"] == "20.000-50.000 inwoners"

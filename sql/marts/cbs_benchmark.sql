@@ -11,7 +11,8 @@
 --   itself excluded); peers_lower / peers_equal: how many of them have a lower / equal rate.
 -- cbs_percentile = (peers_lower + peers_equal / 2) / peer_regions; peer_median / peer_p25 / peer_p75: the
 --   peers' rates. cbs_sentence: "hoger dan k van de 10 vergelijkbare wijken" with k = round(10 × percentile)
---   (at or above the middle), else "lager dan k van de 10" with k = round(10 × (1 − percentile)); fewer than
+--   (at or above the middle), else "lager dan k van de 10" with k = round(10 × (1 − percentile)); at the
+--   extremes (percentile ≥ 0.95 or ≤ 0.05) "hoger/lager dan vrijwel alle vergelijkbare wijken"; fewer than
 --   5 peers: no percentile.
 -- nl: Hoe verhoudt het gebruik van hulp bij het huishouden in een wijk of gemeente zich tot vergelijkbare
 -- nl: wijken of gemeenten in heel Nederland? Beide kanten met het CBS-cijfer (HbH-cliënten per 1.000
@@ -84,6 +85,10 @@ SELECT level, gemeente_code, gemeente_name, region_code, region_name, year::INTE
          WHEN peer_group IS NULL THEN 'soort gebied onbekend (geen Kerncijfers wijken en buurten)'
          WHEN cbs_percentile IS NULL THEN 'te weinig vergelijkbare ' || CASE WHEN level = 'wijk' THEN 'wijken' ELSE 'gemeenten' END
               || ' (' || peer_regions || ')'
+         WHEN cbs_percentile >= 0.95 THEN 'hoger dan vrijwel alle vergelijkbare '
+              || CASE WHEN level = 'wijk' THEN 'wijken' ELSE 'gemeenten' END
+         WHEN cbs_percentile <= 0.05 THEN 'lager dan vrijwel alle vergelijkbare '
+              || CASE WHEN level = 'wijk' THEN 'wijken' ELSE 'gemeenten' END
          WHEN cbs_percentile >= 0.5 THEN 'hoger dan ' || round(cbs_percentile * 10)::INTEGER || ' van de 10 vergelijkbare '
               || CASE WHEN level = 'wijk' THEN 'wijken' ELSE 'gemeenten' END
          ELSE 'lager dan ' || round((1 - cbs_percentile) * 10)::INTEGER || ' van de 10 vergelijkbare '
