@@ -80,7 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="landing folder (default: HBH_LANDING_DIR)")
     a = p.parse_args(argv)
     for t in a.table:
-        fetch(t, a.dataset, a.out or settings.landing_dir(), a.region)
+        try:
+            fetch(t, a.dataset, a.out or settings.landing_dir(), a.region)
+        except Exception as exc:  # no network, unknown table, CBS down: say so, nothing half-written
+            print(f"CBS-tabel {t} kon niet worden opgehaald ({type(exc).__name__}: {str(exc)[:200]}). Is er "
+                  "internet? Zonder internet: download de tabel als CSV via StatLine en zet hem in "
+                  f"landing/{a.dataset}/.")
+            return 1
     return 0
 
 
