@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from hbh_monitor.defs.publishing.geometry import load_wijk_geometry, read_features
 from hbh_monitor.geo import border_segments, join_report, label_point, rings
+from support import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT.parent / "shared" / "reference" / "cbs"
@@ -23,8 +24,7 @@ sys.path.insert(0, str(ROOT / "dashboards"))
 
 @pytest.fixture(scope="module")
 def outlines():
-    if not REF.is_dir():
-        pytest.skip(f"reference outlines not found at {REF}")
+    require_shared(REF, "CBS wijk outlines")
     return read_features(REF)
 
 

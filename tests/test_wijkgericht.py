@@ -14,8 +14,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_analytics import raw  # noqa: F401  (module fixture: aanbieder hours and clients from the raw files)
-from test_pipeline import clean_rows, parse_date
+from support import clean_rows, parse_date
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
@@ -46,14 +45,42 @@ def independent_switches(indicaties, years):
 
 
 @pytest.fixture(scope="module")
-def switches(pipeline_run, raw):  # noqa: F811
+def raw(pipeline_run):
+    """Per wijk × aanbieder × year the ZIN clients and declared hours, from the landing files."""
     ind = {}
     for r in clean_rows(pipeline_run, "indicaties"):
         ind[(r["gemeente_code"], int(r["toewijzing_nummer"]))] = r  # a later delivery replaces an earlier one
-    return independent_switches(ind.values(), raw["years"])
+    decl = {}
+    for r in clean_rows(pipeline_run, "declaraties"):
+        decl[(r["aanbieder_agb"], r["referentie_nummer"])] = r
+    d_from = min(parse_date(r["begindatum"]) for r in decl.values())
+    d_to = max(parse_date(r["einddatum"]) for r in decl.values())
+    years = list(range(d_from.year, d_to.year + 1))
+    aanb_clients = defaultdict(set)
+    for r in ind.values():
+        start, end = parse_date(r["ingangsdatum"]), parse_date(r["einddatum"]) or END
+        if r["leveringsvorm"] != "ZIN" or not r["aanbieder_agb"]:
+            continue
+        for y in years:
+            if start <= date(y, 12, 31) and end >= date(y, 1, 1):
+                aanb_clients[(r["wijk_code"], r["aanbieder_agb"], y)].add(r["bsn"])
+    aanb_hours = defaultdict(float)
+    for r in decl.values():
+        i = ind.get((r["gemeente_code"], int(r["toewijzing_nummer"])))
+        if i is None:
+            continue
+        sign = -1 if r["debet_credit"] == "C" else 1
+        hours = sign * int(r["geleverd_volume"]) * (60 if r["eenheid"] == "04" else 1) / 60
+        aanb_hours[(i["wijk_code"], r["aanbieder_agb"], parse_date(r["begindatum"]).year)] += hours
+    return {"years": years, "indicaties": list(ind.values()), "aanb_clients": aanb_clients, "aanb_hours": aanb_hours}
 
 
-def test_hhi_and_shares_add_up_against_the_raw_files(raw, switches, warehouse):  # noqa: F811
+@pytest.fixture(scope="module")
+def switches(raw):
+    return independent_switches(raw["indicaties"], raw["years"])
+
+
+def test_hhi_and_shares_add_up_against_the_raw_files(raw, switches, warehouse):
     mart = warehouse.sql("SELECT * FROM marts.wijk_concentration").pl()
     aw = warehouse.sql("SELECT * FROM marts.aanbieder_wijk_year").pl()
     assert mart.height > 0

@@ -202,6 +202,9 @@ CUSTOM_PROPERTIES = {
     "validValues": "the only values allowed (the row gate quarantines others)",
     "pseudonymise": "replace the value by this pseudonym column at ingestion (the BSN: client_id)",
     "references": "<dataset>.<column> every value must occur in",
+    # CBS StatLine exports (hbh_monitor.readers.statline)
+    "statlineKey": "the StatLine property key(s) the column comes from, matched without the _<n> suffix",
+    "statlineDerived": "made by the StatLine reader: table_id (file name), year (period or table), secret",
 }
 
 
