@@ -399,6 +399,41 @@ def test_herindicatie_simulation_on_the_demo_region(pipeline_run, warehouse):
 
 
 # --------------------------------------------------------------------------------------------------
+# Council snapshot: protected aggregates only
+# --------------------------------------------------------------------------------------------------
+
+
+def test_money_tables_in_the_council_snapshot_hide_small_counts_and_what_rests_on_them(pipeline_run):
+    """The declarations of hbh_monitor.money_disclosure at work in the published council snapshot: no shown person
+    count below the threshold; minutes, euros and growth figures hidden with the counts they rest on; no row of the
+    herindicatie simulation with exactly one hidden part (down / same / up) next to a shown total."""
+    import duckdb
+
+    from hbh_monitor import money_disclosure as M
+
+    council = pipeline_run.serving.with_name("hbh_serving_council.duckdb")
+    with duckdb.connect(str(council), read_only=True) as con:
+        tables = {t for (t,) in con.sql("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
+        for table, counts in M.PERSON_COUNTS.items():
+            assert table in tables, table
+            df = con.sql(f"SELECT * FROM {table}").pl()
+            for col in counts:
+                shown = df[col].drop_nulls()
+                assert (shown >= 10).all(), (table, col)  # the default threshold (10); 0 counts are hidden too
+                assert f"{col}_suppressed" in df.columns
+            for derived, sources in M.DERIVED.items():
+                if derived in df.columns and all(s in df.columns for s in sources):
+                    hidden = pl.any_horizontal([pl.col(s).is_null() & pl.col(f"{s}_suppressed") for s in sources])
+                    assert df.filter(hidden)[derived].null_count() == df.filter(hidden).height, (table, derived)
+        sim = con.sql("SELECT * FROM marts.herindicatie_simulation").pl()
+        parts = sim.select(pl.sum_horizontal([pl.col(f"clients_{k}_suppressed").cast(pl.Int32)
+                                              for k in ("down", "same", "up")]).alias("n"), "clients_suppressed")
+        assert parts.filter((pl.col("n") == 1) & ~pl.col("clients_suppressed")).height == 0
+        assert sim["clients_suppressed"].any()  # small wijk × age cells exist in the demo, and are hidden
+        assert sim.filter(pl.col("clients").is_null())["transition_cost_eur"].null_count() == sim["clients"].null_count()
+
+
+# --------------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------------
 
