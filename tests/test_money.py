@@ -17,7 +17,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from test_pipeline import clean_rows, parse_date, parse_num
+from support import clean_rows, parse_date, parse_num
 
 ROOT = Path(__file__).resolve().parents[1]
 END = date(9999, 12, 31)
