@@ -72,7 +72,9 @@ def test_abonnementstarief_page_shows_the_decomposition(published):
 def test_prognose_page_recomputes_scenarios(published):
     at = _open(PROG)
     assert at.title[0].value == "Prognose"
-    assert len(at.get("plotly_chart")) == 3
+    # clients, cost, hours, and the scenario's cost against the budget
+    assert [c.key for c in at.get("plotly_chart")] == [
+        "prognose_clienten", "prognose_kosten", "prognose_uren", "prognose_budget_chart"]
     _downloads_ok(at)
     m = {x.label: x for x in at.metric}
     clients_2030 = next(v for k, v in m.items() if k.startswith("Cliënten"))
@@ -95,15 +97,17 @@ def test_prognose_page_recomputes_scenarios(published):
     at.slider(key="prognose_tweewekelijks").set_value(50).run()
     hours_after = _int(next(v for k, v in {x.label: x for x in at.metric}.items() if k.startswith("Uren")).value)
     assert hours_after < hours_before
-    # the backtest table and its Excel download
-    assert at.dataframe and "Fout cliënten (%)" in at.dataframe[0].value.columns
-    wb = openpyxl.load_workbook(io.BytesIO(_excel_bytes(at)))
-    assert wb["Gegevens"].max_row == at.dataframe[0].value.shape[0] + 1
+    # the budget table comes first, then the backtest table; the Excel download of the backtest
+    tables = [t.value for t in at.dataframe]
+    assert "Extra budget nodig (€)" in tables[0].columns
+    backtest = next(t for t in tables if "Fout cliënten (%)" in t.columns)
+    wb = openpyxl.load_workbook(io.BytesIO(_excel_bytes(backtest)))
+    assert wb["Gegevens"].max_row == backtest.shape[0] + 1
 
 
-def _excel_bytes(at: AppTest) -> bytes:
+def _excel_bytes(table) -> bytes:
     import common
     import polars as pl
 
-    df = pl.from_pandas(at.dataframe[0].value)
+    df = pl.from_pandas(table)
     return common.to_excel_bytes(df, title="t", filters="f")
