@@ -4,13 +4,11 @@ Each file is checked against the standard when it is loaded (:func:`validated`: 
 the Pydantic models of the ``open-data-contract-standard`` package), so a misspelt key is an error
 that names the file and the key.
 
-A contract is the single source of a dataset's columns, types and rules. From it this module
-derives:
-
-* the DuckDB types of the ``raw.<dataset>`` table (:meth:`Contract.create_table_sql`),
-* the row gate: one SQL expression per rule that yields a readable reason when a row breaks it
-  (:meth:`Contract.gate_sql`), evaluated inside DuckDB on every row, and
-* the rule list the Great Expectations suite is built from (:func:`hbh_monitor.validation`).
+A contract is the single source of a dataset's columns, types and rules. This module reads it into
+:class:`Contract` / :class:`Column` and derives the DuckDB types of the ``raw.<dataset>`` table
+(:meth:`Contract.create_table_sql`). From the same objects :mod:`hbh_monitor.gate` writes the row gate
+(one SQL condition with a Dutch reason per rule) and :mod:`hbh_monitor.validation` the Great
+Expectations suite.
 
 Nothing else in the code base retypes a column name or rule of an input dataset.
 """
@@ -24,7 +22,6 @@ from pathlib import Path
 import yaml
 
 from hbh_monitor import settings
-from hbh_monitor.sqltext import literal
 
 # logicalType → DuckDB type of the typed raw column.
 DUCKDB_TYPES = {
@@ -35,11 +32,6 @@ DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
 }
 
-# Dutch names of the types, for reasons shown to analysts.
-TYPE_WORDS = {"integer": "geheel getal", "number": "getal", "date": "geldige datum", "boolean": "ja/nee-waarde"}
-
-# Date formats accepted in exports, tried in this order: ISO first, then dd-mm-jjjj and variants.
-DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d", "%d-%m-%y"]
 
 
 @dataclass(frozen=True)
@@ -92,103 +84,6 @@ class Contract:
             f"CREATE TABLE IF NOT EXISTS {self.table} (\n  {cols},\n"
             "  source_file VARCHAR NOT NULL,\n  source_line BIGINT NOT NULL\n)"
         )
-
-    # --- the row gate -------------------------------------------------------------------------
-    def typed_expr(self, col: Column, src: str, *, normalised: bool = False) -> str:
-        """SQL that turns the text value ``src`` into the column's type, or NULL if it can't.
-
-        ``normalised``: ``src`` is already trimmed, with '' as NULL (what the gate computes once per
-        value, see :meth:`rule_checks`).
-        """
-        v = src if normalised else f"nullif(trim({src}), '')"
-        t = col.logical_type
-        if t == "string":
-            return v
-        if t == "integer":
-            # whole numbers only: TRY_CAST would round '1.5' to 2
-            return f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS BIGINT) END"
-        if t == "number":
-            # Decimal comma (1234,56) or point (1234.56); a comma means '.' is a thousands separator.
-            return (
-                f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace(replace({v}, '.', ''), ',', '.') "
-                f"ELSE {v} END AS DOUBLE)"
-            )
-        if t == "date":
-            fmts = ", ".join(f"'{f}'" for f in DATE_FORMATS)
-            return f"TRY_STRPTIME({v}, [{fmts}])::DATE"
-        if t == "boolean":
-            return f"CASE lower({v}) WHEN 'ja' THEN true WHEN 'j' THEN true WHEN 'nee' THEN false WHEN 'n' THEN false ELSE TRY_CAST({v} AS BOOLEAN) END"
-        raise ValueError(f"unknown logicalType {t!r} in contract {self.name}")
-
-    def rule_checks(self, col: Column, v: str, typed: str | None = None) -> list[tuple[str, str, str]]:
-        """(rule id, SQL condition that is TRUE when the rule is broken, Dutch reason SQL).
-
-        ``v`` is the delivered text trimmed, with '' as NULL (``nullif(trim(x), '')``), and ``typed``
-        its typed value (:meth:`typed_expr`); the gate computes both once per row and passes their names.
-        """
-        present = f"{v} IS NOT NULL"
-        typed = typed or self.typed_expr(col, v, normalised=True)
-        checks: list[tuple[str, str, str]] = []
-        if col.required:
-            checks.append(
-                (f"required:{col.name}", f"NOT ({present})", f"'verplicht veld {col.name} is leeg'")
-            )
-        shown = "'***'" if col.pseudonymise_as else v
-        if col.logical_type != "string":
-            checks.append(
-                (
-                    f"type:{col.name}",
-                    f"{present} AND {typed} IS NULL",
-                    f"'{col.name}: ''' || {shown} || ''' is geen {TYPE_WORDS[col.logical_type]}'",
-                )
-            )
-        if col.pattern:
-            pat = col.pattern.replace("'", "''")
-            checks.append(
-                (
-                    f"pattern:{col.name}",
-                    f"{present} AND NOT regexp_full_match({v}, {literal(col.pattern)})",
-                    f"'{col.name}: ''' || {shown} || ''' heeft niet de vorm {pat}'",
-                )
-            )
-        if col.valid_values:
-            vals = ", ".join(literal(x) for x in col.valid_values)
-            checks.append(
-                (
-                    f"values:{col.name}",
-                    f"{present} AND {v} NOT IN ({vals})",
-                    f"'{col.name}: ''' || {shown} || ''' is geen toegestane waarde ({', '.join(col.valid_values)})'",
-                )
-            )
-        for bound, op, word in ((col.minimum, "<", "kleiner dan"), (col.maximum, ">", "groter dan")):
-            if bound is None:
-                continue
-            lit = f"DATE '{bound}'" if col.logical_type == "date" else str(bound)
-            checks.append(
-                (
-                    f"range:{col.name}",
-                    f"{typed} {op} {lit}",
-                    f"'{col.name}: ' || {typed}::VARCHAR || ' is {word} {bound}'",
-                )
-            )
-        if col.pseudonymise_as:
-            checks.append(
-                (
-                    f"elfproef:{col.name}",
-                    f"{present} AND regexp_full_match({v}, '[0-9]{{9}}') AND NOT {elfproef_sql(v)}",
-                    f"'{col.name} voldoet niet aan de elfproef'",
-                )
-            )
-        return checks
-
-
-def elfproef_sql(v: str) -> str:
-    """SQL: TRUE when the 9-digit text ``v`` passes the BSN elfproef (and is not all zeros)."""
-    # The digits by integer arithmetic on one cast (cheaper than nine substrings). TRY_CAST: SQL does
-    # not promise to skip this for values that failed the 9-digit pattern check.
-    n = f"TRY_CAST({v} AS BIGINT)"
-    terms = " + ".join(f"{w} * ({n} // {10 ** (8 - i)} % 10)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
-    return f"coalesce(({terms}) % 11 = 0 AND {v} <> '000000000', false)"
 
 
 class ContractError(ValueError):
