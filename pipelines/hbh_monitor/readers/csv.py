@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,14 +40,14 @@ BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32",
                   "utf_16_le": "UTF-16", "utf_16_be": "UTF-16", "utf_32_le": "UTF-32", "utf_32_be": "UTF-32",
                   "cp1252": "Windows-1252"}
-_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\x0c"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 NOT_TEXT = ("geen tekstbestand: de inhoud is binair of in een onbekende tekenset; lever de export als "
             "CSV-tekst (UTF-8 of Windows-1252)")
 
 
 def _looks_binary(text: str) -> bool:
     """Control characters other than tab/newline in decoded text: not a CSV export."""
-    return "\x00" in text or sum(ch in _CONTROL for ch in text) > max(2, len(text) // 1000)
+    return "\x00" in text or len(_CONTROL.findall(text)) > max(2, len(text) // 1000)
 
 
 def detect_encoding(path: Path, is_utf8: bool | None = None) -> str:
