@@ -119,11 +119,13 @@ def test_a_parse_error_has_one_clear_dutch_reason_and_the_physical_line(tmp_path
     ])
     con, res = ingest(tmp_path, "wijken")
     r = res["wijken/w.csv"]
-    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (5, 3, 2)
+    # the three-line name is read as one record (line 2); a name with line breaks breaks its pattern
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (5, 2, 3)
     loaded = con.execute("SELECT wijk_code, source_line FROM raw.wijken ORDER BY source_line").fetchall()
-    assert loaded == [("WK990101", 2), ("WK990103", 6), ("WK990104", 8)]
-    q = con.execute("SELECT source_line, reason FROM meta.quarantine ORDER BY source_line").fetchall()
+    assert loaded == [("WK990103", 6), ("WK990104", 8)]
+    q = con.execute("SELECT source_line, reason FROM meta.quarantine WHERE rules = 'parse' ORDER BY source_line").fetchall()
     assert [x for x, _ in q] == [5, 7]
+    assert con.execute("SELECT source_line, rules FROM meta.quarantine WHERE rules <> 'parse'").fetchall() == [(2, "pattern:wijk_naam")]
     for _, reason in q:
         dutch_only(reason)
         assert ";" not in reason and reason.count("velden") >= 1, reason
@@ -141,3 +143,85 @@ def test_an_unclosed_quote_is_reported_from_its_line_and_the_rows_before_load(tm
     (line, reason), = con.execute("SELECT source_line, reason FROM meta.quarantine").fetchall()
     assert line == 3 and "aanhalingsteken" in reason, reason
     dutch_only(reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plausibility rules from the contracts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_impossible_dates_ages_and_volumes_are_quarantined_with_a_dutch_reason(tmp_path):
+    from datetime import date
+
+    later = date.today().replace(year=date.today().year + 2).strftime("%d-%m-%Y")
+    fields = HEADER.split(";")
+
+    def variant(i: int, **kw) -> str:
+        vals = dict(zip(fields, good(i).split(";")))
+        vals.update(kw)
+        return ";".join(vals[f] for f in fields)
+
+    write(tmp_path / "landing/indicaties/a.csv", [
+        HEADER,
+        variant(0),                                                     # 2: fine
+        variant(1, einddatum="14-01-2020"),                             # 3: ends before it starts
+        variant(2, geboortedatum="01-02-2021"),                         # 4: born after the start
+        variant(3, geboortedatum="01-02-1890"),                         # 5: 129 years old at the start
+        variant(4, toewijzingsdatum=later, ingangsdatum=later),         # 6: issued in the future
+        variant(5, einddatum="31-12-2099"),                             # 7: 2099
+        variant(6, volume="800", eenheid="04"),                         # 8: 800 hours in a period
+        variant(7, volume="800", eenheid="01"),                         # 9: 800 minutes: fine
+    ])
+    con, res = ingest(tmp_path)
+    r = res["indicaties/a.csv"]
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (8, 2, 6)
+    q = dict(con.execute("SELECT source_line, rules || ' | ' || reason FROM meta.quarantine").fetchall())
+    assert sorted(q) == [3, 4, 5, 6, 7, 8]
+    assert "order:einddatum" in q[3] and "ligt vóór ingangsdatum" in q[3]
+    assert "age:geboortedatum" in q[4] and "leeftijd op ingangsdatum is -" in q[4]
+    assert "age:geboortedatum" in q[5] and "129 jaar" in q[5]
+    assert "range:toewijzingsdatum" in q[6] and "later dan" in q[6]
+    assert "range:einddatum" in q[7] and "31-12-2099" in q[7]
+    assert "range:volume" in q[8] and "eenheid 04" in q[8]
+    for reason in q.values():
+        dutch_only(reason.split(" | ")[1])
+
+
+def test_free_text_gets_a_pattern_and_length_rule(tmp_path):
+    write(tmp_path / "landing/aanbieders/a.csv", [
+        "aanbieder_agb;naam",
+        "98000001;Thuiszorg 't Hof B.V.",
+        '98000002;"=HYPERLINK(""http://x"",""klik"")"',
+        "98000003;+31 20 123",
+        "98000004;" + "Zorg " * 60,
+    ])
+    con, res = ingest(tmp_path, "aanbieders")
+    r = res["aanbieders/a.csv"]
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 1, 3)
+    q = dict(con.execute("SELECT source_line, rules FROM meta.quarantine").fetchall())
+    assert q == {3: "pattern:naam", 4: "pattern:naam", 5: "length:naam"}
+    assert "formule" in con.execute("SELECT reason FROM meta.quarantine WHERE source_line = 3").fetchall()[0][0]
+
+
+def test_the_gx_suite_is_derived_from_the_plausibility_rules_too(tmp_path, monkeypatch):
+    """Rows written around the gate with impossible dates, ages and volumes fail the GX suite."""
+    from hbh_monitor.validation import validate_new_rows
+
+    monkeypatch.setenv("HBH_DATA_DIR", str(tmp_path))
+    write(tmp_path / "landing/indicaties/a.csv", [HEADER, good(0)])
+    con, _ = ingest(tmp_path)
+    c = contract("indicaties")
+    cols = ", ".join(n for n, _ in c.loaded_columns())
+    # one row each: ends before it starts, 130 years old, 800 hours, toewijzing in 2099
+    for change in ("einddatum = DATE '2019-01-01'", "geboortedatum = DATE '1889-01-01'",
+                   "volume = 800, eenheid = '04'", "toewijzingsdatum = DATE '2099-01-01'"):
+        con.execute(f"INSERT INTO raw.indicaties SELECT {cols}, source_file, (SELECT max(source_line) + 1 FROM raw.indicaties) "
+                    "FROM raw.indicaties WHERE source_line = 2")
+        con.execute(f"UPDATE raw.indicaties SET {change} WHERE source_line = (SELECT max(source_line) FROM raw.indicaties)")
+    summary = validate_new_rows(con, c, "run-1")
+    failed = " ".join(summary["failed"])
+    assert not summary["success"]
+    assert "expect_column_pair_values_a_to_be_greater_than_b(einddatum, ingangsdatum): 1 rijen" in failed
+    assert "expect_column_values_to_be_between(_leeftijd_geboortedatum): 1 rijen" in failed
+    assert "expect_column_values_to_be_between(volume): 1 rijen" in failed
+    assert "expect_column_values_to_be_between(toewijzingsdatum): 1 rijen" in failed

@@ -10,12 +10,24 @@ A contract is the single source of a dataset's columns, types and rules. This mo
 (one SQL condition with a Dutch reason per rule) and :mod:`hbh_monitor.validation` the Great
 Expectations suite.
 
+Rules a contract can state per property, besides ``logicalType`` and ``required``:
+
+* ``logicalTypeOptions``: ``pattern``, ``minimum``/``maximum`` (for dates an ISO date or a date
+  relative to the day of loading: ``today``, ``today+1 years``, ``today-130 years``), ``maxLength``;
+* ``customProperties``: ``validValues``, ``pseudonymise``, ``references``, and the plausibility rules
+  ``patternDescription`` (the pattern in Dutch words, shown in reasons), ``notBefore`` (a date not
+  before another date column of the row), ``ageAt`` (on a birth date: ``{column, minimum, maximum}``
+  age in whole years at that column's date) and ``maximumBy`` (``{column, values: {code: maximum}}``,
+  e.g. the most a volume can be in each eenheid).
+
 Nothing else in the code base retypes a column name or rule of an input dataset.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -46,6 +58,11 @@ class Column:
     valid_values: tuple[str, ...] | None = None
     pseudonymise_as: str | None = None  # e.g. "client_id" for the BSN
     references: str | None = None  # "<dataset>.<column>" every value must occur in
+    max_length: int | None = None  # logicalTypeOptions.maxLength of a free-text column
+    pattern_description: str | None = None  # the pattern in Dutch words, for reasons
+    not_before: str | None = None  # plausibility: this date is not before that column's date
+    age_at: dict | None = None  # plausibility on a birth date: {column, minimum, maximum} age in years
+    maximum_by: dict | None = None  # plausibility: {column, values: {value: maximum}} (e.g. per eenheid)
 
     @property
     def duckdb_type(self) -> str:
@@ -86,6 +103,27 @@ class Contract:
         )
 
 
+def relative_date(bound: object, today: date) -> date:
+    """A date bound of a contract: an ISO date, or ``today``, ``today+N days``, ``today-N years`` etc."""
+    if isinstance(bound, date):
+        return bound
+    text = str(bound).strip().lower().replace(" ", "")
+    if not text.startswith("today"):
+        return date.fromisoformat(text)
+    m = re.fullmatch(r"today(?:([+-])(\d+)(days?|years?))?", text)
+    if not m:
+        raise ValueError(f"date bound {bound!r}: use an ISO date or today[+-]N days|years")
+    if not m.group(1):
+        return today
+    n = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+    if m.group(3).startswith("day"):
+        return today + timedelta(days=n)
+    try:
+        return today.replace(year=today.year + n)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + n, day=28)
+
+
 class ContractError(ValueError):
     """A contract file that is not a valid Open Data Contract Standard document (or uses a custom
     property this project does not know): the message names the file and the offending key."""
@@ -97,6 +135,11 @@ CUSTOM_PROPERTIES = {
     "validValues": "the only values allowed (the row gate quarantines others)",
     "pseudonymise": "replace the value by this pseudonym column at ingestion (the BSN: client_id)",
     "references": "<dataset>.<column> every value must occur in",
+    # plausibility rules and reasons (hbh_monitor.gate, hbh_monitor.validation)
+    "patternDescription": "the pattern in Dutch words, shown in the quarantine reason",
+    "notBefore": "a date column this date may not lie before (einddatum >= begindatum)",
+    "ageAt": "on a birth date: {column, minimum, maximum} age in whole years at that column's date",
+    "maximumBy": "{column, values: {code: maximum}}: the most the value can be per code (e.g. per eenheid)",
     # CBS StatLine exports (hbh_monitor.readers.statline)
     "statlineKey": "the StatLine property key(s) the column comes from, matched without the _<n> suffix",
     "statlineDerived": "made by the StatLine reader: table_id (file name), year (period or table), secret",
@@ -175,6 +218,11 @@ def _parse(path: Path) -> Contract:
                 valid_values=tuple(str(v) for v in vv) if vv else None,
                 pseudonymise_as=_custom(p, "pseudonymise"),
                 references=_custom(p, "references"),
+                max_length=opts.get("maxLength"),
+                pattern_description=_custom(p, "patternDescription"),
+                not_before=_custom(p, "notBefore"),
+                age_at=_custom(p, "ageAt"),
+                maximum_by=_custom(p, "maximumBy"),
             )
         )
     return Contract(

@@ -98,9 +98,10 @@ def rule_checks(contract: Contract, col: Column, v: str, typed: str, today: date
         checks.append((f"type:{col.name}", f"{present} AND {typed} IS NULL",
                        f"'{col.name}: ''' || {shown} || ''' is geen {TYPE_WORDS[col.logical_type]}'"))
     if col.pattern:
-        pat = col.pattern.replace("'", "''")
+        said = f"de vorm: {col.pattern_description}" if col.pattern_description else f"de vorm {col.pattern}"
+        said = said.replace("'", "''")
         checks.append((f"pattern:{col.name}", f"{present} AND NOT regexp_full_match({v}, {literal(col.pattern)})",
-                       f"'{col.name}: ''' || {shown} || ''' heeft niet de vorm {pat}'"))
+                       f"'{col.name}: ''' || {shown} || ''' heeft niet {said}'"))
     if col.max_length is not None:
         checks.append((f"length:{col.name}", f"{present} AND length({v}) > {int(col.max_length)}",
                        f"'{col.name} is langer dan {int(col.max_length)} tekens (' || length({v})::VARCHAR || ')'"))
