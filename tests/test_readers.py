@@ -354,8 +354,9 @@ BREAK = {  # column → a value that surely breaks one of its rules
 TEXT = st.text(alphabet="abcXYZ é€;,\"'\n", max_size=12)
 ROW = st.fixed_dictionaries({
     "bsn": st.sampled_from(VALID_BSNS),
-    "begindatum": st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
-    "geleverd_volume": st.integers(0, 100_000),
+    # within the contract's plausibility: not after today, at most a month of minutes (eenheid 01)
+    "begindatum": st.dates(dt.date(2000, 1, 1), dt.date.today()),
+    "geleverd_volume": st.integers(0, 44_640),
     "cents": st.integers(0, 9_999_999),
     "debet_credit": st.sampled_from(["D", "C"]),
     "opmerking": TEXT,
