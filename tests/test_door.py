@@ -225,3 +225,43 @@ def test_the_gx_suite_is_derived_from_the_plausibility_rules_too(tmp_path, monke
     assert "expect_column_values_to_be_between(_leeftijd_geboortedatum): 1 rijen" in failed
     assert "expect_column_values_to_be_between(volume): 1 rijen" in failed
     assert "expect_column_values_to_be_between(toewijzingsdatum): 1 rijen" in failed
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery order and structural failures
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_later_delivery_wins_by_delivery_time_not_by_name(tmp_path):
+    """A file delivered later wins in staging even when its name sorts first."""
+    from pathlib import Path
+
+    staging = (Path(__file__).resolve().parents[1] / "sql/staging/aanbieders.sql").read_text()
+    write(tmp_path / "landing/aanbieders/2024_z_eerste_levering.csv", ["aanbieder_agb;naam", "98000001;Oude naam"])
+    con, _ = ingest(tmp_path, "aanbieders")
+    con.close()
+    write(tmp_path / "landing/aanbieders/2024_a_correctie.csv", ["aanbieder_agb;naam", "98000001;Nieuwe naam"])
+    con, res = ingest(tmp_path, "aanbieders")
+    assert res["aanbieders/2024_a_correctie.csv"].rows_loaded == 1
+    assert con.execute(staging).fetchall() == [("98000001", "Nieuwe naam")]
+    first = dict(con.execute("SELECT source_file, first_seen_at FROM meta.ingestion_ledger").fetchall())
+    assert first["aanbieders/2024_a_correctie.csv"] > first["aanbieders/2024_z_eerste_levering.csv"]
+
+
+def test_a_file_missing_a_required_column_is_fout_and_the_failed_files_check_sees_it(tmp_path):
+    from dagster_duckdb import DuckDBResource
+
+    from hbh_monitor.defs.ingestion.checks import no_failed_files, rows_accounted_for
+
+    write(tmp_path / "landing/indicaties/a.csv", [HEADER.replace(";volume", ""), good(0).replace(";150", "")])
+    write(tmp_path / "landing/indicaties/b.csv", [HEADER, good(1)])
+    con, res = ingest(tmp_path)
+    r = res["indicaties/a.csv"]
+    assert (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("fout", 1, 0, 1)
+    assert "volume" in r.message and r.message.startswith("indicaties/a.csv: ")
+    con.close()
+    resource = DuckDBResource(database=str(tmp_path / "w.duckdb"))
+    c = contract("indicaties")
+    check = no_failed_files(c)(duckdb=resource)
+    assert not check.passed and "a.csv" in check.metadata["messages"].value
+    assert rows_accounted_for(c)(duckdb=resource).passed

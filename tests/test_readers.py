@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hbh_monitor.contracts import contract
-from hbh_monitor.ingest import ingest_dataset
+from hbh_monitor.ingest import DELIVERY_ORDER_DDL, LEDGER_DDL, ingest_dataset
 from hbh_monitor.pseudonym import client_id
 from hbh_monitor.readers import render
 from hbh_monitor.readers.iwmo import parse_rows
@@ -425,6 +425,7 @@ def test_messy_csv_every_row_accounted_for_and_valid_rows_typed(tmp_path_factory
 def test_missing_wijk_is_taken_from_the_registration_valid_at_the_start():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA raw; CREATE SCHEMA staging")
+    con.execute(LEDGER_DDL + DELIVERY_ORDER_DDL)  # staging orders deliveries by the ledger
     con.execute(contract("indicaties").create_table_sql())
     con.execute(contract("clienten").create_table_sql())
     con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "

@@ -69,6 +69,15 @@ ALTER TABLE meta.ingestion_ledger ALTER COLUMN loaded_at SET DEFAULT (current_ti
 ALTER TABLE meta.quarantine ALTER COLUMN quarantined_at SET DEFAULT (current_timestamp AT TIME ZONE 'UTC');
 """
 
+# When each file was first delivered: staging orders deliveries by this ("the later delivery wins"),
+# the file name only breaking ties. A warehouse from before first_seen_at falls back to loaded_at.
+DELIVERY_ORDER_DDL = """
+CREATE OR REPLACE VIEW meta.delivery_order AS
+SELECT source_file, min(coalesce(first_seen_at, loaded_at)) AS delivered_at
+FROM meta.ingestion_ledger GROUP BY source_file
+"""
+
+
 class FileError(Exception):
     """A file that cannot be ingested; the message names the file (and line where known)."""
 
@@ -112,6 +121,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(LEDGER_DDL)
     con.execute("ALTER TABLE meta.ingestion_ledger ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")  # older warehouses
     con.execute("ALTER TABLE meta.ingestion_ledger ADD COLUMN IF NOT EXISTS first_seen_at TIMESTAMP")
+    con.execute(DELIVERY_ORDER_DDL)
     con.execute(contract.create_table_sql())
     for name, typ in contract.loaded_columns():
         con.execute(f"ALTER TABLE {contract.table} ADD COLUMN IF NOT EXISTS {name} {typ}")
