@@ -265,3 +265,35 @@ def test_a_file_missing_a_required_column_is_fout_and_the_failed_files_check_see
     check = no_failed_files(c)(duckdb=resource)
     assert not check.passed and "a.csv" in check.metadata["messages"].value
     assert rows_accounted_for(c)(duckdb=resource).passed
+
+
+def test_the_fast_path_and_the_line_by_line_reader_give_the_same_rows(tmp_path):
+    """A file whose every line is one record is split by DuckDB (fast); the result must equal the
+    csv module's, rows, lines, values and reasons alike."""
+    from hbh_monitor.gate import ClearRoom
+    from hbh_monitor.ingest import read_fingerprint
+    from hbh_monitor.readers.csv import read_csv
+
+    fields = HEADER.split(";")
+    rows = [good(i) for i in range(6)]
+    rows[1] = rows[1].replace(";ZIN;", ';"ZIN";')                  # a quoted field
+    rows[2] = rows[2].replace(";01A01;", ';"01A;01";')              # a separator inside quotes
+    rows[3] = rows[3].replace(";WK990101;", ';"WK""99";')           # a doubled quote
+    rows[4] = rows[4].replace(";150;", ";;")                        # an empty required field
+    lines = [HEADER + ";opmerking", *[r + ";x" for r in rows[:3]], ";" * len(fields), *[r + ";" for r in rows[3:]]]
+    f = tmp_path / "a.csv"
+    f.write_bytes(("\n".join(lines)).encode())  # no line feed after the last line
+    c = contract("indicaties")
+    outcomes = []
+    for fast in (True, False):
+        digest, utf8, plain = read_fingerprint(f)
+        assert plain.plain
+        with ClearRoom() as room:
+            d = read_csv(f, c, utf8, plain if fast else None, room.con)
+            assert (d.source is not None) == fast
+            out = room.gate(c, d, KEY, [])
+            outcomes.append((out.rows_in, out.rows_loaded, out.rows_quarantined, out.loaded.read_all().to_pylist(),
+                             out.quarantine.to_pylist()))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][:3] == (6, 3, 3)
+    assert [r["source_line"] for r in outcomes[0][3]] == [2, 3, 8]  # line 5 holds only separators

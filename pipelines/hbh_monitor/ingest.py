@@ -33,7 +33,7 @@ import duckdb
 from hbh_monitor import readers
 from hbh_monitor.contracts import Contract
 from hbh_monitor.gate import ClearRoom, GateOutcome, mask_digits
-from hbh_monitor.readers.csv import read_csv
+from hbh_monitor.readers.csv import PlainCheck, read_csv
 
 __all__ = ["FileError", "FileResult", "ensure_tables", "ingest_dataset", "ingest_file", "landing_files", "mask_digits"]
 
@@ -94,14 +94,17 @@ class FileResult:
     skipped: bool = False
 
 
-def read_fingerprint(path: Path) -> tuple[str, bool]:
-    """The file's SHA-256 and whether it is valid UTF-8, in one read of the file."""
+def read_fingerprint(path: Path) -> tuple[str, bool, PlainCheck]:
+    """The file's SHA-256, whether it is valid UTF-8, and whether every line is one record
+    (:class:`~hbh_monitor.readers.csv.PlainCheck`), in one read of the file."""
     h = hashlib.sha256()
     dec = codecs.getincrementaldecoder("utf-8")()
+    plain = PlainCheck()
     utf8 = True
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
+            plain.update(chunk)
             if utf8:
                 try:
                     dec.decode(chunk)
@@ -112,7 +115,8 @@ def read_fingerprint(path: Path) -> tuple[str, bool]:
             dec.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return h.hexdigest(), utf8
+    plain.done()
+    return h.hexdigest(), utf8, plain
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
@@ -196,7 +200,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
         [rel, size, stat.st_mtime_ns],
     ).fetchall()[0][0]:
         return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
-    digest, is_utf8 = read_fingerprint(path)
+    digest, is_utf8, plain = read_fingerprint(path)
     done = con.execute(
         "SELECT count(*) FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'geladen'",
         [rel, digest],
@@ -215,7 +219,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
                 raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
             if size == 0:
                 raise FileError("bestand is leeg (0 bytes)")
-            delivery = read_csv(path, contract, is_utf8) if fmt == "csv" else readers.read(path, contract, fmt)
+            delivery = (read_csv(path, contract, is_utf8, plain, room.con) if fmt == "csv"
+                        else readers.read(path, contract, fmt))
             fmt = delivery.fmt
             missing = [c.name for c in contract.columns if c.required and c.name not in delivery.columns]
             out = room.gate(contract, delivery, key, missing, today)
