@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from hbh_monitor import readers
-from hbh_monitor.contracts import Column, Contract
+from hbh_monitor.contracts import Column, Contract, relative_date
 from hbh_monitor.pseudonym import client_id_sql, mask_sql
 from hbh_monitor.sqltext import ident, literal
 
@@ -71,13 +71,7 @@ def typed_expr(contract: Contract, col: Column, v: str) -> str:
 
 def date_literal(bound: object, today: date) -> str:
     """SQL for a date bound of the contract: an ISO date, or ``today``/``today+N days|years``."""
-    return f"DATE '{resolve_date(bound, today).isoformat()}'"
-
-
-def resolve_date(bound: object, today: date) -> date:
-    from hbh_monitor.contracts import relative_date
-
-    return relative_date(bound, today)
+    return f"DATE '{relative_date(bound, today).isoformat()}'"
 
 
 def rule_checks(contract: Contract, col: Column, v: str, typed: str, today: date,
@@ -113,7 +107,7 @@ def rule_checks(contract: Contract, col: Column, v: str, typed: str, today: date
         if bound is None:
             continue
         if col.logical_type == "date":
-            lit, said = date_literal(bound, today), resolve_date(bound, today).strftime("%d-%m-%Y")
+            lit, said = date_literal(bound, today), relative_date(bound, today).strftime("%d-%m-%Y")
             word = "eerder dan" if op == "<" else "later dan"
             shown_value = f"strftime({typed}, '%d-%m-%Y')"
         else:
