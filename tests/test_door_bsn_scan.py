@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import BIN, ROOT, run_env
+from support import BIN, ROOT, run_env
 
 HEADER = ("bsn;geboortedatum;geslacht;gemeente_code;wijk_code;toewijzing_nummer;product_code;leveringsvorm;"
           "aanbieder_agb;toewijzingsdatum;ingangsdatum;einddatum;volume;eenheid;frequentie")
