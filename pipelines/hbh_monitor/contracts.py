@@ -4,27 +4,36 @@ Each file is checked against the standard when it is loaded (:func:`validated`: 
 the Pydantic models of the ``open-data-contract-standard`` package), so a misspelt key is an error
 that names the file and the key.
 
-A contract is the single source of a dataset's columns, types and rules. From it this module
-derives:
+A contract is the single source of a dataset's columns, types and rules. This module reads it into
+:class:`Contract` / :class:`Column` and derives the DuckDB types of the ``raw.<dataset>`` table
+(:meth:`Contract.create_table_sql`). From the same objects :mod:`hbh_monitor.gate` writes the row gate
+(one SQL condition with a Dutch reason per rule) and :mod:`hbh_monitor.validation` the Great
+Expectations suite.
 
-* the DuckDB types of the ``raw.<dataset>`` table (:meth:`Contract.create_table_sql`),
-* the row gate: one SQL expression per rule that yields a readable reason when a row breaks it
-  (:meth:`Contract.gate_sql`), evaluated inside DuckDB on every row, and
-* the rule list the Great Expectations suite is built from (:func:`hbh_monitor.validation`).
+Rules a contract can state per property, besides ``logicalType`` and ``required``:
+
+* ``logicalTypeOptions``: ``pattern``, ``minimum``/``maximum`` (for dates an ISO date or a date
+  relative to the day of loading: ``today``, ``today+1 years``, ``today-130 years``), ``maxLength``;
+* ``customProperties``: ``validValues``, ``pseudonymise``, ``references``, and the plausibility rules
+  ``patternDescription`` (the pattern in Dutch words, shown in reasons), ``notBefore`` (a date not
+  before another date column of the row), ``ageAt`` (on a birth date: ``{column, minimum, maximum}``
+  age in whole years at that column's date) and ``maximumBy`` (``{column, values: {code: maximum}}``,
+  e.g. the most a volume can be in each eenheid).
 
 Nothing else in the code base retypes a column name or rule of an input dataset.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 from hbh_monitor import settings
-from hbh_monitor.sqltext import literal
 
 # logicalType → DuckDB type of the typed raw column.
 DUCKDB_TYPES = {
@@ -35,11 +44,6 @@ DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
 }
 
-# Dutch names of the types, for reasons shown to analysts.
-TYPE_WORDS = {"integer": "geheel getal", "number": "getal", "date": "geldige datum", "boolean": "ja/nee-waarde"}
-
-# Date formats accepted in exports, tried in this order: ISO first, then dd-mm-jjjj and variants.
-DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d", "%d-%m-%y"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class Column:
     valid_values: tuple[str, ...] | None = None
     pseudonymise_as: str | None = None  # e.g. "client_id" for the BSN
     references: str | None = None  # "<dataset>.<column>" every value must occur in
+    max_length: int | None = None  # logicalTypeOptions.maxLength of a free-text column
+    pattern_description: str | None = None  # the pattern in Dutch words, for reasons
+    not_before: str | None = None  # plausibility: this date is not before that column's date
+    age_at: dict | None = None  # plausibility on a birth date: {column, minimum, maximum} age in years
+    maximum_by: dict | None = None  # plausibility: {column, values: {value: maximum}} (e.g. per eenheid)
 
     @property
     def duckdb_type(self) -> str:
@@ -93,102 +102,26 @@ class Contract:
             "  source_file VARCHAR NOT NULL,\n  source_line BIGINT NOT NULL\n)"
         )
 
-    # --- the row gate -------------------------------------------------------------------------
-    def typed_expr(self, col: Column, src: str, *, normalised: bool = False) -> str:
-        """SQL that turns the text value ``src`` into the column's type, or NULL if it can't.
 
-        ``normalised``: ``src`` is already trimmed, with '' as NULL (what the gate computes once per
-        value, see :meth:`rule_checks`).
-        """
-        v = src if normalised else f"nullif(trim({src}), '')"
-        t = col.logical_type
-        if t == "string":
-            return v
-        if t == "integer":
-            # whole numbers only: TRY_CAST would round '1.5' to 2
-            return f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS BIGINT) END"
-        if t == "number":
-            # Decimal comma (1234,56) or point (1234.56); a comma means '.' is a thousands separator.
-            return (
-                f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace(replace({v}, '.', ''), ',', '.') "
-                f"ELSE {v} END AS DOUBLE)"
-            )
-        if t == "date":
-            fmts = ", ".join(f"'{f}'" for f in DATE_FORMATS)
-            return f"TRY_STRPTIME({v}, [{fmts}])::DATE"
-        if t == "boolean":
-            return f"CASE lower({v}) WHEN 'ja' THEN true WHEN 'j' THEN true WHEN 'nee' THEN false WHEN 'n' THEN false ELSE TRY_CAST({v} AS BOOLEAN) END"
-        raise ValueError(f"unknown logicalType {t!r} in contract {self.name}")
-
-    def rule_checks(self, col: Column, v: str, typed: str | None = None) -> list[tuple[str, str, str]]:
-        """(rule id, SQL condition that is TRUE when the rule is broken, Dutch reason SQL).
-
-        ``v`` is the delivered text trimmed, with '' as NULL (``nullif(trim(x), '')``), and ``typed``
-        its typed value (:meth:`typed_expr`); the gate computes both once per row and passes their names.
-        """
-        present = f"{v} IS NOT NULL"
-        typed = typed or self.typed_expr(col, v, normalised=True)
-        checks: list[tuple[str, str, str]] = []
-        if col.required:
-            checks.append(
-                (f"required:{col.name}", f"NOT ({present})", f"'verplicht veld {col.name} is leeg'")
-            )
-        shown = "'***'" if col.pseudonymise_as else v
-        if col.logical_type != "string":
-            checks.append(
-                (
-                    f"type:{col.name}",
-                    f"{present} AND {typed} IS NULL",
-                    f"'{col.name}: ''' || {shown} || ''' is geen {TYPE_WORDS[col.logical_type]}'",
-                )
-            )
-        if col.pattern:
-            pat = col.pattern.replace("'", "''")
-            checks.append(
-                (
-                    f"pattern:{col.name}",
-                    f"{present} AND NOT regexp_full_match({v}, {literal(col.pattern)})",
-                    f"'{col.name}: ''' || {shown} || ''' heeft niet de vorm {pat}'",
-                )
-            )
-        if col.valid_values:
-            vals = ", ".join(literal(x) for x in col.valid_values)
-            checks.append(
-                (
-                    f"values:{col.name}",
-                    f"{present} AND {v} NOT IN ({vals})",
-                    f"'{col.name}: ''' || {shown} || ''' is geen toegestane waarde ({', '.join(col.valid_values)})'",
-                )
-            )
-        for bound, op, word in ((col.minimum, "<", "kleiner dan"), (col.maximum, ">", "groter dan")):
-            if bound is None:
-                continue
-            lit = f"DATE '{bound}'" if col.logical_type == "date" else str(bound)
-            checks.append(
-                (
-                    f"range:{col.name}",
-                    f"{typed} {op} {lit}",
-                    f"'{col.name}: ' || {typed}::VARCHAR || ' is {word} {bound}'",
-                )
-            )
-        if col.pseudonymise_as:
-            checks.append(
-                (
-                    f"elfproef:{col.name}",
-                    f"{present} AND regexp_full_match({v}, '[0-9]{{9}}') AND NOT {elfproef_sql(v)}",
-                    f"'{col.name} voldoet niet aan de elfproef'",
-                )
-            )
-        return checks
-
-
-def elfproef_sql(v: str) -> str:
-    """SQL: TRUE when the 9-digit text ``v`` passes the BSN elfproef (and is not all zeros)."""
-    # The digits by integer arithmetic on one cast (cheaper than nine substrings). TRY_CAST: SQL does
-    # not promise to skip this for values that failed the 9-digit pattern check.
-    n = f"TRY_CAST({v} AS BIGINT)"
-    terms = " + ".join(f"{w} * ({n} // {10 ** (8 - i)} % 10)" for i, w in enumerate([9, 8, 7, 6, 5, 4, 3, 2, -1]))
-    return f"coalesce(({terms}) % 11 = 0 AND {v} <> '000000000', false)"
+def relative_date(bound: object, today: date) -> date:
+    """A date bound of a contract: an ISO date, or ``today``, ``today+N days``, ``today-N years`` etc."""
+    if isinstance(bound, date):
+        return bound
+    text = str(bound).strip().lower().replace(" ", "")
+    if not text.startswith("today"):
+        return date.fromisoformat(text)
+    m = re.fullmatch(r"today(?:([+-])(\d+)(days?|years?))?", text)
+    if not m:
+        raise ValueError(f"date bound {bound!r}: use an ISO date or today[+-]N days|years")
+    if not m.group(1):
+        return today
+    n = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+    if m.group(3).startswith("day"):
+        return today + timedelta(days=n)
+    try:
+        return today.replace(year=today.year + n)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + n, day=28)
 
 
 class ContractError(ValueError):
@@ -202,6 +135,11 @@ CUSTOM_PROPERTIES = {
     "validValues": "the only values allowed (the row gate quarantines others)",
     "pseudonymise": "replace the value by this pseudonym column at ingestion (the BSN: client_id)",
     "references": "<dataset>.<column> every value must occur in",
+    # plausibility rules and reasons (hbh_monitor.gate, hbh_monitor.validation)
+    "patternDescription": "the pattern in Dutch words, shown in the quarantine reason",
+    "notBefore": "a date column this date may not lie before (einddatum >= begindatum)",
+    "ageAt": "on a birth date: {column, minimum, maximum} age in whole years at that column's date",
+    "maximumBy": "{column, values: {code: maximum}}: the most the value can be per code (e.g. per eenheid)",
     # CBS StatLine exports (hbh_monitor.readers.statline)
     "statlineKey": "the StatLine property key(s) the column comes from, matched without the _<n> suffix",
     "statlineDerived": "made by the StatLine reader: table_id (file name), year (period or table), secret",
@@ -280,6 +218,11 @@ def _parse(path: Path) -> Contract:
                 valid_values=tuple(str(v) for v in vv) if vv else None,
                 pseudonymise_as=_custom(p, "pseudonymise"),
                 references=_custom(p, "references"),
+                max_length=opts.get("maxLength"),
+                pattern_description=_custom(p, "patternDescription"),
+                not_before=_custom(p, "notBefore"),
+                age_at=_custom(p, "ageAt"),
+                maximum_by=_custom(p, "maximumBy"),
             )
         )
     return Contract(

@@ -1,46 +1,41 @@
 """Ingestion: landing files → ``raw.<dataset>`` + ``meta.quarantine`` + ``meta.ingestion_ledger``.
 
-For every file in ``landing/<dataset>/``:
+For every file in ``landing/<dataset>/``, each on its own:
 
 1. The ledger is asked whether this file was loaded already: same size and modification time, or
    else the same content (SHA-256); if so, nothing happens (loading a file twice changes nothing).
-2. The file is read by DuckDB with every column as text (so no value can be lost to a failed
-   cast), after transcoding Windows-1252 to UTF-8 where needed. Lines DuckDB cannot split into
-   the header's columns are kept as quarantine rows with their physical line number.
-   Other formats (Excel, Parquet, iWmo 3.2 XML) are turned into the same text columns by a
-   reader in :mod:`hbh_monitor.readers` (Arrow batches in memory, or a DuckDB scan) and pass the
-   same gate below; rows a reader refuses (e.g. an iWmo product of another category) are
-   quarantined with their reason.
-3. The contract's row gate runs in the same query, into an in-memory temp table: every rule yields
-   a Dutch reason when broken, the BSN is checked (elfproef), and only a masked BSN goes into a
-   reason or record.
-4. In one transaction the earlier rows of the same file (a corrected re-delivery) are replaced,
-   rows without a reason go to ``raw.<dataset>`` with the BSN replaced by its keyed pseudonym
-   (computed once per distinct BSN), the others to ``meta.quarantine``, and the ledger records
-   rows in = rows loaded + rows quarantined. The temp tables are dropped.
+2. A reader of :mod:`hbh_monitor.readers` turns the file into text rows in the contract's columns
+   with their ``source_line`` (CSV: encoding detected, physical line; Excel, Parquet, iWmo 3.2 XML
+   alike). Rows a reader cannot split or refuses are kept with a Dutch reason naming their line.
+3. The contract's row gate (:mod:`hbh_monitor.gate`) runs in a fresh in-memory DuckDB instance for
+   this file only (the clear room): the BSN is checked and replaced by its keyed pseudonym there, so
+   the warehouse's instance never holds a BSN in clear, in memory or in its file's bytes.
+4. In one transaction on the warehouse the earlier rows of the same file (a corrected re-delivery)
+   are replaced, the pseudonymised rows go to ``raw.<dataset>``, the refused ones to
+   ``meta.quarantine``, and the ledger records rows in = rows loaded + rows quarantined and when the
+   file was first delivered (``first_seen_at``, the order in which deliveries count).
 
-A file that cannot be read at all gets a ledger row with status ``fout`` and a message naming the
-file; the other files go on.
+A file that cannot be read at all gets a ledger row with status ``fout`` and a Dutch message naming
+the file (and line where known); so does a file missing a required column (its rows are all in
+quarantine with that reason). The other files go on.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import io
-import re
-import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from hbh_monitor import readers
 from hbh_monitor.contracts import Contract
-from hbh_monitor.pseudonym import client_id_sql, mask_sql
-from hbh_monitor.sqltext import ident, literal
+from hbh_monitor.gate import ClearRoom, GateOutcome, mask_digits
+from hbh_monitor.readers.csv import PlainCheck, read_csv
+
+__all__ = ["FileError", "FileResult", "ensure_tables", "ingest_dataset", "ingest_file", "landing_files", "mask_digits"]
 
 LEDGER_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -55,9 +50,10 @@ CREATE TABLE IF NOT EXISTS meta.ingestion_ledger (
   rows_in BIGINT,
   rows_loaded BIGINT,
   rows_quarantined BIGINT,
-  status VARCHAR NOT NULL,      -- geladen | fout | vervangen
+  status VARCHAR NOT NULL,      -- geladen | fout | vervangen (fout: unreadable, or every row refused for a missing column)
   message VARCHAR,
-  loaded_at TIMESTAMP NOT NULL DEFAULT (current_timestamp AT TIME ZONE 'UTC')
+  loaded_at TIMESTAMP NOT NULL DEFAULT (current_timestamp AT TIME ZONE 'UTC'),
+  first_seen_at TIMESTAMP       -- when this file name was first delivered (UTC): the delivery order
 );
 CREATE TABLE IF NOT EXISTS meta.quarantine (
   dataset VARCHAR NOT NULL,
@@ -73,12 +69,13 @@ ALTER TABLE meta.ingestion_ledger ALTER COLUMN loaded_at SET DEFAULT (current_ti
 ALTER TABLE meta.quarantine ALTER COLUMN quarantined_at SET DEFAULT (current_timestamp AT TIME ZONE 'UTC');
 """
 
-_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
-
-
-def mask_digits(text: str) -> str:
-    """Mask every 9-digit number (a possible BSN) in free text such as a raw line or an error."""
-    return _NINE_DIGITS.sub(lambda m: "******" + m.group(0)[-3:], text)
+# When each file was first delivered: staging orders deliveries by this ("the later delivery wins"),
+# the file name only breaking ties. A warehouse from before first_seen_at falls back to loaded_at.
+DELIVERY_ORDER_DDL = """
+CREATE OR REPLACE VIEW meta.delivery_order AS
+SELECT source_file, min(coalesce(first_seen_at, loaded_at)) AS delivered_at
+FROM meta.ingestion_ledger GROUP BY source_file
+"""
 
 
 class FileError(Exception):
@@ -97,14 +94,17 @@ class FileResult:
     skipped: bool = False
 
 
-def read_fingerprint(path: Path) -> tuple[str, bool]:
-    """The file's SHA-256 and whether it is valid UTF-8, in one read of the file."""
+def read_fingerprint(path: Path) -> tuple[str, bool, PlainCheck]:
+    """The file's SHA-256, whether it is valid UTF-8, and whether every line is one record
+    (:class:`~hbh_monitor.readers.csv.PlainCheck`), in one read of the file."""
     h = hashlib.sha256()
     dec = codecs.getincrementaldecoder("utf-8")()
+    plain = PlainCheck()
     utf8 = True
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
+            plain.update(chunk)
             if utf8:
                 try:
                     dec.decode(chunk)
@@ -115,29 +115,8 @@ def read_fingerprint(path: Path) -> tuple[str, bool]:
             dec.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return h.hexdigest(), utf8
-
-
-def _to_utf8(path: Path, workdir: Path) -> Path:
-    """Transcode a Windows-1252 export to UTF-8 (DuckDB reads only UTF-8/16 and latin-1 offline)."""
-    out = workdir / (path.name + ".utf8")
-    with path.open("r", encoding="cp1252", errors="replace", newline="") as src, out.open(
-        "w", encoding="utf-8", newline=""
-    ) as dst:
-        for chunk in iter(lambda: src.read(1 << 20), ""):
-            dst.write(chunk)
-    return out
-
-
-def _header(path: Path) -> tuple[list[str], str]:
-    """The header's column names and the separator (the most frequent of ; , tab in line 1)."""
-    with path.open("r", encoding="utf-8-sig", newline="") as f:
-        first = f.readline()
-    if not first.strip():
-        raise FileError("bestand is leeg (geen kopregel)")
-    delim = max([";", ",", "\t", "|"], key=first.count)
-    names = next(csv.reader(io.StringIO(first), delimiter=delim))
-    return [n.strip() for n in names], delim
+    plain.done()
+    return h.hexdigest(), utf8, plain
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
@@ -145,154 +124,71 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     NULL there, as an optional column of an older delivery would)."""
     con.execute(LEDGER_DDL)
     con.execute("ALTER TABLE meta.ingestion_ledger ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")  # older warehouses
+    con.execute("ALTER TABLE meta.ingestion_ledger ADD COLUMN IF NOT EXISTS first_seen_at TIMESTAMP")
+    con.execute(DELIVERY_ORDER_DDL)
     con.execute(contract.create_table_sql())
     for name, typ in contract.loaded_columns():
         con.execute(f"ALTER TABLE {contract.table} ADD COLUMN IF NOT EXISTS {name} {typ}")
 
 
-def pseudonym_table_sql(key: bytes) -> str:
-    """SQL making temp table ``_ids`` (``_bsn`` → ``_client_id``): the keyed pseudonym of every distinct
-    well-formed BSN the gate let through, so the HMAC runs once per client instead of once per line."""
-    return (
-        f"CREATE OR REPLACE TEMP TABLE _ids AS SELECT _bsn, {client_id_sql(key, '_bsn')} AS _client_id "
-        f"FROM (SELECT DISTINCT _bsn FROM _gated WHERE _bsn IS NOT NULL)"
-    )
+
+SUPPORTED = ("csv", "xlsx", "parquet", "iwmo", "statline")
+FORMAT_WORDS = {"csv": "CSV-bestand", "xlsx": "Excel-bestand", "parquet": "Parquet-bestand", "iwmo": "iWmo-bericht"}
 
 
-def gate_select(contract: Contract, source: str, header_map: dict[str, str], missing: list[str], numbered: bool = True) -> str:
-    """The row gate as one SELECT over ``source`` (text columns named as in the file).
-
-    Output: ``source_line`` (when ``numbered``: the source has it), the typed contract columns,
-    ``_failed`` (the row breaks a rule), and for failed rows ``reasons`` (list of Dutch reasons),
-    ``rules`` and ``record`` (JSON text of the delivered row, BSN masked). The BSN column becomes ``_bsn``
-    (the well-formed BSN, else NULL): it lives only in the temp table ``_gated`` while the file is
-    loaded, and is replaced by its pseudonym on the way into ``raw`` (:func:`pseudonym_table_sql`).
-    Each value is trimmed and typed once (inner SELECT) and the rules read those. The SELECT is a
-    pure projection, so it keeps the order of ``source`` (a join would not).
-    """
-    inner, typed, checks, record_parts = [], [], [], []
-    for i, col in enumerate(contract.columns):
-        src = ident(header_map[col.name]) if col.name in header_map else "NULL::VARCHAR"
-        v, t = f"_gate_v{i}", f"_gate_t{i}"
-        inner.append(f"nullif(trim({src}), '') AS {v}")
-        if col.pseudonymise_as:
-            typed.append(f"CASE WHEN regexp_full_match({v}, '[0-9]{{9}}') THEN {v} END AS _bsn")
-            record_parts.append(f"{literal(col.name)}: {mask_sql(v)}")
-            t = None
-        else:
-            inner.append(f"{contract.typed_expr(col, v, normalised=True)} AS {t}")
-            typed.append(f"{t} AS {col.name}")
-            record_parts.append(f"{literal(col.name)}: {src}")
-        if col.name not in missing:
-            checks.extend(contract.rule_checks(col, v, t))
-    for m in missing:
-        checks.append((f"column:{m}", "true", literal(f"kolom {m} ontbreekt in het bestand")))
-    # Each rule is evaluated once (as _gate_c<j>); the lists of reasons are only built for rows that fail.
-    broken = [f"coalesce({cond}, false) AS _gate_c{j}" for j, (_, cond, _) in enumerate(checks)]
-    reason_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {reason} END" for j, (_, _, reason) in enumerate(checks))
-    rule_list = ", ".join(f"CASE WHEN _gate_c{j} THEN {literal(rule)} END" for j, (rule, _, _) in enumerate(checks))
-    any_broken = " OR ".join(f"_gate_c{j}" for j in range(len(checks))) or "false"
-    return f"""
-        SELECT {'source_line, ' if numbered else ''}{', '.join(typed)}, _failed,
-               CASE WHEN _failed THEN list_filter([{reason_list}]::VARCHAR[], lambda x: x IS NOT NULL) END AS reasons,
-               CASE WHEN _failed THEN list_filter([{rule_list}]::VARCHAR[], lambda x: x IS NOT NULL) END AS rules,
-               CASE WHEN _failed THEN to_json({{{', '.join(record_parts)}}})::VARCHAR END AS record
-        FROM (SELECT *, {any_broken} AS _failed
-              FROM (SELECT *, {', '.join(broken) or 'NULL AS _gate_none'}
-                    FROM (SELECT *, {', '.join(inner)} FROM {source})))
-    """
-
-
-def _numbered_csv_rows(reject_lines: list[int]) -> str:
-    """SQL relation: ``_gated`` with ``source_line``, the physical line of each CSV record (header = 1).
-
-    ``_gated`` was made by one CREATE TABLE AS over the file's scan, which keeps the file's order, so a
-    row's ``rowid`` is its position among the records DuckDB could read. Lines it could not read
-    (``reject_lines``) are skipped: a record at position p lies on line p + 2 + the number of rejected
-    lines before it. (A quoted field spanning lines shifts the count, as in any line-based report.)
-    """
-    if not reject_lines:
-        return "(SELECT rowid + 2 AS source_line, * FROM _gated)"
-    # k-th rejected line r (0-based, ascending): records at base line b >= r - k come after it.
-    shifts = {}
-    for k, r in enumerate(sorted(set(reject_lines))):
-        shifts[r - k] = k + 1
-    values = ", ".join(f"({b}, {m})" for b, m in shifts.items())
-    return (
-        f"(SELECT g.* EXCLUDE (_base), g._base + coalesce(s.m, 0) AS source_line "
-        f"FROM (SELECT rowid + 2 AS _base, * FROM _gated) g "
-        f"ASOF LEFT JOIN (SELECT * FROM (VALUES {values}) v(b, m)) s ON g._base >= s.b)"
-    )
-
-
-def _load_gated(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, stat, fmt: str,
-                delivery: readers.Delivery | None, missing: list[str]) -> FileResult:
-    """One transaction: replace the file's earlier rows, load ``_gated`` into ``raw`` (BSN → pseudonym) and
-    ``meta.quarantine``, and write the ledger row (rows in = rows loaded + rows quarantined)."""
+def _store(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, stat, fmt: str,
+           out: GateOutcome, status: str, note: str | None) -> FileResult:
+    """One transaction on the warehouse: replace the file's earlier rows, add the pseudonymised rows to
+    ``raw`` and the refused ones to ``meta.quarantine``, and write the ledger row."""
+    cols = ", ".join(n for n, _ in contract.loaded_columns())
     con.execute("BEGIN TRANSACTION")
     try:
-        if delivery is None:
-            rejects = [
-                (line, "parse", "regel kon niet worden gelezen: " + mask_digits(msg), mask_digits((text or "")[:2000]))
-                for line, msg, text in con.execute(
-                    "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(trim(csv_line, chr(10) || chr(13))) "
-                    "FROM _rejects GROUP BY line ORDER BY line"
-                ).fetchall()
-            ]
-        else:
-            rejects = [(r.source_line, r.rule, r.reason, r.record) for r in delivery.rejects]
-        gated = _numbered_csv_rows([r[0] for r in rejects if r[0] is not None]) if delivery is None else "_gated"
-        counts = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE NOT _failed) FROM _gated"
+        (first_seen,) = con.execute(
+            "SELECT min(coalesce(first_seen_at, loaded_at)) FROM meta.ingestion_ledger WHERE source_file = ? AND dataset = ?",
+            [rel, contract.name],
         ).fetchall()[0]
-        rows_read, rows_ok = counts
-        loaded_cols = [n for n, _ in contract.loaded_columns()]
-        pii = contract.pii_column
-        pseudonym = pii.pseudonymise_as if pii else None
-        select = ", ".join(f"_ids._client_id AS {n}" if n == pseudonym else f"g.{n}" for n in loaded_cols)
         con.execute(f"DELETE FROM {contract.table} WHERE source_file = ?", [rel])
         con.execute("DELETE FROM meta.quarantine WHERE source_file = ? AND dataset = ?", [rel, contract.name])
+        con.register("_door_loaded", out.loaded)
+        con.execute(f"INSERT INTO {contract.table} ({cols}, source_file, source_line) "
+                    f"SELECT {cols}, ?, source_line FROM _door_loaded", [rel])
+        con.unregister("_door_loaded")
+        con.register("_door_quarantine", out.quarantine)
+        con.execute("INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) "
+                    "SELECT ?, ?, source_line, rules, reason, record FROM _door_quarantine", [contract.name, rel])
+        con.unregister("_door_quarantine")
+        con.execute("UPDATE meta.ingestion_ledger SET status = 'vervangen' WHERE source_file = ? AND dataset = ? "
+                    "AND status IN ('geladen', 'fout')", [rel, contract.name])
         con.execute(
-            f"INSERT INTO {contract.table} ({', '.join(loaded_cols)}, source_file, source_line) "
-            f"SELECT {select}, ?, g.source_line FROM {gated} g "
-            f"{'LEFT JOIN _ids ON _ids._bsn = g._bsn ' if pseudonym else ''}WHERE NOT g._failed",
-            [rel],
-        )
-        con.execute(
-            "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) "
-            "SELECT ?, ?, source_line, array_to_string(rules, ', '), array_to_string(reasons, '; '), record "
-            f"FROM {gated} WHERE _failed",
-            [contract.name, rel],
-        )
-        for line, rule, reason, text in rejects:
-            con.execute(
-                "INSERT INTO meta.quarantine (dataset, source_file, source_line, rules, reason, record) VALUES (?, ?, ?, ?, ?, ?)",
-                [contract.name, rel, line, rule, reason, text],
-            )
-        rows_in = rows_read + len(rejects)
-        rows_q = rows_read - rows_ok + len(rejects)
-        note = None
-        if missing:
-            note = f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}"
-        elif rows_in == 0:
-            note = f"{rel}: bestand bevat alleen een kopregel"
-        con.execute(
-            "UPDATE meta.ingestion_ledger SET status = 'vervangen' WHERE source_file = ? AND status = 'geladen'",
-            [rel],
-        )
-        con.execute(
-            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, mtime_ns, file_format, rows_in, rows_loaded, rows_quarantined, status, message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'geladen', ?)",
-            [contract.name, rel, digest, stat.st_size, stat.st_mtime_ns, fmt, rows_in, rows_ok, rows_q, note],
+            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, mtime_ns, file_format, rows_in, "
+            "rows_loaded, rows_quarantined, status, message, first_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?::TIMESTAMP, current_timestamp AT TIME ZONE 'UTC'))",
+            [contract.name, rel, digest, stat.st_size, stat.st_mtime_ns, fmt, out.rows_in, out.rows_loaded,
+             out.rows_quarantined, status, note, first_seen],
         )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return FileResult(contract.name, rel, "geladen", rows_in, rows_ok, rows_q, note)
+    return FileResult(contract.name, rel, status, out.rows_in, out.rows_loaded, out.rows_quarantined, note)
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes) -> FileResult:
+def _dutch(exc: BaseException, fmt: str) -> str:
+    """The reason a person reads for a file that could not be read: Dutch, no internal paths."""
+    if isinstance(exc, (FileError, readers.ReadError)):
+        return mask_digits(str(exc))
+    what = FORMAT_WORDS.get(fmt, "bestand")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return f"het {what} is te groot om in het geheugen te controleren; lever het in delen"
+    if isinstance(exc, duckdb.Error):
+        return f"het {what} kon niet worden gelezen: het is beschadigd, niet volledig geleverd of geen {what}"
+    if isinstance(exc, UnicodeError):
+        return "de tekens in het bestand passen niet bij één tekenset; lever het in UTF-8 of Windows-1252"
+    return "het bestand kon niet worden geopend of gelezen"
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes,
+                today: date | None = None) -> FileResult:
     rel = path.relative_to(landing).as_posix()
     stat = path.stat()
     size = stat.st_size
@@ -304,7 +200,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
         [rel, size, stat.st_mtime_ns],
     ).fetchall()[0][0]:
         return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
-    digest, is_utf8 = read_fingerprint(path)
+    digest, is_utf8, plain = read_fingerprint(path)
     done = con.execute(
         "SELECT count(*) FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'geladen'",
         [rel, digest],
@@ -315,60 +211,44 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
         return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
 
     fmt = path.suffix.lower().lstrip(".")
+    room = ClearRoom()
     try:
-        fmt = readers.sniff_format(path) or fmt
-        if fmt not in ("csv", "xlsx", "parquet", "iwmo", "statline"):
-            raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
-        if size == 0:
-            raise FileError("bestand is leeg (0 bytes)")
-        with tempfile.TemporaryDirectory() as tmp:
-            delivery = None  # non-CSV formats: text rows from hbh_monitor.readers, same gate below
-            if fmt != "csv":
-                delivery = readers.read(path, contract, fmt)
-                fmt = delivery.fmt
-                header_map = {c: c for c in delivery.columns}
-                missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
-                source = delivery.source or "_batch"
-            else:
-                readable = path if is_utf8 else _to_utf8(path, Path(tmp))
-                names, delim = _header(readable)
-                by_norm = {readers.normalise(n): n for n in names}
-                header_map = {c: by_norm[c] for c in contract.column_names if c in by_norm}
-                missing = [c.name for c in contract.columns if c.required and c.name not in header_map]
-                scan = (
-                    f"read_csv({literal(str(readable))}, delim={literal(delim)}, header=true, all_varchar=true, "
-                    "quote='\"', escape='\"', store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
-                    "auto_detect=false, columns={" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "})"
-                )
-                # The CSV rows are numbered afterwards by their position in _gated (see below).
-                source = scan
-            # The gate fills the temp table _gated in auto-commit (outside the transaction), so that
-            # its rowids are the positions 0, 1, 2, … of the rows in the file.
-            gate = gate_select(contract, source, header_map, missing, numbered=delivery is not None)
-            pii = contract.pii_column
-            try:
-                if delivery is None or delivery.source:
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate}")
-                else:  # Arrow batches of text rows, registered in memory (no BSN on disk)
-                    for i, batch in enumerate(delivery.batches):
-                        con.register("_batch", pa.Table.from_batches([batch]))
-                        con.execute(f"CREATE OR REPLACE TEMP TABLE _gated AS {gate}" if i == 0 else f"INSERT INTO _gated {gate}")
-                        con.unregister("_batch")
-                if pii:
-                    con.execute(pseudonym_table_sql(key))
-                return _load_gated(con, contract, rel, digest, stat, fmt, delivery, missing)
-            finally:
-                for t in ("_gated", "_ids"):
-                    con.execute(f"DROP TABLE IF EXISTS {t}")
-    except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError) as exc:
-        msg = f"{rel}: {mask_digits(str(exc))}"
-        con.execute("DELETE FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'fout'", [rel, digest])
-        con.execute(
-            "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, status, message) "
-            "VALUES (?, ?, ?, ?, ?, 'fout', ?)",
-            [contract.name, rel, digest, size, fmt, msg],
-        )
-        return FileResult(contract.name, rel, "fout", message=msg)
+        try:
+            fmt = readers.sniff_format(path) or fmt
+            if fmt not in SUPPORTED:
+                raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
+            if size == 0:
+                raise FileError("bestand is leeg (0 bytes)")
+            delivery = (read_csv(path, contract, is_utf8, plain, room.con) if fmt == "csv"
+                        else readers.read(path, contract, fmt))
+            fmt = delivery.fmt
+            missing = [c.name for c in contract.columns if c.required and c.name not in delivery.columns]
+            out = room.gate(contract, delivery, key, missing, today)
+        except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError) as exc:
+            return _failed(con, contract, rel, digest, size, fmt, f"{rel}: {_dutch(exc, fmt)}")
+        if missing:
+            status = "fout"
+            note = (f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}; geen enkele rij geladen "
+                    f"({out.rows_in} in quarantaine)")
+        else:
+            status = "geladen"
+            note = f"{rel}: bestand bevat alleen een kopregel" if out.rows_in == 0 else None
+        return _store(con, contract, rel, digest, stat, fmt, out, status, note)
+    finally:
+        room.close()
+
+
+def _failed(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, size: int, fmt: str,
+            msg: str) -> FileResult:
+    """Ledger row ``fout`` for a file that could not be read; its earlier loaded version stays."""
+    con.execute("DELETE FROM meta.ingestion_ledger WHERE source_file = ? AND sha256 = ? AND status = 'fout'", [rel, digest])
+    con.execute(
+        "INSERT INTO meta.ingestion_ledger (dataset, source_file, sha256, size_bytes, file_format, status, message, first_seen_at) "
+        "VALUES (?, ?, ?, ?, ?, 'fout', ?, (SELECT coalesce(min(coalesce(first_seen_at, loaded_at)), current_timestamp AT TIME ZONE 'UTC') "
+        "FROM meta.ingestion_ledger WHERE source_file = ? AND dataset = ?))",
+        [contract.name, rel, digest, size, fmt, msg, rel, contract.name],
+    )
+    return FileResult(contract.name, rel, "fout", message=msg)
 
 
 def landing_files(landing: Path, dataset: str) -> list[Path]:

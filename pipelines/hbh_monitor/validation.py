@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
 from hbh_monitor import settings
-from hbh_monitor.contracts import Contract
+from hbh_monitor.contracts import Contract, relative_date
 from hbh_monitor.sqltext import literal
 
 VALIDATIONS_DDL = """
@@ -45,8 +45,24 @@ def chunk_rows() -> int:
     return int(os.environ.get("HBH_GX_CHUNK_ROWS", "1000000"))
 
 
-def expectations_for(c: Contract) -> list[tuple[str, dict]]:
-    """(GX expectation class name, kwargs) for every rule in the contract, on the loaded columns."""
+def derived_columns(c: Contract) -> list[tuple[str, str]]:
+    """(name, SQL) of values a rule needs that are no column: the age at a date (contract ``ageAt``)."""
+    out = []
+    for col in c.columns:
+        if col.age_at and col.age_at.get("column") in c.column_names:
+            ref = col.age_at["column"]
+            out.append((f"_leeftijd_{col.name}",
+                        f"date_diff('year', {col.name}, {ref}) - CASE WHEN strftime({ref}, '%m%d') < "
+                        f"strftime({col.name}, '%m%d') THEN 1 ELSE 0 END"))
+    return out
+
+
+def expectations_for(c: Contract, today: date | None = None) -> list[tuple[str, dict]]:
+    """(GX expectation class name, kwargs) for every rule in the contract, on the loaded columns.
+
+    Date bounds relative to today (``today+1 years``) are resolved on the day of validation, as the gate
+    resolves them on the day of loading."""
+    today = today or date.today()
     out: list[tuple[str, dict]] = []
     for col in c.columns:
         name = col.pseudonymise_as or col.name
@@ -56,10 +72,29 @@ def expectations_for(c: Contract) -> list[tuple[str, dict]]:
             continue  # the BSN's pattern and elfproef are checked before it is replaced
         if col.pattern and col.logical_type == "string":
             out.append(("ExpectColumnValuesToMatchRegex", {"column": name, "regex": col.pattern}))
+        if col.max_length is not None:
+            out.append(("ExpectColumnValueLengthsToBeBetween", {"column": name, "max_value": int(col.max_length)}))
         if col.valid_values:
             out.append(("ExpectColumnValuesToBeInSet", {"column": name, "value_set": list(col.valid_values)}))
         if col.logical_type in ("integer", "number") and (col.minimum is not None or col.maximum is not None):
             out.append(("ExpectColumnValuesToBeBetween", {"column": name, "min_value": col.minimum, "max_value": col.maximum}))
+        if col.logical_type == "date" and (col.minimum is not None or col.maximum is not None):
+            out.append(("ExpectColumnValuesToBeBetween", {
+                "column": name,
+                "min_value": relative_date(col.minimum, today) if col.minimum is not None else None,
+                "max_value": relative_date(col.maximum, today) if col.maximum is not None else None}))
+        if col.not_before and col.not_before in c.column_names:
+            out.append(("ExpectColumnPairValuesAToBeGreaterThanB", {
+                "column_A": name, "column_B": col.not_before, "or_equal": True, "ignore_row_if": "either_value_is_missing"}))
+        if col.maximum_by and col.maximum_by.get("column") in c.column_names:
+            key = col.maximum_by["column"]
+            for value, bound in (col.maximum_by.get("values") or {}).items():
+                out.append(("ExpectColumnValuesToBeBetween", {
+                    "column": name, "max_value": bound, "row_condition": f'{key}=="{value}"', "condition_parser": "pandas"}))
+    for derived, _ in derived_columns(c):
+        col = next(x for x in c.columns if derived == f"_leeftijd_{x.name}")
+        out.append(("ExpectColumnValuesToBeBetween", {
+            "column": derived, "min_value": int(col.age_at.get("minimum", 0)), "max_value": int(col.age_at.get("maximum", 120))}))
     return out
 
 
@@ -120,7 +155,7 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
     rows = chunks = evaluated = 0
     success = True
     run_names: set[str] = set()
-    cols = [n for n, _ in c.loaded_columns()]
+    cols = [n for n, _ in c.loaded_columns()] + [f"{sql} AS {n}" for n, sql in derived_columns(c)]
     quoted = ", ".join(literal(f) for f in files)
     reader = con.sql(f"SELECT {', '.join(cols)} FROM {c.table} WHERE source_file IN ({quoted})").to_arrow_reader(chunk_rows())
     for batch in reader:
@@ -138,7 +173,8 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
             evaluated += 1
             if not r.success:
                 success = False
-                key = f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column')})"
+                kw = r.expectation_config.kwargs
+                key = f"{r.expectation_config.type}({kw.get('column') or kw.get('column_A') + ', ' + str(kw.get('column_B'))})"
                 unexpected[key] += int(r.result.get("unexpected_count") or 0)
         rows += batch.num_rows
         chunks += 1

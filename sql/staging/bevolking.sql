@@ -3,4 +3,4 @@
 -- Source: raw.bevolking (contract data_contracts/bevolking.yaml).
 SELECT wijk_code, jaar AS year, leeftijdsklasse AS age_band, inwoners AS inhabitants, bron
 FROM raw.bevolking
-QUALIFY row_number() OVER (PARTITION BY wijk_code, jaar, leeftijdsklasse, bron ORDER BY source_file DESC, source_line DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY wijk_code, jaar, leeftijdsklasse, bron ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.bevolking.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1

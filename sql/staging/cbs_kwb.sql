@@ -11,4 +11,4 @@ SELECT table_id AS kwb_table_id, year::INTEGER AS year, region_code,
        (age_65plus / nullif(inhabitants, 0))::DOUBLE AS share_65plus, urbanity::INTEGER AS urbanity,
        source_file
 FROM raw.cbs_kwb
-QUALIFY row_number() OVER (PARTITION BY region_code, year ORDER BY source_file DESC, source_line DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY region_code, year ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.cbs_kwb.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1

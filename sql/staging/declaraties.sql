@@ -10,7 +10,7 @@ WITH repeated AS (  -- the few lines delivered more than once: only these need r
   SELECT * FROM raw.declaraties ANTI JOIN repeated USING (aanbieder_agb, referentie_nummer)
   UNION ALL
   SELECT * FROM raw.declaraties SEMI JOIN repeated USING (aanbieder_agb, referentie_nummer)
-  QUALIFY row_number() OVER (PARTITION BY aanbieder_agb, referentie_nummer ORDER BY source_file DESC, source_line DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY aanbieder_agb, referentie_nummer ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.declaraties.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1
 )
 SELECT d.client_id, d.gemeente_code, d.aanbieder_agb, d.declaratie_nummer, d.referentie_nummer,
        d.toewijzing_nummer, d.product_code, d.begindatum AS period_start, d.einddatum AS period_end,

@@ -1,5 +1,6 @@
 -- staging.indicaties: one row per indicatie (toegewezen product), identified by gemeente and
--- ToewijzingNummer; a later delivery of the same toewijzing replaces the earlier one.
+-- ToewijzingNummer; a later delivery of the same toewijzing replaces the earlier one (later: the file
+-- first delivered later, by meta.delivery_order from the ingestion ledger; the file name only breaks ties).
 -- hours_per_week normalises every volume to hours per week: minutes (eenheid 01) / 60 or hours
 -- (eenheid 04); per maand (frequentie 4) × 12 / 52; for products given every other week
 -- (weeks_per_visit = 2 in the catalogue; iWmo 3.2 has no code for it) the volume is per two weeks,
@@ -12,11 +13,11 @@
 WITH latest AS (
   SELECT *
   FROM raw.indicaties
-  QUALIFY row_number() OVER (PARTITION BY gemeente_code, toewijzing_nummer ORDER BY source_file DESC, source_line DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY gemeente_code, toewijzing_nummer ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.indicaties.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1
 ), registration AS (
   SELECT client_id, geldig_vanaf, wijk_code
   FROM raw.clienten
-  QUALIFY row_number() OVER (PARTITION BY client_id, geldig_vanaf ORDER BY source_file DESC, source_line DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY client_id, geldig_vanaf ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.clienten.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1
 ), registered_wijk AS (
   SELECT l.gemeente_code, l.toewijzing_nummer, r.wijk_code
   FROM latest l

@@ -4,4 +4,4 @@
 SELECT gemeente_code, product_code, jaar AS year, omschrijving AS product_name, productsoort AS product_kind,
        frequentie_weken AS weeks_per_visit, tarief_per_uur AS tariff_per_hour
 FROM raw.producten
-QUALIFY row_number() OVER (PARTITION BY gemeente_code, product_code, jaar ORDER BY source_file DESC, source_line DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY gemeente_code, product_code, jaar ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.producten.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1

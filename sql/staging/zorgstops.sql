@@ -6,7 +6,7 @@
 WITH latest AS (
   SELECT *
   FROM raw.zorgstops
-  QUALIFY row_number() OVER (PARTITION BY gemeente_code, toewijzing_nummer ORDER BY source_file DESC, source_line DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY gemeente_code, toewijzing_nummer ORDER BY (SELECT o.delivered_at FROM meta.delivery_order o WHERE o.source_file = raw.zorgstops.source_file) DESC NULLS LAST, source_file DESC, source_line DESC) = 1
 )
 SELECT client_id, gemeente_code, aanbieder_agb, toewijzing_nummer, product_code, begindatum AS start_date,
        einddatum AS stop_date, reden_beeindiging AS reden,

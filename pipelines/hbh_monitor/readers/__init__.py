@@ -1,13 +1,13 @@
 """Readers: one module per delivered format, each turning a landing file into text rows.
 
 Every format ends in the same place: text columns named as in the contract plus ``source_line``,
-which :func:`hbh_monitor.ingest.gate_select` (the contract's row gate, ONE path for all formats)
-types, checks and pseudonymises inside DuckDB. What a reader adds is only what the format needs:
+which :func:`hbh_monitor.gate.gate_select` (the contract's row gate, ONE path for all formats)
+types, checks and pseudonymises inside a per-file in-memory DuckDB instance (:class:`hbh_monitor.gate.ClearRoom`). What a reader adds is only what the format needs:
 
 ==========  ==========================================  ===================================================
 format      reader                                      source_line
 ==========  ==========================================  ===================================================
-CSV/TXT     :mod:`hbh_monitor.ingest` (DuckDB read_csv)  physical line (header = 1)
+CSV/TXT     :mod:`.csv` (encoding detected, streamed)   physical line where the record starts (header = 1)
 Excel xlsx  :mod:`.excel` (openpyxl, read-only stream)   Excel row number of the first sheet (header = 1)
 Parquet     :mod:`.parquet` (DuckDB read_parquet)        1-based row number + 1 (as if a header were line 1)
 iWmo XML    :mod:`.iwmo` (expat, streaming)              line of the ToegewezenProduct / Prestatie element
@@ -170,7 +170,11 @@ def batches_of(columns: list[str], rows: Iterator[tuple[int, list[str | None]]],
 
 
 def read(path: Path, contract: Contract, fmt: str) -> Delivery:
-    """The reader for ``fmt`` (not CSV: that path lives in :mod:`hbh_monitor.ingest`)."""
+    """The reader for ``fmt`` (CSV: :func:`hbh_monitor.readers.csv.read_csv`, which needs the UTF-8 check)."""
+    if fmt == "csv":
+        from hbh_monitor.readers.csv import read_csv
+
+        return read_csv(path, contract)
     if fmt == "xlsx":
         from hbh_monitor.readers.excel import read_xlsx
 

@@ -25,7 +25,7 @@ def read_xlsx(path: Path, contract: Contract) -> Delivery:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ReadError(f"geen geldig Excel-bestand: {exc}") from exc
+        raise ReadError("geen geldig Excel-bestand: het is beschadigd, niet volledig geleverd of met een wachtwoord beveiligd") from exc
     if not wb.worksheets:
         wb.close()
         raise ReadError("het Excel-bestand heeft geen werkblad")
@@ -62,7 +62,7 @@ def read_xlsx(path: Path, contract: Contract) -> Delivery:
                     out.append(render(values[i], col) if i < len(values) else None)
                 yield rownum, out
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise ReadError(f"Excel-bestand kon niet verder worden gelezen na rij {rownum}: {exc}") from exc
+            raise ReadError(f"het Excel-bestand kon niet verder worden gelezen na rij {rownum}: het is beschadigd of niet volledig geleverd") from exc
         finally:
             wb.close()
 

@@ -49,7 +49,7 @@ def read_parquet(path: Path, contract: Contract) -> Delivery:
     try:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
-        raise ReadError(f"geen geldig Parquet-bestand: {exc}") from exc
+        raise ReadError("geen geldig Parquet-bestand: het is beschadigd of niet volledig geleverd") from exc
     by_col = {c.name: c for c in contract.columns}
     found: dict[str, tuple[str, pa.DataType]] = {}
     for f in schema:

@@ -14,7 +14,8 @@ def rows_accounted_for(c: Contract) -> dg.AssetChecksDefinition:
             rows = con.execute(
                 f"""
                 WITH l AS (SELECT source_file, rows_in, rows_loaded, rows_quarantined
-                           FROM meta.ingestion_ledger WHERE dataset = ? AND status = 'geladen'),
+                           FROM meta.ingestion_ledger WHERE dataset = ?
+                           AND (status = 'geladen' OR (status = 'fout' AND rows_in IS NOT NULL))),
                      r AS (SELECT source_file, count(*) AS n FROM {c.table} GROUP BY ALL),
                      q AS (SELECT source_file, count(*) AS n FROM meta.quarantine WHERE dataset = ? GROUP BY ALL)
                 SELECT l.source_file, l.rows_in, coalesce(r.n, 0), coalesce(q.n, 0)
