@@ -54,10 +54,11 @@ class Column:
     valid_values: tuple[str, ...] | None = None
     pseudonymise_as: str | None = None  # e.g. "client_id" for the BSN
     references: str | None = None  # "<dataset>.<column>" every value must occur in
+    physical_type: str | None = None  # ODCS physicalType, e.g. DECIMAL(18,2) for exact euro amounts
 
     @property
     def duckdb_type(self) -> str:
-        return DUCKDB_TYPES[self.logical_type]
+        return self.physical_type or DUCKDB_TYPES[self.logical_type]
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class Contract:
             # Decimal comma (1234,56) or point (1234.56); a comma means '.' is a thousands separator.
             return (
                 f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace(replace({v}, '.', ''), ',', '.') "
-                f"ELSE {v} END AS DOUBLE)"
+                f"ELSE {v} END AS {col.duckdb_type})"
             )
         if t == "date":
             fmts = ", ".join(f"'{f}'" for f in DATE_FORMATS)
@@ -280,6 +281,7 @@ def _parse(path: Path) -> Contract:
                 valid_values=tuple(str(v) for v in vv) if vv else None,
                 pseudonymise_as=_custom(p, "pseudonymise"),
                 references=_custom(p, "references"),
+                physical_type=p.get("physicalType"),
             )
         )
     return Contract(
