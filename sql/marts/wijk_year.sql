@@ -61,7 +61,7 @@ WITH years AS (
          p.inhabitants, p.inhabitants_75plus,
          coalesce(ind.indicated_hours, 0)::DOUBLE AS indicated_hours,
          coalesce(dec.declared_hours, 0)::DOUBLE AS declared_hours,
-         coalesce(dec.cost_eur, 0)::DECIMAL(18, 2) AS cost_eur
+         coalesce(dec.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur
   FROM staging.wijken w
   CROSS JOIN years y
   LEFT JOIN clients c ON c.wijk_code = w.wijk_code AND c.year = y.year

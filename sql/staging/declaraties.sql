@@ -3,9 +3,10 @@
 -- correction pair nets out.
 -- hours: the geleverd volume in hours where the unit is time (eenheid 01 minuut / 60, 04 uur,
 --   14 etmaal × 24, 16 dagdeel × 4); empty for stuks (82, 84) and euro's (83).
--- cost_eur: hours × the contracted tariff of that product, gemeente and year, rounded to the cent per
---   line; for a line in stuks or euro's the declared amount. declared_eur: the declared amount
---   (IngediendBedrag). Euro amounts are DECIMAL(18,2): exact, so sums are the same in every run.
+-- cost_eur: hours × the contracted tariff of that product, gemeente and year, as DECIMAL(18,6) (a minute
+--   tariff has no exact cent value; six decimals per line keep every sum exact and the same in every run);
+--   for a line in stuks or euro's the declared amount. declared_eur: the declared amount (IngediendBedrag),
+--   DECIMAL(18,2) as delivered. Marts show euro totals as DECIMAL(18,2), rounded once from these sums.
 -- vorig_referentie_nummer: on a credit line, the ReferentieNummer of the debet it undoes (WMO323);
 --   declaratie_totaal: the WMO323 header's TotaalIngediendBedrag (signed), on every line of the message.
 -- Source: raw.declaraties (contract data_contracts/declaraties.yaml), staging.producten.
@@ -29,8 +30,8 @@ SELECT d.client_id, d.gemeente_code, d.aanbieder_agb, d.declaratie_nummer, d.ref
        (d.sign * d.bedrag)::DECIMAL(18, 2) AS declared_eur,
        p.tariff_per_hour::DECIMAL(18, 2) AS tariff_per_hour,
        CASE WHEN d.unit_hours IS NULL THEN d.sign * d.bedrag
-            ELSE d.sign * round(d.geleverd_volume * d.unit_hours * p.tariff_per_hour, 2)
-       END::DECIMAL(18, 2) AS cost_eur,
+            ELSE d.sign * round(d.geleverd_volume * d.unit_hours * p.tariff_per_hour, 6)
+       END::DECIMAL(18, 6) AS cost_eur,
        d.declaratie_totaal, d.source_file, d.source_line
 FROM typed d
 LEFT JOIN staging.producten p

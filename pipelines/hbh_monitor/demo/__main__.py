@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--last-year", type=int, default=2025)
     parser.add_argument("--defect-rate", type=float, default=0.003, help="share of rows made defective")
     parser.add_argument("--formats", choices=["csv", "mixed"], default="csv",
-                        help="csv: every file CSV; mixed: also iWmo 3.2 XML (WMO301/WMO323), xlsx and Parquet")
+                        help="csv: every file CSV; mixed: also iWmo 3.2 XML (WMO301/305/307/323/325), xlsx and Parquet")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
