@@ -39,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{k} {v:,}" for k, v in m["rows_per_dataset"].items()))
     print("  defects: " + ", ".join(f"{k} {v}" for k, v in m["defects_per_dataset"].items() if v)
           + f"; credit corrections: {m['credit_corrections']}")
+    rejected = sum(len(f.get("rejections", [])) for f in m["files"])
+    variants: dict[str, int] = {}
+    for f in m["files"]:
+        for k, v in f.get("omvang_variants", {}).items():
+            variants[k] = variants.get(k, 0) + v
+    if rejected or variants:
+        print(f"  iWmo: WMO325 rejections {rejected}; credits naming their debet "
+              f"{sum(f.get('credits_with_debet', 0) for f in m['files'])}; WMO301 Omvang (eenheid/frequentie) "
+              + ", ".join(f"{k} {v}" for k, v in sorted(variants.items())))
     years = list(m["clients"]["region"])
     show = [y for y in ("2018", "2020", "2022", years[-1]) if y in years]
     print(f"  clients ({', '.join(show)}):")
