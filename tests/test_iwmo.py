@@ -9,7 +9,6 @@ The official examples are read from ../shared/reference (never copied into the r
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from hbh_monitor.contracts import contract
 from hbh_monitor.ingest import ensure_tables, ingest_dataset
 from hbh_monitor.models import build, sql_models
 from hbh_monitor.pseudonym import client_id
+from support import require_shared
 
 KEY = b"test-key"
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,11 +34,8 @@ NS301 = "http://www.istandaarden.nl/iwmo/3_2/wmo301/schema"
 
 @pytest.fixture(scope="module")
 def reference():
-    if not BERICHTEN.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"de iWmo 3.2-voorbeeldberichten ontbreken in CI: {BERICHTEN} (../shared/reference)")
-        pytest.skip(f"LET OP: ../shared/reference/iwmo ontbreekt ({BERICHTEN}); officiële voorbeelden niet getest")
-    return BERICHTEN
+    """The official example messages; under CI a missing ../shared fails, locally it skips loudly."""
+    return require_shared(BERICHTEN, "the official iWmo 3.2 example messages")
 
 
 def _load(tmp_path: Path, dataset: str, name: str, text: bytes):

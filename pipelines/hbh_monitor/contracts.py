@@ -281,7 +281,7 @@ def _parse(path: Path) -> Contract:
                 valid_values=tuple(str(v) for v in vv) if vv else None,
                 pseudonymise_as=_custom(p, "pseudonymise"),
                 references=_custom(p, "references"),
-                physical_type=p.get("physicalType"),
+                physical_type=p.physicalType,
             )
         )
     return Contract(
