@@ -158,7 +158,7 @@ def test_one_cost_per_gemeente_and_year_in_every_mart_with_wijk_onbekend(warehou
     con, _ = warehouse
     (gy,) = con.execute("SELECT cost_eur, cost_eur_wijk_onbekend, clients_without_hours, typeof(cost_eur) "
                         "FROM marts.gemeente_year WHERE gemeente_code = 'GM9901' AND year = 2024").fetchall()
-    assert gy == (Decimal("180.00"), Decimal("150.00"), 1, "DECIMAL(18,2)")
+    assert gy == (Decimal("180.00"), Decimal("150.00"), 1, "DECIMAL(18,6)")
     (br,) = con.execute("SELECT cost_eur FROM marts.budget_risk WHERE gemeente_code = 'GM9901' AND year = 2024").fetchall()
     assert br == (Decimal("180.00"),)
     (wy,) = con.execute("SELECT sum(cost_eur) FROM marts.wijk_year WHERE year = 2024").fetchall()

@@ -33,7 +33,7 @@ WITH years AS (
   FROM marts.unmet_demand GROUP BY ALL
 ), obs AS (
   SELECT g.gemeente_code, g.gemeente_name, y.year::INTEGER AS year,
-         coalesce(c.cost_eur, 0)::DECIMAL(18, 2) AS cost_eur, coalesce(gap.gap_hours, 0)::DOUBLE AS gap_hours,
+         coalesce(c.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur, coalesce(gap.gap_hours, 0)::DOUBLE AS gap_hours,
          coalesce(gap.gap_cost_eur, 0)::DOUBLE AS gap_cost_eur, 'waarneming' AS bron
   FROM gem g CROSS JOIN years y
   LEFT JOIN cost c ON c.gemeente_code = g.gemeente_code AND c.year = y.year
@@ -43,7 +43,7 @@ WITH years AS (
          any_value(f.fit_year) AS fit_year, sum(f.forecast_cost_eur) AS cost_eur
   FROM marts.forecast f GROUP BY f.gemeente_code, f.year
 ), prog AS (
-  SELECT fc.gemeente_code, fc.gemeente_name, fc.year, round(fc.cost_eur, 2)::DECIMAL(18, 2) AS cost_eur,
+  SELECT fc.gemeente_code, fc.gemeente_name, fc.year, round(fc.cost_eur, 6)::DECIMAL(18, 6) AS cost_eur,
          NULL::DOUBLE AS gap_hours,
          (fc.cost_eur * o.gap_cost_eur / nullif(o.cost_eur, 0))::DOUBLE AS gap_cost_eur, 'prognose' AS bron
   FROM fc JOIN obs o ON o.gemeente_code = fc.gemeente_code AND o.year = fc.fit_year

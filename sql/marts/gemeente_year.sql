@@ -5,7 +5,7 @@
 --   the wijken's sums plus "wijk onbekend", the lines whose wijk cannot be known (no toewijzing was loaded for the
 --   ToewijzingNummer, e.g. because it is in quarantine, or the toewijzing's client has no known wijk);
 --   declared_hours_wijk_onbekend and cost_eur_wijk_onbekend show that part. cost_eur is the same number as
---   in marts.budget_risk (DECIMAL, exact).
+--   in marts.budget_risk and marts.cost_bridge (DECIMAL(18,6), the exact sum of the lines).
 -- clients_without_hours: clients with at least one toewijzing active in the year that has no hours per week
 --   (omvang in euro's or stuks, budget only, on category level; staging.indicaties.no_hours_reason).
 -- nl: Eén rij per gemeente per jaar: de optelling van de cijfers van de wijken van de gemeente. Elke cliënt
@@ -50,9 +50,9 @@ SELECT g.gemeente_code, g.gemeente_name, g.year::INTEGER AS year, g.clients::BIG
        1000.0 * g.clients / nullif(g.inhabitants, 0) AS clients_per_1000,
        1000.0 * g.clients_75plus / nullif(g.inhabitants_75plus, 0) AS clients_per_1000_75plus,
        g.indicated_hours, coalesce(d.declared_hours, 0)::DOUBLE AS declared_hours,
-       coalesce(d.cost_eur, 0)::DECIMAL(18, 2) AS cost_eur,
+       coalesce(d.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur,
        coalesce(u.declared_hours, 0)::DOUBLE AS declared_hours_wijk_onbekend,
-       coalesce(u.cost_eur, 0)::DECIMAL(18, 2) AS cost_eur_wijk_onbekend,
+       coalesce(u.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur_wijk_onbekend,
        coalesce(n.clients_without_hours, 0)::BIGINT AS clients_without_hours,
        g.baseline_year,
        (max(g.clients) FILTER (WHERE g.year = g.baseline_year) OVER (PARTITION BY g.gemeente_code))::BIGINT AS clients_baseline,

@@ -6,7 +6,7 @@
 -- cost_eur: hours × the contracted tariff of that product, gemeente and year, as DECIMAL(18,6) (a minute
 --   tariff has no exact cent value; six decimals per line keep every sum exact and the same in every run);
 --   for a line in stuks or euro's the declared amount. declared_eur: the declared amount (IngediendBedrag),
---   DECIMAL(18,2) as delivered. Marts show euro totals as DECIMAL(18,2), rounded once from these sums.
+--   DECIMAL(18,2) as delivered. Marts keep the sums exact (DECIMAL(18,6)); pages round them for display.
 -- vorig_referentie_nummer: on a credit line, the ReferentieNummer of the debet it undoes (WMO323);
 --   declaratie_totaal: the WMO323 header's TotaalIngediendBedrag (signed), on every line of the message.
 -- Source: raw.declaraties (contract data_contracts/declaraties.yaml), staging.producten.
