@@ -9,6 +9,8 @@ in the generator's manifest (section "delivery") within a stated tolerance.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import json
 from collections import Counter, defaultdict
 from datetime import date, timedelta
@@ -57,7 +59,8 @@ def db(run):
 
 
 def q(con, sql):
-    return con.sql(sql).fetchall()
+    """Rows of ``sql``; exact DECIMAL euro amounts as float, for arithmetic with the float truths."""
+    return [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in con.sql(sql).fetchall()]
 
 
 # --- independent reading of the raw files ----------------------------------------------------------

@@ -40,7 +40,7 @@ def two_runs(tmp_path_factory):
 def test_mixed_demo_holds_every_format(two_runs):
     _, manifest = two_runs["mixed"]
     formats = {f["format"] for f in manifest["files"]}
-    assert {"csv", "xlsx", "parquet", "iwmo-wmo301", "iwmo-wmo323"} <= formats
+    assert {"csv", "xlsx", "parquet", "iwmo-wmo301", "iwmo-wmo305", "iwmo-wmo307", "iwmo-wmo323", "iwmo-wmo325"} <= formats
     assert any(f["dataset"] == "clienten" for f in manifest["files"])
     # the csv demo: every municipal export CSV, the CBS open data as StatLine CSV exports
     assert {f["format"] for f in two_runs["csv"][1]["files"]} == {"csv", "statline"}
@@ -83,7 +83,9 @@ def _marts(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
             if any(re.search(rf"\b{w}\b", text) for w in NOT_IN_IWMO):
                 out[t] = (cols, None)
                 continue
-            rows = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM marts."{t}"').fetchall()
+            # the gemeente's answers (WMO325) exist only in the iWmo delivery: CSV exports carry no declaratie-antwoord
+            where = " WHERE finding_code NOT LIKE 'afgewezen_%'" if "finding_code" in cols else ""
+            rows = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM marts."{t}"{where}').fetchall()
             out[t] = (cols, sorted(rows, key=_key))
     return out
 
@@ -124,16 +126,38 @@ IWMO_XSD = SHARED / "reference" / "iwmo" / "iwmo-3.2" / "xsd"
 
 
 def test_generated_iwmo_messages_follow_the_official_schemas(two_runs):
-    """Every generated WMO301/WMO323 without a planted defect is valid against the iWmo 3.2 XSD."""
+    """Every generated WMO301/305/307/323 without a planted defect is valid against the iWmo 3.2 XSD
+    (the release has no schema for WMO325)."""
     require_shared(IWMO_XSD, "the official iWmo 3.2 schemas")
     from lxml import etree
     data, manifest = two_runs["mixed"]
-    schemas = {c: etree.XMLSchema(etree.parse(str(IWMO_XSD / f"{c}.xsd"))) for c in ("WMO301", "WMO323")}
+    schemas = {c: etree.XMLSchema(etree.parse(str(IWMO_XSD / f"{c}.xsd"))) for c in ("WMO301", "WMO305", "WMO307", "WMO323")}
     checked = 0
     for entry in manifest["files"]:
-        if not entry["format"].startswith("iwmo") or entry["defects"]:
+        if not entry["format"].startswith("iwmo") or entry["defects"] or entry["format"] == "iwmo-wmo325":
             continue
         schema = schemas[entry["format"][-6:].upper()]
         assert schema.validate(etree.parse(str(data / "landing" / entry["path"]))), (entry["path"], schema.error_log.last_error)
         checked += 1
     assert checked > 10
+
+
+def test_the_gemeente_s_wmo325_rejections_are_recovered_from_the_manifest(two_runs):
+    """Every rejection planted in a WMO325 is one "afgewezen_<retourcode>" finding per retourcode."""
+    data, manifest = two_runs["mixed"]
+    planted: dict[str, int] = {}
+    for entry in manifest["files"]:
+        for r in entry.get("rejections", []):
+            for code in r["retourcodes"]:
+                planted[f"afgewezen_{code}"] = planted.get(f"afgewezen_{code}", 0) + 1
+    assert planted
+    with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
+        found = dict(con.execute("SELECT finding_code, sum(lines)::BIGINT FROM marts.reconciliation_findings "
+                                 "WHERE finding_code LIKE 'afgewezen_%' GROUP BY ALL").fetchall())
+        # the planted credit corrections name their debet (VorigReferentieNummer) and leave no credit finding
+        credits = con.execute("SELECT count(*) FROM staging.reconciliation_lines "
+                              "WHERE finding_code IN ('credit_zonder_debet', 'dubbel_gecrediteerd')").fetchall()[0][0]
+        linked = con.execute("SELECT count(*) FROM staging.declaraties WHERE vorig_referentie_nummer IS NOT NULL").fetchall()[0][0]
+    assert found == planted
+    assert credits == 0
+    assert linked == sum(e.get("credits_with_debet", 0) for e in manifest["files"]) > 0

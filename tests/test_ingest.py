@@ -34,7 +34,7 @@ def test_good_and_bad_rows_are_all_accounted_for(tmp_path):
             HEADER,
             GOOD,
             GOOD.replace("999900006", "999900007"),  # elfproef fails
-            GOOD.replace(";01A01;", ";;"),  # required product_code empty
+            GOOD.replace(";01-01-2020;", ";;"),  # required toewijzingsdatum empty (product_code is optional in iWmo)
             GOOD.replace("15-01-2020", "31-02-2020"),  # no such date
             GOOD.replace(";150;", ";twee;"),  # not a number
             GOOD.replace(";ZIN;", ";ZN;"),  # not an allowed value
@@ -44,7 +44,7 @@ def test_good_and_bad_rows_are_all_accounted_for(tmp_path):
     con, (res,) = _ingest(tmp_path)
     assert (res.rows_in, res.rows_loaded, res.rows_quarantined) == (7, 1, 6)
     rules = [r[0] for r in con.execute("SELECT rules FROM meta.quarantine ORDER BY source_line").fetchall()]
-    assert rules == ["elfproef:bsn", "required:product_code", "type:ingangsdatum", "type:volume", "values:leveringsvorm", "parse"]
+    assert rules == ["elfproef:bsn", "required:toewijzingsdatum", "type:ingangsdatum", "type:volume", "values:leveringsvorm", "parse"]
     lines = [r[0] for r in con.execute("SELECT source_line FROM meta.quarantine ORDER BY source_line").fetchall()]
     assert lines == [3, 4, 5, 6, 7, 8]
     reasons = " ".join(r[0] for r in con.execute("SELECT reason FROM meta.quarantine").fetchall())
@@ -89,7 +89,7 @@ def test_broken_files_get_a_clear_error_and_others_go_on(tmp_path):
     _write(tmp_path / "landing/indicaties/b_good.csv", [HEADER, GOOD])
     (tmp_path / "landing/indicaties/a_empty.csv").write_bytes(b"")
     (tmp_path / "landing/indicaties/c_export.pdf").write_bytes(b"%PDF-1.4")
-    _write(tmp_path / "landing/indicaties/d_missing_column.csv", [HEADER.replace(";volume", ""), GOOD.replace(";150", "")])
+    _write(tmp_path / "landing/indicaties/d_missing_column.csv", [HEADER.replace(";ingangsdatum", ""), GOOD.replace(";15-01-2020", "")])
     con, res = _ingest(tmp_path)
     by_file = {r.source_file: r for r in res}
     assert by_file["indicaties/a_empty.csv"].status == "fout"
@@ -98,8 +98,8 @@ def test_broken_files_get_a_clear_error_and_others_go_on(tmp_path):
     assert by_file["indicaties/b_good.csv"].rows_loaded == 1
     missing = by_file["indicaties/d_missing_column.csv"]
     assert (missing.rows_in, missing.rows_loaded, missing.rows_quarantined) == (1, 0, 1)
-    assert "volume" in missing.message
-    assert con.execute("SELECT reason FROM meta.quarantine WHERE source_file LIKE '%missing%'").fetchall()[0][0] == "kolom volume ontbreekt in het bestand"
+    assert "ingangsdatum" in missing.message
+    assert con.execute("SELECT reason FROM meta.quarantine WHERE source_file LIKE '%missing%'").fetchall()[0][0] == "kolom ingangsdatum ontbreekt in het bestand"
 
 
 def test_non_demo_run_without_key_stops_with_a_clear_message(monkeypatch):

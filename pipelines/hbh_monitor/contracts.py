@@ -63,10 +63,11 @@ class Column:
     not_before: str | None = None  # plausibility: this date is not before that column's date
     age_at: dict | None = None  # plausibility on a birth date: {column, minimum, maximum} age in years
     maximum_by: dict | None = None  # plausibility: {column, values: {value: maximum}} (e.g. per eenheid)
+    physical_type: str | None = None  # ODCS physicalType, e.g. DECIMAL(18,2) for exact euro amounts
 
     @property
     def duckdb_type(self) -> str:
-        return DUCKDB_TYPES[self.logical_type]
+        return self.physical_type or DUCKDB_TYPES[self.logical_type]
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ def _parse(path: Path) -> Contract:
                 not_before=_custom(p, "notBefore"),
                 age_at=_custom(p, "ageAt"),
                 maximum_by=_custom(p, "maximumBy"),
+                physical_type=p.physicalType,
             )
         )
     return Contract(

@@ -59,7 +59,7 @@ def typed_expr(contract: Contract, col: Column, v: str) -> str:
         # Decimal comma (1234,56) or point (1234.56); a comma means '.' is a thousands separator.
         return (
             f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace(replace({v}, '.', ''), ',', '.') "
-            f"ELSE {v} END AS DOUBLE)"
+            f"ELSE {v} END AS {col.duckdb_type})"
         )
     if t == "date":
         fmts = ", ".join(f"'{f}'" for f in DATE_FORMATS)

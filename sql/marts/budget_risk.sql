@@ -1,7 +1,7 @@
 -- marts.budget_risk: one row per gemeente × year: the observed years of the data period (bron
 -- 'waarneming') followed by the forecast years of marts.forecast (bron 'prognose').
--- Observed: cost_eur = Σ of hours × contracted tariff of all declaration lines in the year
---   (staging.declaraties); gap_cost_eur = the cost of indicated but undelivered help (Σ of
+-- Observed: cost_eur = Σ of the cost (hours × contracted tariff; DECIMAL, exact) of all declaration lines of
+--   the gemeente in the year (staging.declaraties), the same number as marts.gemeente_year.cost_eur; gap_cost_eur = the cost of indicated but undelivered help (Σ of
 --   marts.unmet_demand.gap_cost_eur).
 -- Forecast: cost_eur = Σ of marts.forecast.forecast_cost_eur (default scenario; it rests on declared,
 --   i.e. delivered, hours); gap_cost_eur = cost_eur × the gemeente's gap_cost_eur / cost_eur of the
@@ -33,7 +33,7 @@ WITH years AS (
   FROM marts.unmet_demand GROUP BY ALL
 ), obs AS (
   SELECT g.gemeente_code, g.gemeente_name, y.year::INTEGER AS year,
-         coalesce(c.cost_eur, 0)::DOUBLE AS cost_eur, coalesce(gap.gap_hours, 0)::DOUBLE AS gap_hours,
+         coalesce(c.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur, coalesce(gap.gap_hours, 0)::DOUBLE AS gap_hours,
          coalesce(gap.gap_cost_eur, 0)::DOUBLE AS gap_cost_eur, 'waarneming' AS bron
   FROM gem g CROSS JOIN years y
   LEFT JOIN cost c ON c.gemeente_code = g.gemeente_code AND c.year = y.year
@@ -43,7 +43,7 @@ WITH years AS (
          any_value(f.fit_year) AS fit_year, sum(f.forecast_cost_eur) AS cost_eur
   FROM marts.forecast f GROUP BY f.gemeente_code, f.year
 ), prog AS (
-  SELECT fc.gemeente_code, fc.gemeente_name, fc.year, fc.cost_eur::DOUBLE AS cost_eur,
+  SELECT fc.gemeente_code, fc.gemeente_name, fc.year, round(fc.cost_eur, 6)::DECIMAL(18, 6) AS cost_eur,
          NULL::DOUBLE AS gap_hours,
          (fc.cost_eur * o.gap_cost_eur / nullif(o.cost_eur, 0))::DOUBLE AS gap_cost_eur, 'prognose' AS bron
   FROM fc JOIN obs o ON o.gemeente_code = fc.gemeente_code AND o.year = fc.fit_year

@@ -11,9 +11,9 @@ WITH totals AS (
 )
 SELECT f.gemeente_code, f.aanbieder_agb, any_value(f.aanbieder_name) AS aanbieder_name, f.finding_code,
        any_value(f.finding) AS finding, sum(f.lines)::BIGINT AS lines, sum(f.hours)::DOUBLE AS hours,
-       sum(f.amount_eur)::DOUBLE AS amount_eur,
+       sum(f.amount_eur)::DECIMAL(18, 2) AS amount_eur,
        (sum(f.lines) / any_value(t.all_lines))::DOUBLE AS share_of_lines,
-       any_value(t.all_lines)::BIGINT AS all_lines, any_value(t.all_amount_eur)::DOUBLE AS all_amount_eur
+       any_value(t.all_lines)::BIGINT AS all_lines, any_value(t.all_amount_eur)::DECIMAL(18, 2) AS all_amount_eur
 FROM marts.reconciliation_findings f
 JOIN totals t USING (gemeente_code, aanbieder_agb)
 GROUP BY f.gemeente_code, f.aanbieder_agb, f.finding_code

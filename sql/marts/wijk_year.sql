@@ -8,8 +8,9 @@
 --   (clients aged 75+ per 1,000 inhabitants aged 75+: the share of the over-75s who get HbH, per mille).
 -- indicated_hours: Σ over the wijk's indicaties of hours per week × days active in the year / 7 (within
 --   the data period, so up to the last declared month when a year is not complete yet).
--- declared_hours, cost_eur: Σ of declared hours, and of hours × contracted tariff, of declaration
---   lines in the year, attributed to the wijk of the indication they were declared on.
+-- declared_hours, cost_eur: Σ of declared hours, and of the cost (hours × contracted tariff; DECIMAL, exact),
+--   of declaration lines in the year, attributed to the wijk of the indication they were declared on
+--   (lines whose wijk cannot be known are in marts.gemeente_year as "wijk onbekend").
 -- growth_vs_baseline = clients / clients in the baseline year (HBH_BASELINE_YEAR, default 2018) − 1;
 -- growth_vs_previous = clients / clients in the previous year − 1.
 -- nl: Eén rij per wijk per jaar van de dataperiode. Cliënten: personen met in het jaar minstens één lopende
@@ -60,7 +61,7 @@ WITH years AS (
          p.inhabitants, p.inhabitants_75plus,
          coalesce(ind.indicated_hours, 0)::DOUBLE AS indicated_hours,
          coalesce(dec.declared_hours, 0)::DOUBLE AS declared_hours,
-         coalesce(dec.cost_eur, 0)::DOUBLE AS cost_eur
+         coalesce(dec.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur
   FROM staging.wijken w
   CROSS JOIN years y
   LEFT JOIN clients c ON c.wijk_code = w.wijk_code AND c.year = y.year

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--last-year", type=int, default=2025)
     parser.add_argument("--defect-rate", type=float, default=0.003, help="share of rows made defective")
     parser.add_argument("--formats", choices=["csv", "mixed"], default="csv",
-                        help="csv: every file CSV; mixed: also iWmo 3.2 XML (WMO301/WMO323), xlsx and Parquet")
+                        help="csv: every file CSV; mixed: also iWmo 3.2 XML (WMO301/305/307/323/325), xlsx and Parquet")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -39,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{k} {v:,}" for k, v in m["rows_per_dataset"].items()))
     print("  defects: " + ", ".join(f"{k} {v}" for k, v in m["defects_per_dataset"].items() if v)
           + f"; credit corrections: {m['credit_corrections']}")
+    rejected = sum(len(f.get("rejections", [])) for f in m["files"])
+    variants: dict[str, int] = {}
+    for f in m["files"]:
+        for k, v in f.get("omvang_variants", {}).items():
+            variants[k] = variants.get(k, 0) + v
+    if rejected or variants:
+        print(f"  iWmo: WMO325 rejections {rejected}; credits naming their debet "
+              f"{sum(f.get('credits_with_debet', 0) for f in m['files'])}; WMO301 Omvang (eenheid/frequentie) "
+              + ", ".join(f"{k} {v}" for k, v in sorted(variants.items())))
     years = list(m["clients"]["region"])
     show = [y for y in ("2018", "2020", "2022", years[-1]) if y in years]
     print(f"  clients ({', '.join(show)}):")

@@ -14,10 +14,19 @@ including the planted defects, stay the same, so the marts must come out identic
   ``clienten/GM9903_clienten.csv`` (dataset ``clienten``); every 7th client also has an earlier
   address in another wijk (valid before the first indicatie), which exercises the staging rule
   "registration valid at the start".
+  The Omvang of a weekly product is written in one of the forms iWmo 3.2 allows that holds exactly the
+  same hours per week (uren per week, minuten per dag, per maand, totaal binnen de geldigheidsduur;
+  :func:`omvang_variant`); each file's manifest entry counts them (``omvang_variants``).
 * declaraties of the first aanbieder for the last ``IWMO_YEARS`` years: monthly iWmo 3.2 **WMO323**
   messages, one per gemeente and declaration month
   (``declaraties/<agb>_wmo323/<year>/WMO323_<agb>_<GM>_<yyyymm>.xml``), amounts in eurocent, the
-  DeclaratieNummer without its dashes (the XSD allows letters and digits only).
+  DeclaratieNummer without its dashes (the XSD allows letters and digits only); a credit line names
+  the debet it undoes (VorigReferentieNummer). The gemeente answers each with a **WMO325**
+  (``declaratie_antwoorden/<GM>_wmo325/<year>/…``) that rejects ``REJECT_SHARE`` of its debet lines with
+  retourcodes; the rejections are in the manifest entry (``rejections``). CSV exports carry no answer.
+* zorgstarts / zorgstops of the first aanbieder in the last ``IWMO_YEARS`` years: **WMO305** /
+  **WMO307** messages, one per client and gemeente (``zorgstarts/<agb>_wmo305/<year>/…``); the
+  client's birth date and gender come from the indicaties exports.
 * declaraties of the second aanbieder as **Excel** (.xlsx, real dates and numbers where the value is
   valid, text where a defect made it invalid), of the third as **Parquet** (typed columns; a column
   holding a defect value that no type can hold is text).
@@ -172,10 +181,37 @@ def wmo301_message(rows: list[dict], entry: dict, ident: str) -> str:
             out.append(_el("Einddatum", _iso(r["einddatum"], entry), ns))
         if r.get("reden_wijziging"):
             out.append(_el("RedenWijziging", r["reden_wijziging"], ns))
-        out += [f"<{ns}:Omvang>", _el("Volume", r["volume"], "iwmo"), _el("Eenheid", r["eenheid"], "iwmo"),
-                _el("Frequentie", r["frequentie"], "iwmo"), f"</{ns}:Omvang>", f"</{ns}:ToegewezenProduct>"]
+        volume, eenheid, frequentie = omvang_variant(r, entry)
+        out += [f"<{ns}:Omvang>", _el("Volume", volume, "iwmo"), _el("Eenheid", eenheid, "iwmo"),
+                _el("Frequentie", frequentie, "iwmo"), f"</{ns}:Omvang>", f"</{ns}:ToegewezenProduct>"]
     out += [f"</{ns}:ToegewezenProducten>", f"</{ns}:Client>", f"</{ns}:Bericht>", ""]
     return "\n".join(out)
+
+
+WEEKLY_PRODUCTS = ("01A01", "01A03")  # help every week (frequentie_weken 1 in the demo catalogue)
+
+
+def omvang_variant(r: dict, entry: dict) -> tuple[str, str, str]:
+    """The Omvang of a WMO301 product: the registration's minutes per week, written in one of the other
+    forms iWmo 3.2 allows when that form holds exactly the same hours per week (so the marts stay equal):
+    by ToewijzingNummer mod 5: 0 minuten per week, 1 uren per week, 2 minuten per dag, 3 minuten per
+    maand (× 52 / 12), 4 minuten totaal binnen de geldigheidsduur (× weeks of validity). Products given
+    every other week keep their per-week form (its volume is per two weeks)."""
+    volume, eenheid, frequentie = r["volume"], r["eenheid"], r["frequentie"]
+    v = _int(volume)
+    if v is None or v == 0 or (eenheid, frequentie) != ("01", "2") or r.get("product_code") not in WEEKLY_PRODUCTS:
+        return volume, eenheid, frequentie
+    kind = (_int(r.get("toewijzing_nummer")) or 0) % 5
+    if kind == 1 and v % 60 == 0:
+        return str(v // 60), "04", "2"
+    if kind == 2 and v % 7 == 0:
+        return str(v // 7), "01", "1"
+    if kind == 3 and v % 3 == 0:
+        return str(v * 13 // 3), "01", "4"
+    start, end = _date(r.get("ingangsdatum") or "", entry), _date(r.get("einddatum") or "", entry)
+    if kind == 4 and start and end and end >= start and ((end - start).days + 1) % 7 == 0:
+        return str(v * ((end - start).days + 1) // 7), "01", "6"
+    return volume, eenheid, frequentie
 
 
 def _cents(r: dict) -> int:
@@ -209,8 +245,9 @@ def wmo323_message(rows: list[dict], entry: dict, ident: str, month: str) -> str
                 out += [f"</{ns}:Prestaties>", f"</{ns}:Client>"]
             out += [f"<{ns}:Client>", _el("Bsn", r["bsn"], ns), f"<{ns}:Prestaties>"]
             current = r["bsn"]
+        vorig = [_el("VorigReferentieNummer", r["_vorig"], "iwmo")] if r.get("_vorig") else []
         out += [f"<{ns}:Prestatie>", f"<{ns}:ProductReferentie>", _el("ReferentieNummer", r["referentie_nummer"], "iwmo"),
-                f"</{ns}:ProductReferentie>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
+                *vorig, f"</{ns}:ProductReferentie>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
                 _el("ProductCategorie", "01", ns), _el("ProductCode", r["product_code"], ns),
                 f"<{ns}:ProductPeriode>", _el("Begindatum", _iso(r["begindatum"], entry), "iwmo"),
                 _el("Einddatum", _iso(r["einddatum"], entry), "iwmo"), f"</{ns}:ProductPeriode>",
@@ -268,7 +305,12 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wmo301_message([rows[i] for i in idx], entry, f"{gm[2:]}{n:08d}"), encoding="utf-8")
-        out.append(_new_entry(entry, rel, "iwmo-wmo301", len(idx), _remap_defects(entry, idx)))
+        variants: dict[str, int] = {}
+        for i in idx:
+            v = omvang_variant(rows[i], entry)
+            variants[f"{v[1]}/{v[2]}"] = variants.get(f"{v[1]}/{v[2]}", 0) + 1
+        out.append(_new_entry(entry, rel, "iwmo-wmo301", len(idx), _remap_defects(entry, idx),
+                              omvang_variants=variants))
     _write_csv(out_dir / entry["path"], entry, header, [rows[i] for i in rest])
     e = _new_entry(entry, entry["path"], "csv", len(rest), _remap_defects(entry, rest))
     e["dialect"] = entry["dialect"]
@@ -317,10 +359,14 @@ def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
     """An aanbieder-year declaraties file → one WMO323 per gemeente and declaration month."""
     _header_cols, rows = read_csv_entry(out_dir, entry)
     agb = entry.get("aanbieder_agb") or rows[0]["aanbieder_agb"]
+    for c in entry.get("credit_corrections", []):  # a credit line names the debet it undoes
+        rows[c["credit_record"] - 1]["_vorig"] = rows[c["original_record"] - 1]["referentie_nummer"]
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         groups.setdefault(r["declaratie_nummer"], []).append(i)
     out = []
+    for r in rows:
+        r["_begin"], r["_end"] = _iso(r["begindatum"], entry), _iso(r["einddatum"], entry)
     for nummer, idx in groups.items():
         month = nummer[1:7]  # D<yyyymm>-<aanbieder>-<gemeente>, see generator.declaraties_frame
         gm = rows[idx[0]]["gemeente_code"]
@@ -329,10 +375,156 @@ def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wmo323_message([rows[i] for i in idx], entry, f"{month}{gm[2:]}", month),
                         encoding="utf-8")
-        out.append(_new_entry(entry, rel, "iwmo-wmo323", len(idx), _remap_defects(entry, idx),
-                              gemeente_code=gm))
+        defects = _remap_defects(entry, idx)
+        out.append(_new_entry(entry, rel, "iwmo-wmo323", len(idx), defects, gemeente_code=gm,
+                              credits_with_debet=sum(1 for i in idx if rows[i].get("_vorig"))))
+        answer = wmo325_answer(out_dir, [rows[i] for i in idx], {d["record"] for d in defects}, agb, gm, month,
+                               "".join(ch for ch in nummer if ch.isalnum()))
+        if answer:
+            out.append(answer)
     (out_dir / entry["path"]).unlink()
     return out
+
+
+# WMO325: the gemeente answers each WMO323 and rejects a few prestaties with a retourcode
+REJECT_SHARE = 0.02
+REJECT_CODES = (("0611",), ("9307",), ("9340",), ("9346",), ("9307", "9340"))
+
+
+def wmo325_answer(out_dir: Path, rows: list[dict], defect_records: set[int], agb: str, gm: str, month: str,
+                  nummer: str) -> dict | None:
+    """A WMO325 for one WMO323 (``rows`` in message order): REJECT_SHARE of its debet lines without a
+    planted defect are rejected, with retourcodes drawn from REJECT_CODES (deterministic per aanbieder and
+    month). Returns the manifest entry (with the planted rejections), or None when nothing is rejected."""
+    import random
+
+    rnd = random.Random(int(agb) * 1_000_000 + int(month))
+    eligible = [i for i, r in enumerate(rows) if r["debet_credit"] == "D" and i + 1 not in defect_records]
+    k = round(len(eligible) * REJECT_SHARE)
+    if k == 0:
+        return None
+    picked = sorted(rnd.sample(eligible, k))
+    codes = {i: REJECT_CODES[rnd.randrange(len(REJECT_CODES))] for i in picked}
+    rel = f"declaratie_antwoorden/{gm}_wmo325/{month[:4]}/WMO325_{agb}_{gm}_{month}.xml"
+    (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+    (out_dir / rel).write_text(wmo325_message(rows, codes, agb, gm, month, nummer), encoding="utf-8")
+    return {"path": rel, "dataset": "declaratie_antwoorden", "rows": k, "format": "iwmo-wmo325",
+            "gemeente_code": gm, "aanbieder_agb": agb,
+            "rejections": [{"referentie_nummer": rows[i]["referentie_nummer"], "retourcodes": list(codes[i])}
+                           for i in picked],
+            "defects": []}
+
+
+def wmo325_message(rows: list[dict], codes: dict[int, tuple], agb: str, gm: str, month: str, nummer: str) -> str:
+    """WMO325 (as the official iWmo 3.2 example): header with the DeclaratieIdentificatie, then per client
+    the prestaties not granted, each with its RetourCodes."""
+    ns = "wmo325"
+    y, m = int(month[:4]), int(month[4:])
+    dag = (dt.date(y + m // 12, m % 12 + 1, 1) + dt.timedelta(days=14)).isoformat()
+    total = sum(_cents(r) * (-1 if r["debet_credit"] == "C" else 1) for r in rows)
+    granted = total - sum(_cents(rows[i]) for i in codes)
+    out = [_root(ns)]
+    head = _header(ns, 485, gm[2:], agb, f"{month}{gm[2:]}A", dag)
+    out += head[:-1] + [f"<{ns}:DeclaratieIdentificatie>", _el("Identificatie", f"{month}{gm[2:]}", "iwmo"),
+                        _el("Dagtekening", dag, "iwmo"), f"</{ns}:DeclaratieIdentificatie>",
+                        _el("XsltVersie", "1.0.0", ns),
+                        f"<{ns}:XsdVersieDeclaratie>", _el("BasisschemaXsdVersie", "1.0.0", "iwmo"),
+                        _el("BerichtXsdVersie", "1.0.0", "iwmo"), f"</{ns}:XsdVersieDeclaratie>",
+                        f"<{ns}:RetourCodes>", _el("RetourCode", "0200", ns), f"</{ns}:RetourCodes>", head[-1]]
+    out += [f"<{ns}:DeclaratieAntwoord>", _el("DeclaratieNummer", nummer, ns),
+            f"<{ns}:TotaalIngediendBedrag>", _el("TotaalBedrag", abs(total), "iwmo"),
+            _el("DebetCredit", "C" if total < 0 else "D", "iwmo"), f"</{ns}:TotaalIngediendBedrag>",
+            f"<{ns}:TotaalToegekendBedrag>", _el("TotaalBedrag", abs(granted), "iwmo"),
+            _el("DebetCredit", "C" if granted < 0 else "D", "iwmo"), f"</{ns}:TotaalToegekendBedrag>",
+            f"<{ns}:Clienten>"]
+    by_client: dict[str, list[int]] = {}
+    for i in sorted(codes):
+        by_client.setdefault(rows[i]["bsn"], []).append(i)
+    for bsn, idx in by_client.items():
+        out += [f"<{ns}:Client>", _el("Bsn", bsn, ns), f"<{ns}:Prestaties>"]
+        for i in idx:
+            r = rows[i]
+            out += [f"<{ns}:Prestatie>", f"<{ns}:ProductReferentie>",
+                    _el("ReferentieNummer", r["referentie_nummer"], "iwmo"), f"</{ns}:ProductReferentie>",
+                    _el("ToewijzingNummer", r["toewijzing_nummer"], ns), _el("ProductCategorie", "01", ns),
+                    _el("ProductCode", r["product_code"], ns), f"<{ns}:ProductPeriode>",
+                    _el("Begindatum", r["_begin"], "iwmo"), _el("Einddatum", r["_end"], "iwmo"),
+                    f"</{ns}:ProductPeriode>", _el("GeleverdVolume", r["geleverd_volume"], ns),
+                    _el("Eenheid", r["eenheid"], ns), f"<{ns}:IngediendBedrag>", _el("Bedrag", _cents(r), "iwmo"),
+                    _el("DebetCredit", r["debet_credit"], "iwmo"), f"</{ns}:IngediendBedrag>",
+                    f"<{ns}:RetourCodes>", *[_el("RetourCode", c, ns) for c in codes[i]], f"</{ns}:RetourCodes>",
+                    f"</{ns}:Prestatie>"]
+        out += [f"</{ns}:Prestaties>", f"<{ns}:RetourCodes>", _el("RetourCode", "0200", ns), f"</{ns}:RetourCodes>",
+                f"</{ns}:Client>"]
+    out += [f"</{ns}:Clienten>", f"<{ns}:RetourCodes>", _el("RetourCode", "0200", ns), f"</{ns}:RetourCodes>",
+            f"</{ns}:DeclaratieAntwoord>", f"</{ns}:Bericht>", ""]
+    return "\n".join(out)
+
+
+def persons_of(out_dir: Path, files: list[dict]) -> dict[str, tuple[str, str]]:
+    """bsn → (geboortedatum ISO, geslacht) from the indicaties exports (a WMO305/307 names the client)."""
+    out: dict[str, tuple[str, str]] = {}
+    for f in files:
+        if f["dataset"] == "indicaties" and f.get("format", "csv") == "csv":
+            _h, rows = read_csv_entry(out_dir, f)
+            for r in rows:
+                d = _date(r.get("geboortedatum") or "", f)
+                if d and r.get("geslacht") in ("0", "1", "2"):
+                    out.setdefault(r["bsn"], (d.isoformat(), r["geslacht"]))
+    return out
+
+
+def start_stop_message(rows: list[dict], entry: dict, stop: bool, person: tuple[str, str], ident: str) -> str:
+    """One WMO305 (start zorg) or WMO307 (stop zorg): one client, one aanbieder, its products."""
+    ns, code, item = ("wmo307", 420, "StopProduct") if stop else ("wmo305", 418, "StartProduct")
+    first = rows[0]
+    dates = [_iso(r["einddatum" if stop else "begindatum"], entry) for r in rows]
+    dag = (dt.date.fromisoformat(max(dates)) + dt.timedelta(days=3)).isoformat()
+    out = [_root(ns)]
+    out += _header(ns, code, first["aanbieder_agb"], first["gemeente_code"][2:], ident, dag)
+    out += [f"<{ns}:Client>", _el("Bsn", first["bsn"], ns),
+            f"<{ns}:Geboortedatum>", _el("Datum", person[0], "iwmo"), f"</{ns}:Geboortedatum>",
+            _el("Geslacht", person[1], ns),
+            f"<{ns}:Naam>", "<iwmo:Geslachtsnaam>", _el("Achternaam", "Demo", "iwmo"), "</iwmo:Geslachtsnaam>",
+            f"</{ns}:Naam>", f"<{ns}:{item}en>"]
+    for r in rows:
+        out += [f"<{ns}:{item}>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
+                f"<{ns}:Product>", _el("Categorie", "01", "iwmo"), _el("Code", r["product_code"], "iwmo"), f"</{ns}:Product>",
+                _el("Begindatum", _iso(r["begindatum"], entry), ns)]
+        if stop:
+            out += [_el("RedenBeeindiging", r["reden_beeindiging"], ns), _el("Einddatum", _iso(r["einddatum"], entry), ns)]
+        out += [_el("StatusAanlevering", r.get("status_aanlevering") or "1", ns), f"</{ns}:{item}>"]
+    out += [f"</{ns}:{item}en>", f"</{ns}:Client>", f"</{ns}:Bericht>", ""]
+    return "\n".join(out)
+
+
+def to_wmo305_307(out_dir: Path, entry: dict, from_year: int, persons: dict[str, tuple[str, str]]) -> list[dict]:
+    """An aanbieder's zorgstarts/zorgstops export → WMO305/WMO307 messages (one per client and gemeente)
+    for the starts/stops in ``from_year`` or later; earlier rows stay in the CSV export."""
+    header, rows = read_csv_entry(out_dir, entry)
+    stop = entry["dataset"] == "zorgstops"
+    col = "einddatum" if stop else "begindatum"
+    code = "WMO307" if stop else "WMO305"
+    agb = entry.get("aanbieder_agb") or (rows[0]["aanbieder_agb"] if rows else "")
+    xml = [i for i, r in enumerate(rows)
+           if (d := _date(r[col] or "", entry)) and d.year >= from_year and r["bsn"] in persons]
+    groups: dict[tuple, list[int]] = {}
+    for i in xml:
+        groups.setdefault((rows[i]["bsn"], rows[i]["gemeente_code"]), []).append(i)
+    out = []
+    for n, ((bsn, gm), idx) in enumerate(groups.items(), start=1):
+        year = min(_date(rows[i][col], entry).year for i in idx)
+        rel = f"{entry['dataset']}/{agb}_{code.lower()}/{year}/{code}_{agb}_{gm}_{n:06d}.xml"
+        (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / rel).write_text(start_stop_message([rows[i] for i in idx], entry, stop, persons[bsn],
+                                                      f"{agb[-4:]}{n:08d}"), encoding="utf-8")
+        out.append(_new_entry(entry, rel, f"iwmo-{code.lower()}", len(idx), [], gemeente_code=gm))
+    in_xml = set(xml)
+    rest = [rows[i] for i in range(len(rows)) if i not in in_xml]
+    _write_csv(out_dir / entry["path"], entry, header, rest)
+    e = _new_entry(entry, entry["path"], "csv", len(rest), [])
+    e["dialect"] = entry["dialect"]
+    return [e] + out
 
 
 TYPED_DECLARATIE = {"begindatum": "date", "einddatum": "date", "geleverd_volume": "int",
@@ -419,11 +611,15 @@ def apply(out_dir: Path, files: list[dict], formats: str, last_year: int | None 
         convert[agb] = fn
     years = [f["jaar"] for f in files if f.get("jaar")]
     from_year = (last_year or max(years, default=2025)) - IWMO_YEARS + 1
+    persons = persons_of(out_dir, files)
     out = []
     for f in files:
         if f["dataset"] == "indicaties" and f.get("gemeente_code") == wmo301_gem and f["format"] == "csv" \
                 and "_indicaties" in f["path"]:
             out += to_wmo301(out_dir, f, from_year)
+        elif f["dataset"] in ("zorgstarts", "zorgstops") and agbs and f.get("aanbieder_agb") == agbs[0] \
+                and f["format"] == "csv":
+            out += to_wmo305_307(out_dir, f, from_year, persons)
         elif f["dataset"] == "declaraties" and f.get("aanbieder_agb") in convert and f["format"] == "csv":
             if convert[f["aanbieder_agb"]] is to_wmo323 and f.get("jaar", from_year) < from_year:
                 out.append(f)  # before the aanbieder switched to iWmo: CSV

@@ -181,7 +181,7 @@ DEFECT_KINDS = ("bsn_elfproef", "missing_required", "bad_date", "not_a_number", 
 DEFECT_COLUMNS = {
     "indicaties": {
         "bsn_elfproef": ("bsn",),
-        "missing_required": ("product_code", "ingangsdatum"),  # wijk_code is optional (iWmo has none)
+        "missing_required": ("toewijzingsdatum", "ingangsdatum"),  # wijk_code, product_code are optional in iWmo
         "bad_date": ("ingangsdatum", "toewijzingsdatum", "geboortedatum"),
         "not_a_number": ("volume",),
         "invalid_code": ("leveringsvorm",),
