@@ -17,6 +17,9 @@
 -- nl: per voorspeld jaar, met waargenomen en voorspelde cliënten, gedeclareerde uren en kosten.
 -- nl: Foutpercentage = |voorspeld − waargenomen| / waargenomen; het gemiddelde foutpercentage (MAPE) is het
 -- nl: gemiddelde over de voorspelde jaren van die gemeente of de regio en staat op elk van haar rijen.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.age_rates and marts.wijk_year
+-- disclosure: persons clients
 WITH fit AS (
   SELECT min(fit_year) AS fit_year FROM marts.forecast_inputs
   HAVING min(fit_year) < max(fit_year)

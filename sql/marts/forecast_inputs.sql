@@ -26,6 +26,8 @@
 -- nl: uur = kosten / gedeclareerde uren van de gemeente; tariefstijging = de gemiddelde jaarlijkse stijging
 -- nl: van het gemiddelde uurtarief in de regio sinds het eerste datajaar; aandeel wekelijkse hulp = het deel
 -- nl: van de gedeclareerde uren op reguliere wekelijkse producten.
+-- disclosure: audience analyst
+-- disclosure: model rate_per_1000, base_rate_per_1000 over marts.age_rates
 WITH last AS (
   SELECT year(data_to)::INTEGER AS last_year, year(data_from)::INTEGER AS first_year FROM staging.data_period
 ), fits AS (

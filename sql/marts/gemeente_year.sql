@@ -7,6 +7,13 @@
 -- nl: het overzicht per wijk per jaar: cliënten hebben in het jaar minstens één lopende indicatie voor hulp
 -- nl: bij het huishouden; geïndiceerde uren omvatten zorg in natura én pgb, gedeclareerde uren en kosten
 -- nl: alleen zorg in natura (pgb wordt niet bij de gemeente gedeclareerd).
+-- disclosure: audience council
+-- disclosure: persons clients, new_clients, clients_baseline
+-- disclosure: derived clients_per_1000 = 1000.0 * clients / nullif(inhabitants, 0)
+-- disclosure: derived clients_per_1000_75plus = 1000.0 * clients / nullif(inhabitants_75plus, 0)
+-- disclosure: derived growth_vs_baseline = clients / nullif(clients_baseline, 0) - 1
+-- disclosure: derived growth_vs_previous = clients / nullif(lag(clients) OVER (PARTITION BY gemeente_code ORDER BY year), 0) - 1
+-- disclosure: hidden indicated_hours, declared_hours, cost_eur with clients
 WITH g AS (
   SELECT gemeente_code, gemeente_name, year,
          sum(clients) AS clients, sum(new_clients) AS new_clients,

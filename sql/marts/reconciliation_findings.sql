@@ -12,6 +12,7 @@
 -- nl: toewijzing, bedrag wijkt af van volume × tarief, meer uren dan geïndiceerd (boven de marge) en dubbele
 -- nl: declaratie. Eén regel kan meerdere bevindingen hebben. Dit zijn signalen rond zorgfraude en de
 -- nl: Bibob-toets: een bevinding is een reden om te kijken, geen oordeel.
+-- disclosure: audience analyst
 SELECT r.gemeente_code, r.aanbieder_agb, coalesce(a.aanbieder_name, r.aanbieder_agb) AS aanbieder_name,
        r.year::INTEGER AS year, r.month::INTEGER AS month, r.finding_code,
        CASE r.finding_code

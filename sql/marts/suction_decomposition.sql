@@ -30,6 +30,10 @@
 -- nl: basisjaar is de gemiddelde jaarlijkse verandering van het voor de bevolkingsopbouw gecorrigeerde
 -- nl: gebruik in de jaren vóór het basisjaar (0 als de data in het basisjaar begint); de extra groei na
 -- nl: aftrek van die trend is wat er overblijft als die trend gewoon was doorgegaan.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.age_rates, marts.wijk_year, marts.gemeente_year and marts.age_year
+-- disclosure: persons clients, clients_baseline
+-- disclosure: model expected over marts.age_rates
 WITH cells AS (
   SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year, clients, inhabitants
   FROM marts.age_rates
