@@ -728,8 +728,10 @@ def _export_frame(df: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for name, dtype in df.schema.items():
         if (_KIND_BY_LABEL.get(name) == "count" or dtype.is_numeric()) and df[name].null_count():
-            exprs.append(pl.when(pl.col(name).is_null() & hidden).then(pl.lit(lab))
-                         .otherwise(pl.col(name).cast(pl.String)).alias(name))
+            text = pl.col(name).cast(pl.String)
+            if dtype.is_float():  # as write_csv(decimal_comma=True) writes the other numbers
+                text = text.str.replace(".", ",", literal=True)
+            exprs.append(pl.when(pl.col(name).is_null() & hidden).then(pl.lit(lab)).otherwise(text).alias(name))
     return df.with_columns(exprs) if exprs else df
 
 

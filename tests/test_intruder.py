@@ -139,13 +139,19 @@ class Intruder:
                 df, tot = self.pub[t], self.pub[total]
                 keys = _keys(df.columns)
                 group = [k for k in keys if k != dim]
-                tkeys = _keys(tot.columns)
-                if set(tkeys) != set(group):
-                    continue
+                if total == t:  # the total is a row of the same table: the dimension says 'alle'
+                    df, tot = df.filter(pl.col(dim) != "alle"), df.filter(pl.col(dim) == "alle")
+                    group_all = group
+                    tkeys = keys
+                else:
+                    group_all = None
+                    tkeys = _keys(tot.columns)
+                    if set(tkeys) != set(group):
+                        continue
                 for col in cols:
                     for gk, grp in df.group_by(group, maintain_order=True):
                         gk = dict(zip(group, gk))
-                        tk = tuple(gk[k] for k in tkeys)
+                        tk = tuple("alle" if (group_all and k == dim) else gk[k] for k in tkeys)
                         T = self.get(total, tk, col)
                         cells = [tuple(r) for r in grp.select(keys).iter_rows()]
                         iv = [self.get(t, c, col) for c in cells]
@@ -387,7 +393,7 @@ def derived_mismatches(snapshot: Path) -> dict[str, int]:
             cols = {c for (c,) in con.execute(f"select column_name from information_schema.columns "
                                               f"where table_schema || '.' || table_name = '{t}'").fetchall()}
             for col, expr in d.derived.items():
-                if col not in cols or not set(re.findall(r"[a-z_]+", expr)) & cols >= set():
+                if col not in cols:
                     continue
                 try:
                     (n,) = con.execute(f"select count(*) from (select {col} as v, ({expr}) as f from {t}) "
