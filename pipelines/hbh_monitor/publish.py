@@ -148,7 +148,10 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
 
     tmp = "_suppress_" + table.replace(".", "_")
     made_from_protected = bool(d and d.recompute and d.audience == "council")  # NULL = hidden in an input
-    primary = ", ".join((f"({c} IS NULL OR {c} < {t})" if made_from_protected else f"coalesce({c} < {t}, false)")
+    base = max(1, int(rounding)) if d and d.audience == "council" else 1
+    # below the threshold, or rounded to below it (a threshold that is not a multiple of the base)
+    small = (lambda c: f"({c} < {t} OR round({c} / {base}) * {base} < {t})") if base > 1 else (lambda c: f"{c} < {t}")
+    primary = ", ".join((f"({c} IS NULL OR {small(c)})" if made_from_protected else f"coalesce({small(c)}, false)")
                         + f" AS _s_{c}" for c in cell_counts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT *, {primary} FROM {table}")
     for col, source, scol, where in linked or ():  # the same count hidden in a table published before
@@ -199,7 +202,6 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
         flags["clients_previous"] = "_s_clients_previous"
     any_hidden = " OR ".join(flags[c] for c in counts)
 
-    base = max(1, int(rounding)) if d and d.audience == "council" else 1
     shown = (lambda c: f"(round({c} / {base}) * {base})::BIGINT") if base > 1 else (lambda c: c)
     out = []
     for c in cols:

@@ -21,6 +21,7 @@
 -- disclosure: audience council
 -- disclosure: persons clients
 -- disclosure: hidden declared_hours, cost_eur, market_share with clients
+-- disclosure: derived hhi = CASE WHEN count(*) FILTER (WHERE clients IS NULL) OVER (PARTITION BY wijk_code, year) = 0 THEN sum(market_share * market_share) OVER (PARTITION BY wijk_code, year) END
 -- disclosure: derived clients_share = clients / nullif(sum(clients) OVER (PARTITION BY wijk_code, year), 0)
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
