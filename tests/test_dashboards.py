@@ -309,6 +309,15 @@ def test_downloads_contain_exactly_the_data_with_suppressed_as_label():
     assert "Toelichting" in wb.sheetnames
 
 
+def test_hidden_cells_say_afgeschermd_and_an_all_hidden_table_is_one_sentence():
+    df = common.display_frame(common.protect(_gemeente_rows()), ["gemeente_name", "year", "clients"])
+    assert not common.all_hidden(df)
+    hidden = df.filter(pl.col("Cliënten").is_null())
+    assert hidden.height and common.all_hidden(hidden)
+    assert "afgeschermd" in common.ALL_HIDDEN_SENTENCE.lower()
+    assert common.fmt_count(None) == "afgeschermd" and "<" not in common.hidden_cells_caption()
+
+
 def test_dashboards_import_no_dagster_or_pipeline_code():
     """The dashboards may only use hbh_monitor.settings (fast start, no pipeline coupling)."""
     import subprocess

@@ -381,6 +381,8 @@ if wijk is not None:
         st.markdown(f"**{age_title}**")
         if age.is_empty():
             st.info("Geen leeftijdscijfers voor deze wijk.")
+        elif c.all_hidden(age, ["clients"]):
+            st.info(c.ALL_HIDDEN_SENTENCE)
         else:
             adata = c.display_frame(age.sort("age_band"), ["age_band", "clients", "clients_per_1000"])
             rate = "Cliënten per 1.000 inwoners"
