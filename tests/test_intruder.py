@@ -76,6 +76,8 @@ class Intruder:
         self.amounts: dict[str, set] = defaultdict(set)  # hidden amounts (hours, euros) recovered exactly
         self.forecast_within_1: set = set()
         self.hidden: set = set()
+        self.equations: list[dict] = []  # linear relations between true counts: {cell: coefficient} = 0
+        self._recording = True
         for t, df in self.pub.items():
             d = self.cat.get(t)
             if not d:
@@ -110,6 +112,10 @@ class Intruder:
             self.route_of[(t, k, col)] = route  # the route that pinned it down
         return True
 
+    def _eq(self, coefs: dict) -> None:
+        if self._recording and all(c in self.known for c in coefs):
+            self.equations.append(coefs)
+
     # -- routes ---------------------------------------------------------------------------------------------
     def flows(self) -> int:
         n = 0
@@ -125,6 +131,7 @@ class Intruder:
                     for prev, cur in zip(ks, ks[1:]):
                         s1, s0 = self.get(t, cur, stock), self.get(t, prev, stock)
                         dlo, dhi = s1[0] - s0[1], s1[1] - s0[0]  # new(cur) - ended(prev)
+                        self._eq({(t, cur, stock): 1, (t, prev, stock): -1, (t, cur, inflow): -1, (t, prev, outflow): 1})
                         i, o = self.get(t, cur, inflow), self.get(t, prev, outflow)
                         n += self.learn("verschil in de tijd", t, cur, inflow, dlo + o[0], dhi + o[1])
                         n += self.learn("verschil in de tijd", t, prev, outflow, i[0] - dhi, i[1] - dlo)
@@ -154,6 +161,7 @@ class Intruder:
                         tk = tuple("alle" if (group_all and k == dim) else gk[k] for k in tkeys)
                         T = self.get(total, tk, col)
                         cells = [tuple(r) for r in grp.select(keys).iter_rows()]
+                        self._eq({(total, tk, col): -1, **{(t, c, col): 1 for c in cells}})
                         iv = [self.get(t, c, col) for c in cells]
                         for j, c in enumerate(cells):
                             olo = sum(v[0] for m, v in enumerate(iv) if m != j)
@@ -174,6 +182,7 @@ class Intruder:
             for total, parts in d.parts:
                 for k in ks:
                     T = self.get(t, k, total)
+                    self._eq({(t, k, total): -1, **{(t, k, p): 1 for p in parts}})
                     iv = {p: self.get(t, k, p) for p in parts}
                     for p in parts:
                         olo = sum(v[0] for q, v in iv.items() if q != p)
@@ -196,6 +205,7 @@ class Intruder:
                     if ok is None:
                         continue
                     a, b = self.get(t, k, col), self.get(other, ok, ocol)
+                    self._eq({(t, k, col): 1, (other, ok, ocol): -1})
                     n += self.learn("zelfde aantal in een andere tabel", t, k, col, *b)
                     n += self.learn("zelfde aantal in een andere tabel", other, ok, ocol, *a)
         return n
@@ -327,12 +337,66 @@ class Intruder:
                         self.forecast_within_1.add(key)
         return n
 
+    def linear_system(self) -> int:
+        """Every relation above at once: for each hidden count below the threshold, the smallest and the
+        largest value it can take in the linear system of all relations and all published intervals (LP)."""
+        from scipy.optimize import linprog
+
+        parent: dict = {}
+
+        def find(x):
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for eq in self.equations:
+            cells = list(eq)
+            for c in cells[1:]:
+                parent[find(c)] = find(cells[0])
+        narrow = 2 * self.half + 1e-6  # already pinned down by a route: nothing more to learn
+        targets = [c for c in self.hidden if c in parent and self.known[c][1] - self.known[c][0] > narrow
+                   and self._truth(c) is not None and self._truth(c) < self.threshold]
+        by_comp: dict = defaultdict(list)
+        for c in targets:
+            by_comp[find(c)].append(c)
+        eqs_by_comp: dict = defaultdict(list)
+        for eq in self.equations:
+            eqs_by_comp[find(next(iter(eq)))].append(eq)
+        n = 0
+        for comp, cells_t in by_comp.items():
+            eqs = eqs_by_comp[comp]
+            cells = sorted({c for eq in eqs for c in eq}, key=repr)
+            index = {c: i for i, c in enumerate(cells)}
+            A = np.zeros((len(eqs), len(cells)))
+            for r, eq in enumerate(eqs):
+                for c, v in eq.items():
+                    A[r, index[c]] += v
+            bounds = [(max(0.0, self.known[c][0]), None if self.known[c][1] == INF else self.known[c][1]) for c in cells]
+            for c in cells_t:
+                obj = np.zeros(len(cells))
+                obj[index[c]] = 1
+                lo = linprog(obj, A_eq=A, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
+                hi = linprog(-obj, A_eq=A, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
+                if lo.status == 0 and hi.status in (0, 3):
+                    n += self.learn("lineair stelsel (LP)", *c, lo.fun, INF if hi.status == 3 else -hi.fun)
+        return n
+
+    def _truth(self, cell):
+        t, k, col = cell
+        keys = _keys(self.pub[t].columns)
+        row = self.truth[t].filter(pl.all_horizontal([pl.col(c).eq_missing(v) for c, v in zip(keys, k)]))
+        return row[col][0] if row.height and col in row.columns else None
+
     # -- the attack -------------------------------------------------------------------------------------------
     def attack(self, rounds: int = 4) -> dict[str, int]:
         for _ in range(rounds):
             learnt = self.flows() + self.margins() + self.parts() + self.derived() + self.models()
+            self._recording = False
             if not learnt:
                 break
+        if not self.prior:  # the exact bounds of the whole system (the guessing intruder stays with the routes)
+            self.linear_system()
         return self.recovered()
 
     def recovered(self) -> dict[str, int]:
