@@ -33,6 +33,7 @@ if not e2e.chromium_available():
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 USER = "analist@gemeente.example"
+WAIT = 90_000  # ms: generous, the test machine may be busy
 
 
 @pytest.fixture(scope="module")
@@ -105,20 +106,22 @@ def test_analyst_page_needs_an_oidc_login_and_shows_its_figures_after_it(serving
     with _server(serving_db, idp, tmp_path, "all") as (url, log):
         page = _page(browser)
         page.goto(f"{url}/aanbieders")
-        page.wait_for_selector(e2e.READY, timeout=30_000)
         login = page.get_by_role("button", name="Inloggen")
-        login.wait_for(state="visible", timeout=30_000)
+        login.wait_for(state="visible", timeout=WAIT)
+        page.wait_for_selector(e2e.READY, timeout=WAIT)
         assert page.get_by_text("Deze pagina is alleen voor analisten").count() == 1
         assert page.locator('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"]').count() == 0
         login.click()
         # the identity provider's authorisation form: who logs in
-        page.wait_for_url(f"{idp}/**", timeout=30_000)
+        page.wait_for_url(f"{idp}/**", timeout=WAIT)
         page.locator('input[name="sub"]').fill(USER)
         page.get_by_role("button", name="Authorize").click()
-        page.wait_for_url(f"{url}/**", timeout=30_000)
+        page.wait_for_url(f"{url}/**", timeout=WAIT)
         page.goto(f"{url}/aanbieders")
-        page.wait_for_selector('h1:has-text("Aanbieders")', timeout=30_000)
-        e2e.wait_ready(page, '[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stAlert"]')
+        page.wait_for_selector('h1:has-text("Aanbieders")', timeout=WAIT)
+        page.get_by_text("Ingelogd als").first.wait_for(state="visible", timeout=WAIT)
+        page.locator('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"]').first.wait_for(state="visible", timeout=WAIT)
+        page.wait_for_selector(e2e.READY, timeout=WAIT)
         assert page.get_by_role("button", name="Inloggen").count() == 0, log.read_text()[-2000:]
         assert page.get_by_text("Ingelogd als").count() >= 1
         assert page.locator('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"]').count() >= 1
@@ -130,8 +133,8 @@ def test_council_server_has_no_analyst_page_even_by_deep_link(serving_db, idp, b
         page = _page(browser)
         for path in ("aanbieders", "datakwaliteit"):
             page.goto(f"{url}/{path}")
-            page.wait_for_selector(e2e.READY, timeout=30_000)
-            page.wait_for_selector('h1:has-text("Overzicht")', timeout=30_000)  # the default page instead
+            page.wait_for_selector('h1:has-text("Overzicht")', timeout=WAIT)  # the default page instead
+            page.locator('[data-testid="stSidebarNav"]').wait_for(state="visible", timeout=WAIT)
             nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
             assert "Aanbieders" not in nav and "Datakwaliteit" not in nav and "Wijken" in nav
             assert page.get_by_role("button", name="Inloggen").count() == 0
