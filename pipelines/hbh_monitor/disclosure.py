@@ -51,7 +51,8 @@ class Disclosure:
     """What the catalogue says about one model's table."""
 
     table: str
-    audience: str = "analyst"
+    audience: str = "council"  # a model without disclosure lines: published as before (suppression, no rounding)
+    declared: bool = False  # has disclosure lines: under the method (rounding, derived from the rounded counts)
     persons: tuple[str, ...] = ()
     derived: dict[str, str] = field(default_factory=dict)  # column -> SQL over the protected columns
     hidden: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> counts it is hidden with
@@ -70,6 +71,7 @@ def parse_lines(table: str, lines: list[str]) -> Disclosure:
         if not m:
             continue
         kind, rest = m.group(1), m.group(2).strip()
+        d.declared = True
         if kind == "audience":
             d.audience = rest.split()[0]
             if d.audience not in AUDIENCES:
@@ -107,7 +109,9 @@ def parse_lines(table: str, lines: list[str]) -> Disclosure:
 
 @cache
 def catalogue() -> dict[str, Disclosure]:
-    """table -> Disclosure for every mart (models without lines: analyst audience, nothing declared)."""
+    """table -> Disclosure for every mart. A model without lines is published as before the method (council
+    audience, suppression and secondary suppression, its derived figures hidden with their counts, no rounding):
+    give it its lines to bring it under the method and under the intruder's attack."""
     out = {}
     for m in sql_models():
         if m.layer != "marts":

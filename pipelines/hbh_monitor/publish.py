@@ -148,7 +148,7 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
 
     tmp = "_suppress_" + table.replace(".", "_")
     made_from_protected = bool(d and d.recompute and d.audience == "council")  # NULL = hidden in an input
-    base = max(1, int(rounding)) if d and d.audience == "council" else 1
+    base = max(1, int(rounding)) if d and d.declared and d.audience == "council" else 1
     # below the threshold, or rounded to below it (a threshold that is not a multiple of the base)
     small = (lambda c: f"({c} < {t} OR round({c} / {base}) * {base} < {t})") if base > 1 else (lambda c: f"{c} < {t}")
     primary = ", ".join((f"({c} IS NULL OR {small(c)})" if made_from_protected else f"coalesce({small(c)}, false)")
