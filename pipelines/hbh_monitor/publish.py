@@ -140,7 +140,8 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     entity = keys  # the same cell over the years
     has_year = "year" in cols
     d = catalogue
-    counts = [c for c in cols if (c in d.persons if d and d.persons else _is_count(c, types[c]))]
+    # the declared person counts, and any column that looks like one (a new count a header does not declare yet)
+    counts = [c for c in cols if (d and c in d.persons) or _is_count(c, types[c])]
     baseline_from_clients = "clients_baseline" in cols and "clients" in cols and "baseline_year" in cols and has_year
     cell_counts = [c for c in counts if not (c == "clients_baseline" and baseline_from_clients)]
     if not cell_counts:

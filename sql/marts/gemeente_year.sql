@@ -8,9 +8,9 @@
 -- nl: bij het huishouden; geïndiceerde uren omvatten zorg in natura én pgb, gedeclareerde uren en kosten
 -- nl: alleen zorg in natura (pgb wordt niet bij de gemeente gedeclareerd).
 -- disclosure: audience council
--- disclosure: persons clients, new_clients, clients_baseline
+-- disclosure: persons clients, new_clients, clients_baseline, clients_75plus
 -- disclosure: derived clients_per_1000 = 1000.0 * clients / nullif(inhabitants, 0)
--- disclosure: derived clients_per_1000_75plus = 1000.0 * clients / nullif(inhabitants_75plus, 0)
+-- disclosure: derived clients_per_1000_75plus = 1000.0 * clients_75plus / nullif(inhabitants_75plus, 0)
 -- disclosure: derived growth_vs_baseline = clients / nullif(clients_baseline, 0) - 1
 -- disclosure: derived growth_vs_previous = clients / nullif(lag(clients) OVER (PARTITION BY gemeente_code ORDER BY year), 0) - 1
 -- disclosure: hidden indicated_hours, declared_hours, cost_eur with clients
