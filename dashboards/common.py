@@ -99,6 +99,10 @@ KINDS: dict[str, str] = {
     "growth_vs_previous": "pct",
 }
 _KIND_BY_LABEL = {LABELS[c]: k for c, k in KINDS.items()}
+# Labels of person counts the pages use beyond LABELS: hidden ones say "afgeschermd" in downloads too.
+for _label in ("Herindicaties", "Waarvan minder uren", "Indicaties", "Starts", "Beëindigingen", "Wachtend",
+               "Cliënten"):
+    _KIND_BY_LABEL.setdefault(_label, "count")
 _RATE_WEIGHTS = {  # rate column -> population it is "per 1.000" of
     "clients_per_1000": "inhabitants",
     "clients_per_1000_75plus": "inhabitants_75plus",
@@ -132,21 +136,59 @@ def suppression_threshold() -> int:
     return int(value) if value is not None else settings.suppression_threshold()
 
 
-def suppressed_label() -> str:
-    """What a suppressed (NULL) count looks like on screen: "<10"."""
-    return f"<{suppression_threshold()}"
+def rounding_base() -> int:
+    """The multiple person counts of the snapshot are rounded to (meta.refresh), 1 = not rounded."""
+    info = refresh_info() or {}
+    value = info.get("rounding_base")
+    return int(value) if value is not None else 1
 
 
-# What a hidden cell shows in a table. Not "<10": a hidden row also hides its hours, days, amounts and
-# rates, and "<10" in such a column would read as a value below 10.
+# What a hidden cell shows, on screen and in downloads. Never "<10": a cell can be hidden only to protect another
+# one (then it can be large), and saying which cells are small would tell what the hiding is meant to hide.
 HIDDEN_CELL = "afgeschermd"
 
 
+def suppressed_label() -> str:
+    """What a suppressed (NULL) count looks like on screen and in downloads: "afgeschermd"."""
+    return HIDDEN_CELL
+
+
+def method_note() -> str:
+    """The protection method in one Dutch paragraph (meta.refresh: threshold and rounding of this snapshot)."""
+    t, b = suppression_threshold(), rounding_base()
+    text = (f"**Afscherming** (werkwijze van het CBS voor Wmo-tabellen): aantallen van minder dan {t} personen "
+            "worden niet getoond ('afgeschermd'); zo nodig wordt ook een tweede cel afgeschermd, zodat een klein aantal "
+            "niet uit een totaal, een ander jaar of een andere tabel is terug te rekenen.")
+    if b > 1:
+        text += (f" Getoonde aantallen personen zijn **afgerond op {b}-tallen**; verhoudingsgetallen (per 1.000 "
+                 "inwoners, aandelen, groei) en modeluitkomsten zijn berekend uit die afgeronde aantallen. Uren en "
+                 "bedragen van een afgeschermde rij zijn ook afgeschermd.")
+    return text
+
+
+def rounding_caption() -> str | None:
+    """"Aantallen afgerond op 5-tallen." when the snapshot rounds, else None."""
+    b = rounding_base()
+    return f"Aantallen personen zijn afgerond op {b}-tallen; totalen kunnen daardoor afwijken van de som." if b > 1 else None
+
+
+ALL_HIDDEN_SENTENCE = ("Alle aantallen in deze selectie zijn afgeschermd: het gaat om te weinig personen om te tonen "
+                       "zonder dat iemand herkenbaar wordt. Kies een groter gebied of een ander jaar.")
+
+
+def all_hidden(df: pl.DataFrame, count_cols: list[str] | None = None) -> bool:
+    """True when the table has rows and every person count in it is hidden (then show ALL_HIDDEN_SENTENCE)."""
+    cols = [c for c in (count_cols or [n for n in df.columns if _KIND_BY_LABEL.get(n) == "count" or KINDS.get(n) == "count"])
+            if c in df.columns]
+    return bool(df.height and cols) and all(df[c].null_count() == df.height for c in cols)
+
+
 def hidden_cells_caption(unit: str = "cliënten") -> str:
-    """The line under a table with hidden cells: what 'afgeschermd' means."""
-    return (f"'{HIDDEN_CELL}' = minder dan {suppression_threshold()} {unit}, of verborgen zodat zo'n klein aantal "
-            "niet uit een totaal is terug te rekenen; de uren, dagen, bedragen en verhoudingsgetallen van die rij "
-            "zijn dan ook verborgen.")
+    """The line under a table with hidden cells: what 'afgeschermd' means (and that counts are rounded)."""
+    text = (f"'{HIDDEN_CELL}' = minder dan {suppression_threshold()} {unit}, of verborgen zodat zo'n klein aantal "
+            "niet is terug te rekenen; de uren, dagen, bedragen en verhoudingsgetallen van die rij zijn dan ook verborgen.")
+    note = rounding_caption()
+    return text + (" " + note if note else "")
 
 
 def _missing(x: Any) -> bool:
@@ -430,10 +472,20 @@ def protect(df: pl.DataFrame) -> pl.DataFrame:
     hide = pl.col("clients").is_null()
     derived = [
         c
-        for c in ("clients_per_1000", "clients_per_1000_75plus", "share_of_clients", "growth_vs_baseline", "growth_vs_previous")
+        for c in ("clients_per_1000", "clients_per_1000_75plus", "share_of_clients", "growth_vs_baseline", "growth_vs_previous",
+                  *derived_columns())
         if c in df.columns
     ]
-    return df.with_columns([pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in derived])
+    return df.with_columns([pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in dict.fromkeys(derived)])
+
+
+def derived_columns() -> set[str]:
+    """Columns the snapshot's catalogue (meta.disclosure) says are derived from person counts or hidden with them."""
+    try:
+        cat = query("select column_name from meta.disclosure where role in ('derived', 'hidden')")
+    except (FileNotFoundError, DataUnavailable):
+        return set()
+    return set(cat["column_name"].drop_nulls().to_list())
 
 
 def _partial_sum(col: str) -> pl.Expr:
@@ -503,7 +555,7 @@ def hidden_note(region: pl.DataFrame) -> str | None:
         band = f" {grp['age_band']}" if grp.get("age_band") else ""
         parts.append(f"{grp['_hidden']}{band} ({fmt_years(grp['year'])})")
     return (
-        f"Regio totaal zonder de afgeschermde aantallen ({suppressed_label()}) van: {'; '.join(parts)}. "
+        f"Regio totaal zonder de afgeschermde aantallen van: {'; '.join(parts)}. "
         "Daar is het regionale aantal een ondergrens en geldt het verhoudingsgetal voor de overige gemeenten."
     )
 
@@ -661,15 +713,25 @@ def mark_policy_years(fig: go.Figure, years: list[int], baseline_year: int | Non
         )
 
 
+def _hidden_mask(df: pl.DataFrame) -> pl.Expr | None:
+    """Rows whose person count is hidden (a NULL count column)."""
+    counts = [n for n in df.columns if _KIND_BY_LABEL.get(n) == "count"]
+    return pl.any_horizontal([pl.col(n).is_null() for n in counts]) if counts else None
+
+
 def _export_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """Suppressed counts become "<10" (as on screen), never an empty cell or 0."""
-    lab = suppressed_label()
+    """Hidden cells say "afgeschermd" (as on screen), never an empty cell or 0: a hidden count, and the
+    empty figures (rates, hours, amounts) of a row whose count is hidden."""
+    lab, hidden = suppressed_label(), _hidden_mask(df)
+    if hidden is None:
+        return df
     exprs = []
     for name, dtype in df.schema.items():
-        if _KIND_BY_LABEL.get(name) == "count" and df[name].null_count():
-            exprs.append(
-                pl.when(pl.col(name).is_null()).then(pl.lit(lab)).otherwise(pl.col(name).cast(pl.String)).alias(name)
-            )
+        if (_KIND_BY_LABEL.get(name) == "count" or dtype.is_numeric()) and df[name].null_count():
+            text = pl.col(name).cast(pl.String)
+            if dtype.is_float():  # as write_csv(decimal_comma=True) writes the other numbers
+                text = text.str.replace(".", ",", literal=True)
+            exprs.append(pl.when(pl.col(name).is_null() & hidden).then(pl.lit(lab)).otherwise(text).alias(name))
     return df.with_columns(exprs) if exprs else df
 
 
@@ -692,10 +754,14 @@ def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
         ("Gepubliceerd", fmt_datetime(info.get("published_at"))),
         ("Gegevens over", f"{fmt_date(info.get('data_from'))} t/m {fmt_date(info.get('data_to'))}"),
         ("Run", str(info.get("run_id") or "–")),
-        (suppressed_label(), "Afgeschermd aantal: kleiner dan "
-         f"{suppression_threshold()}, of verborgen zodat zo'n klein aantal niet uit een totaal "
-         "is terug te rekenen. Verhoudingsgetallen van zo'n cel zijn ook verborgen."),
+        (suppressed_label(), "Afgeschermd: minder dan "
+         f"{suppression_threshold()} personen, of verborgen zodat zo'n klein aantal niet uit een totaal, een ander "
+         "jaar of een andere tabel is terug te rekenen. Verhoudingsgetallen, uren en bedragen van zo'n rij zijn ook "
+         "verborgen."),
     ]
+    if rounding_base() > 1:
+        rows.append(("Afronding", f"Aantallen personen zijn afgerond op {rounding_base()}-tallen (werkwijze CBS); "
+                     "verhoudingsgetallen zijn berekend uit de afgeronde aantallen."))
     if info.get("is_demo"):
         rows.insert(0, ("DEMO", "Demogegevens — fictieve gemeenten en cijfers"))
     return rows
@@ -709,9 +775,13 @@ def to_excel_bytes(
         provenance = _provenance(title, filters)
     pdf = df.to_pandas()
     lab = suppressed_label()
-    for name in pdf.columns:  # suppressed counts as "<10" text, the other cells stay numbers
-        if _KIND_BY_LABEL.get(name) == "count" and pdf[name].isna().any():
-            pdf[name] = pd.Series([lab if pd.isna(v) else int(v) for v in pdf[name]], dtype=object)
+    mask = _hidden_mask(df)
+    hidden = df.select(mask.alias("h"))["h"].to_list() if mask is not None else [False] * df.height
+    for name in pdf.columns:  # hidden cells as "afgeschermd" text, the other cells stay numbers
+        if (_KIND_BY_LABEL.get(name) == "count" or df.schema[name].is_numeric()) and pdf[name].isna().any() and any(hidden):
+            is_count = _KIND_BY_LABEL.get(name) == "count"
+            pdf[name] = pd.Series([lab if pd.isna(v) and h else (None if pd.isna(v) else int(v) if is_count else v)
+                                   for v, h in zip(pdf[name], hidden)], dtype=object)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         pdf.to_excel(xw, index=False, sheet_name="Gegevens")
@@ -772,11 +842,7 @@ def how_calculated(tables: list[str], extra: str | None = None) -> None:
             st.markdown(model_doc(t) or "_Voor deze tabel is geen beschrijving gepubliceerd._")
         if extra:
             st.markdown(extra)
-        st.caption(
-            f"'{suppressed_label()}' = afgeschermd aantal: kleiner dan {suppression_threshold()}, "
-            "of verborgen zodat zo'n klein aantal niet uit een totaal is terug te rekenen. "
-            "Verhoudingsgetallen van zo'n cel worden dan ook niet getoond."
-        )
+        st.caption(method_note())
 
 
 REGIO_NOTE = (

@@ -296,16 +296,26 @@ def test_downloads_contain_exactly_the_data_with_suppressed_as_label():
     lines = csv.strip().splitlines()
     assert lines[0] == "Gemeente;Jaar;Cliënten;Cliënten per 1.000 inwoners"
     assert lines[1] == "A;2018;100;10,0"
-    assert lines[4] == f"B;2019;{lab};"  # hidden count as '<10', hidden rate empty, never 0
+    assert lab == "afgeschermd"  # never "<10": a cell can be hidden to protect another one
+    assert lines[4] == f"B;2019;{lab};{lab}"  # hidden count and the rate of that row say so, as on screen; never 0
 
     wb = openpyxl.load_workbook(io.BytesIO(common.to_excel_bytes(df, title="t", filters="f")))
     ws = wb["Gegevens"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("Gemeente", "Jaar", "Cliënten", "Cliënten per 1.000 inwoners")
     assert rows[1] == ("A", 2018, 100, 10.0)
-    assert rows[4][2] == lab and rows[4][3] is None
+    assert rows[4][2] == lab and rows[4][3] == lab
     assert len(rows) == df.height + 1
     assert "Toelichting" in wb.sheetnames
+
+
+def test_hidden_cells_say_afgeschermd_and_an_all_hidden_table_is_one_sentence():
+    df = common.display_frame(common.protect(_gemeente_rows()), ["gemeente_name", "year", "clients"])
+    assert not common.all_hidden(df)
+    hidden = df.filter(pl.col("Cliënten").is_null())
+    assert hidden.height and common.all_hidden(hidden)
+    assert "afgeschermd" in common.ALL_HIDDEN_SENTENCE.lower()
+    assert common.fmt_count(None) == "afgeschermd" and "<" not in common.hidden_cells_caption()
 
 
 def test_dashboards_import_no_dagster_or_pipeline_code():

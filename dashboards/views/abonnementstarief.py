@@ -105,7 +105,7 @@ if row.height:
               help=f"Trend vóór {base_year}: {c.fmt_pct(r['pre_trend'], 2, signed=True)} per jaar "
               f"(over {r['pre_trend_years']} jaar)")
     if r["clients"] is None or r["clients_baseline"] is None:
-        st.caption(f"Afgeschermd: te kleine aantallen ({c.suppressed_label()}).")
+        st.caption("Afgeschermd: te kleine aantallen.")
 
 
 def growth_bars(df: pl.DataFrame, x: str, *, x_is_year: bool) -> go.Figure:

@@ -69,7 +69,7 @@ missing = bars.filter(pl.col("Cliënten").is_null())
 if missing.height:
     per_band = missing.group_by("Leeftijd", maintain_order=True).agg(pl.col("Jaar")).iter_rows(named=True)
     st.caption(
-        f"Ontbrekende delen van een staaf zijn afgeschermde aantallen ({c.suppressed_label()}): "
+        f"Ontbrekende delen van een staaf zijn afgeschermde aantallen: "
         + "; ".join(f"{r['Leeftijd']} in {c.fmt_years(r['Jaar'])}" for r in per_band)
         + "."
     )

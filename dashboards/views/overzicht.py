@@ -85,7 +85,7 @@ if note:
     st.caption(note + " Veranderingen worden daar niet getoond.")
 st.caption(
     "Pijlen zijn bewust neutraal (grijs): een stijging of daling is niet vanzelf goed of slecht. "
-    f"'{c.suppressed_label()}' = afgeschermd klein aantal."
+    + c.hidden_cells_caption()
 )
 
 kpi = c.display_frame(
@@ -142,5 +142,5 @@ c.show_chart(
     f"abonnementstarief ({c.ABONNEMENTSTARIEF_YEAR}).",
 )
 if trend[y_label].null_count():
-    st.caption(f"Onderbrekingen in een lijn: afgeschermde cijfers ({c.suppressed_label()}).")
+    st.caption(f"Onderbrekingen in een lijn: afgeschermde cijfers.")
 

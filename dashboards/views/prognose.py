@@ -146,7 +146,7 @@ def chart(measure: str, hist_col: str, label: str, fmt: str, key: str) -> None:
 st.subheader(f"Cliënten · {name}")
 chart("clients", "clients", "Cliënten", ",.0f", "clienten")
 if hist["_partial"].any():
-    st.caption(f"Waargenomen jaren met afgeschermde aantallen ({c.suppressed_label()}) zijn een ondergrens.")
+    st.caption(f"Waargenomen jaren met afgeschermde aantallen zijn een ondergrens.")
 st.subheader(f"Kosten · {name}")
 chart("cost_eur", "cost_eur", "Kosten (€)", ",.0f", "kosten")
 st.subheader(f"Gedeclareerde uren · {name}")

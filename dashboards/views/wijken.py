@@ -158,7 +158,7 @@ with col_map:
                 colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False, marker_line_color="white",
                 marker_line_width=1, featureidkey="id", name="afgeschermd",
                 text=[
-                    f"{lab}<br>{y_label}: " + (f"afgeschermd (cliënten {c.suppressed_label()})" if hid else "geen gegevens")
+                    f"{lab}<br>{y_label}: " + ("afgeschermd" if hid else "geen gegevens")
                     for lab, hid in zip(
                         hidden_m["_label"].to_list(),
                         hidden_m["clients_suppressed"].to_list() if "clients_suppressed" in hidden_m.columns
@@ -381,6 +381,8 @@ if wijk is not None:
         st.markdown(f"**{age_title}**")
         if age.is_empty():
             st.info("Geen leeftijdscijfers voor deze wijk.")
+        elif c.all_hidden(age, ["clients"]):
+            st.info(c.ALL_HIDDEN_SENTENCE)
         else:
             adata = c.display_frame(age.sort("age_band"), ["age_band", "clients", "clients_per_1000"])
             rate = "Cliënten per 1.000 inwoners"
@@ -409,8 +411,9 @@ if wijk is not None:
             have = [k for k in parts if k in d.columns]
             if d.is_empty() or not have:
                 st.info("Geen productcijfers voor deze wijk en dit jaar.")
+            elif c.all_hidden(d, have):
+                st.info(c.ALL_HIDDEN_SENTENCE)
             else:
-                lab = c.suppressed_label()
                 prows = [
                     {"Onderdeel": parts[k], "Cliënten": d[k][0],
                      "Soort": "Leveringsvorm" if k in ("clients_zin", "clients_pgb") else "Product"}
@@ -430,7 +433,7 @@ if wijk is not None:
                 c.show_chart(fig_p, pdata, name=f"wijkprofiel-producten-{wname}-{year}", key="wijken_profiel_product",
                              tables=["marts.wijk_year_detail"], title="Producten en leveringsvorm",
                              filters=f"{pfilters}; jaar: {year}",
-                             extra=f"Een cliënt kan meerdere producten hebben. '{lab}' = afgeschermd.")
+                             extra=f"Een cliënt kan meerdere producten hebben. {c.hidden_cells_caption()}")
     with p4:  # aanbieders: only what is published per wijk
         st.markdown(f"**Aanbieders · {wname}**")
         wa = c.load_optional("marts.aanbieder_wijk_year")

@@ -16,40 +16,37 @@ from pathlib import Path
 
 import duckdb
 
-from hbh_monitor import money_disclosure, settings
-from hbh_monitor.models import sql_models
+from hbh_monitor import disclosure, money_disclosure, settings
+from hbh_monitor.models import _variables, sql_models
 from hbh_monitor.status import record_published, remove_stale_tmp
 
-# Marts the snapshot leaves out: rows too fine to publish, without a client count to suppress them by.
-NOT_PUBLISHED = {
-    "marts.unmet_demand": "wijk × aanbieder × month hours without a client count; published as marts.delivery_year",
-}
-# What only the analyst pages read: left out of the council snapshot (settings.council_path). The
-# reconciliation marts count declaration lines per aanbieder and month without any suppression, the
-# waiting list is an analyst table, and the meta tables name files, rules and runs.
-ANALYST_ONLY = (
-    "marts.reconciliation_findings", "marts.reconciliation_summary", "marts.waiting_list",
+# Who sees which table, which columns count persons, which are derived: the catalogue in the SQL headers
+# (hbh_monitor.disclosure). Marts the snapshot leaves out entirely:
+NOT_PUBLISHED = {t: "audience unpublished" for t, d in disclosure.catalogue().items() if d.audience == "unpublished"}
+# What only the analyst pages read: left out of the council snapshot (settings.council_path). The analyst marts
+# of the catalogue (reconciliation findings per aanbieder × month, the waiting list, monthly and per-aanbieder
+# detail, the forecast's fitted inputs) and the meta tables that name files, rules and runs.
+ANALYST_ONLY = tuple(t for t, d in disclosure.catalogue().items() if d.audience == "analyst") + (
     "meta.ingestion_ledger", "meta.quarantine_summary", "meta.check_results", "meta.gx_validations",
     "meta.model_builds",
 )
+# Tables without catalogue lines (and the analyst audience) fall back on these names.
 COUNT_COLUMNS = ("clients", "new_clients", "clients_baseline",
-                 # delivery marts (issue 8): starts, waiting list, stops, herindicaties, indicaties
                  "starts", "waiting", "stops", "stops_client_ended", "herindicaties", "lowered", "raised", "indications")
-# derived column → the counts it is computed from; hidden when any of them is hidden.
+# derived column → the counts it is computed from; hidden when any of them is hidden (analyst audience; the
+# council audience recomputes its derived columns from the rounded counts, see the catalogue).
 DERIVED = {
     "clients_per_1000": ("clients",),
     "clients_per_1000_75plus": ("clients", "clients_75plus"),  # clients aged 75+ per 1,000 inhabitants 75+
     "share_of_clients": ("clients",),
     "growth_vs_baseline": ("clients", "clients_baseline"),
     "growth_vs_previous": ("clients", "clients_previous"),  # clients_previous: the same cell a year earlier
-    # analytics marts (issue 4): decomposition figures rest on both years' counts; shares on the wijk's clients
     **{c: ("clients", "clients_baseline") for c in (
         "expected", "expected_with_trend", "demographic_growth", "excess_growth", "excess_growth_se",
         "excess_growth_low", "excess_growth_high", "total_growth", "total_growth_low", "total_growth_high",
         "excess_growth_net_of_trend", "pre_trend")},
     "share_pgb": ("clients", "clients_pgb"),
     **{f"share_hours_{g}": ("clients",) for g in ("weekly", "biweekly", "maatwerk")},
-    # delivery marts (issue 8)
     **{c: ("starts",) for c in ("median_days_to_start", "p90_days_to_start", "mean_days_to_start")},
     "median_days_waiting": ("waiting",),
     "share_of_indications": ("indications",),
@@ -78,7 +75,8 @@ PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb", "urgentie")
 # several parts (zin and pgb), so total - shown parts is not exact, but it bounds the hidden part; no row keeps
 # exactly one hidden part while its total is shown.
 COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk"),
-                            *money_disclosure.CLIENT_PARTS]}
+                            *money_disclosure.CLIENT_PARTS],
+                "herindicaties": [("lowered", "raised")]}
 # Amounts of a row (hours, euros) describe the clients the row counts: "4 uur, € 150" next to a hidden
 # client count tells what about one person received. They are hidden with the row's ``clients``, and an
 # amount of a part (indicated_hours_pgb) also with that part's count (clients_pgb).
@@ -87,26 +85,30 @@ _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    schema, name = table.split(".")
+    *catalog, schema, name = table.split(".")
+    where = " AND table_catalog = ?" if catalog else ""
     return dict(
         con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-            "ORDER BY ordinal_position",
-            [schema, name],
+            f"{where} ORDER BY ordinal_position",
+            [schema, name, *catalog],
         ).fetchall()
     )
 
 
 def _is_count(name: str, dtype: str) -> bool:
-    """A count of persons: the known ones, and any integer column about clients (clients_pgb, ended_clients)."""
-    return name in COUNT_COLUMNS or ("clients" in name and dtype.upper() in _INTEGER_TYPES)
+    """A count of persons: the catalogue's, the known ones, and any integer column about clients."""
+    return (name in COUNT_COLUMNS or name in disclosure.person_columns()
+            or ("clients" in name and dtype.upper() in _INTEGER_TYPES))
 
 
 def _is_amount(name: str, dtype: str) -> bool:
     return dtype.upper().startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL")) and bool(_AMOUNT.search(name))
 
 
-def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: int) -> str:
+def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: int, rounding: int = 1,
+                       catalogue: disclosure.Disclosure | None = None,
+                       linked: list[tuple[str, str, str, str]] | None = None) -> str:
     """SELECT of ``table`` with small counts hidden (NULL) and a ``<count>_suppressed`` flag per count.
 
     - primary: a count below ``threshold`` is hidden. A NULL count that is not applicable (e.g.
@@ -123,6 +125,12 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
       growth_vs_previous also when the previous year's count of the cell is hidden. Unknown derived
       columns (non-integer, named *clients*/share*/growth*) are hidden when any count of the row is.
 
+    With a ``catalogue`` entry of the council audience (hbh_monitor.disclosure) and ``rounding`` > 1:
+    - every shown person count is rounded to the nearest multiple of ``rounding``;
+    - every ``derived`` column is computed again by its formula FROM the rounded counts of the snapshot (so
+      a rate or share never carries more than the rounded count), ``hidden`` columns are NULL where one of
+      their counts is hidden.
+
     Prepares a temporary table on ``con`` (the flags) and returns the SELECT that reads it.
     """
     types = _columns(con, table)
@@ -131,19 +139,32 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     keys = [d for d in DIMENSIONS if d in cols]
     entity = keys  # the same cell over the years
     has_year = "year" in cols
-    counts = [c for c in cols if _is_count(c, types[c])]
+    d = catalogue
+    # the declared person counts, and any column that looks like one (a new count a header does not declare yet)
+    counts = [c for c in cols if (d and c in d.persons) or _is_count(c, types[c])]
     baseline_from_clients = "clients_baseline" in cols and "clients" in cols and "baseline_year" in cols and has_year
     cell_counts = [c for c in counts if not (c == "clients_baseline" and baseline_from_clients)]
     if not cell_counts:
         return f"SELECT * FROM {table}"
 
     tmp = "_suppress_" + table.replace(".", "_")
-    primary = ", ".join(f"coalesce({c} < {t}, false) AS _s_{c}" for c in cell_counts)
+    made_from_protected = bool(d and d.recompute and d.audience == "council")  # NULL = hidden in an input
+    base = max(1, int(rounding)) if d and d.declared and d.audience == "council" else 1
+    # below the threshold, or rounded to below it (a threshold that is not a multiple of the base)
+    small = (lambda c: f"({c} < {t} OR round({c} / {base}) * {base} < {t})") if base > 1 else (lambda c: f"{c} < {t}")
+    primary = ", ".join((f"({c} IS NULL OR {small(c)})" if made_from_protected else f"coalesce({small(c)}, false)")
+                        + f" AS _s_{c}" for c in cell_counts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT *, {primary} FROM {table}")
+    for col, source, scol, where in linked or ():  # the same count hidden in a table published before
+        if col in cell_counts:
+            on = " AND ".join(f"s.{k} = {tmp}.{k}" for k in keys if k in _columns(con, source))
+            cond = f" AND {tmp}.{where}" if where else ""
+            con.execute(f"UPDATE {tmp} SET _s_{col} = true WHERE EXISTS (SELECT 1 FROM {source} s WHERE {on} "
+                        f"AND s.{scol}_suppressed){cond}")
     order_key = ", ".join(keys) or "rowid"
     groups = [(total, parts) for total, part_sets in COLUMN_PARTS.items() if total in cell_counts
               for parts in part_sets if all(p in cell_counts for p in parts)]
-    for _ in range(100):  # cells over every margin, and parts within a row, until stable
+    for _ in range(0 if made_from_protected else 100):  # cells over every margin, and parts within a row, until stable
         changed = 0
         for c in cell_counts:
             for part in (d for d in PART_OF_TOTAL if d in cols):
@@ -182,13 +203,19 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
         flags["clients_previous"] = "_s_clients_previous"
     any_hidden = " OR ".join(flags[c] for c in counts)
 
+    shown = (lambda c: f"(round({c} / {base}) * {base})::BIGINT") if base > 1 else (lambda c: c)
     out = []
     for c in cols:
         if c.endswith("_suppressed") and c.removesuffix("_suppressed") in counts:
             continue  # (re)made below
         if c in counts:
-            out.append(f"CASE WHEN {flags[c]} THEN NULL ELSE {c} END AS {c}")
+            out.append(f"CASE WHEN {flags[c]} THEN NULL ELSE {shown(c)} END AS {c}")
             out.append(f"{flags[c]} AS {c}_suppressed")
+        elif d and c in d.hidden and any(w in flags for w in d.hidden[c]):
+            cond = " OR ".join(flags[w] for w in d.hidden[c] if w in flags)
+            out.append(f"CASE WHEN {cond} THEN NULL ELSE {c} END AS {c}")
+        elif d and c in d.derived:
+            out.append(c)  # recomputed below from the protected counts
         elif c in DERIVED and any(s in flags for s in DERIVED[c]):
             cond = " OR ".join(flags[s] for s in DERIVED[c] if s in flags)
             out.append(f"CASE WHEN {cond} THEN NULL ELSE {c} END AS {c}")
@@ -204,7 +231,12 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
             out.append(c)
     order = ", ".join(keys + (["year"] if has_year else []))
     src = f"(SELECT *{''.join(', ' + x for x in extra)} FROM {tmp})"
-    return f"SELECT {', '.join(out)} FROM {src}" + (f" ORDER BY {order}" if order else "")
+    select = f"SELECT {', '.join(out)} FROM {src}"
+    if d and d.audience == "council" and d.derived:  # derived figures FROM the protected counts
+        outer = [f"({d.derived[c]})::{types[c]} AS {c}" if c in d.derived else c
+                 for c in [x.split(" AS ")[-1] if " AS " in x else x for x in out]]
+        select = f"SELECT {', '.join(outer)} FROM ({select}) protected"
+    return select + (f" ORDER BY {order}" if order else "")
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool, target: Path | None = None) -> dict:
@@ -214,18 +246,21 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     threshold = settings.suppression_threshold()
+    rounding = settings.rounding_base()
     marts = [m for m in sql_models() if m.layer == "marts" and m.table not in NOT_PUBLISHED]
     con.execute(f"ATTACH '{tmp}' AS snap")
     try:
         con.execute("CREATE SCHEMA snap.marts")
         con.execute("CREATE SCHEMA snap.meta")
-        for m in marts:
-            con.execute(f"CREATE TABLE snap.{m.table} AS {_suppressed_select(con, m.table, threshold)}")
+        _publish_marts(con, marts, threshold, rounding)
         con.execute(
             "CREATE TABLE snap.meta.refresh AS SELECT ?::TIMESTAMP AS published_at, ? AS run_id, ? AS is_demo, "
-            "data_from, data_to, ? AS suppression_threshold FROM staging.data_period",
-            [published_at, run_id, is_demo, threshold],
+            "data_from, data_to, ? AS suppression_threshold, ? AS rounding_base FROM staging.data_period",
+            [published_at, run_id, is_demo, threshold, rounding],
         )
+        con.execute("CREATE TABLE snap.meta.disclosure (table_name VARCHAR, audience VARCHAR, column_name VARCHAR, "
+                    "role VARCHAR, detail VARCHAR)")
+        con.executemany("INSERT INTO snap.meta.disclosure VALUES (?, ?, ?, ?, ?)", disclosure.catalogue_rows())
         con.execute("CREATE TABLE snap.meta.model_docs (table_name VARCHAR, description VARCHAR, source_sql VARCHAR, "
                     "description_nl VARCHAR)")
         for m in sql_models():
@@ -255,7 +290,56 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
     council = publish_council_snapshot(con, target)
     record_published(run_id, published_at, target)  # status.json: which snapshot is live
     return {"path": str(target), "council_path": str(council), "tables": [m.table for m in marts],
-            "suppression_threshold": threshold}
+            "suppression_threshold": threshold, "rounding_base": rounding}
+
+
+_MART_REF = re.compile(r"\bmarts\.([a-z_][a-z0-9_]*)\b")
+
+
+def _publish_marts(con: duckdb.DuckDBPyConnection, marts: list, threshold: int, rounding: int) -> None:
+    """Every mart into snap.marts: counts protected (``_suppressed_select``); a council model output (catalogue
+    line ``recompute``) made by its own SQL from the published, protected input tables instead of the true
+    counts, so nothing it shows rests on a hidden count. Inputs of such a model that the snapshot does not hold
+    for the council (the forecast's fitted inputs) are computed the same way into temporary tables."""
+    cat = disclosure.catalogue()
+    by_table = {m.table: m for m in sql_models()}
+    for name, value in _variables().items():
+        con.execute(f"SET VARIABLE {name} = {value}")
+    recomputed = [m for m in marts if cat.get(m.table) and cat[m.table].recompute and cat[m.table].audience == "council"]
+    # a count published twice ("same" lines) is hidden in the second table where the first hides it
+    links: dict[str, list] = {}
+    for t, d in cat.items():
+        for col, other, ocol, where in d.same:
+            if d.audience == "council" and cat.get(other) and cat[other].audience == "council":
+                links.setdefault(other, []).append((ocol, f"snap.{t}", col, where))
+    order = sorted((m for m in marts if m not in recomputed), key=lambda m: m.table in links)
+    for m in order:
+        con.execute(f"CREATE TABLE snap.{m.table} AS "
+                    f"{_suppressed_select(con, m.table, threshold, rounding, cat.get(m.table), links.get(m.table))}")
+    made: dict[str, str] = {}  # mart -> where its council version is
+
+    def council_version(table: str) -> str:
+        d = cat.get(table)
+        if table in made:
+            return made[table]
+        if d and d.audience == "council" and not d.recompute:
+            return f"snap.{table}"
+        if not (d and d.recompute):
+            return table  # no person counts (amounts only, e.g. marts.unmet_demand): the warehouse's
+        model = by_table[table]
+        sql = _MART_REF.sub(lambda r: council_version(f"marts.{r.group(1)}"), model.select)
+        work = f"_council_{model.name}"  # a temporary table: nothing of this reaches the warehouse file
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS {sql}")
+        if d.audience == "council":
+            target = f"snap.{table}"
+            con.execute(f"CREATE TABLE {target} AS {_suppressed_select(con, f'main.{work}', threshold, rounding, d)}")
+        else:
+            target = work
+        made[table] = target
+        return target
+
+    for m in recomputed:
+        council_version(m.table)
 
 
 def publish_council_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> Path:

@@ -72,6 +72,11 @@ def contract_years() -> list[int]:
     return sorted({int(x) for x in raw.replace(";", ",").split(",") if x.strip()})
 
 
+def rounding_base() -> int:
+    """Council snapshot: shown person counts are rounded to a multiple of this (CBS practice: 5; 1 = none)."""
+    return max(1, int(os.environ.get("HBH_ROUNDING_BASE") or 5))
+
+
 def waiting_days() -> int:
     """marts.waiting_list: allocated and not started after this many days is waiting (default 14)."""
     return int(os.environ.get("HBH_WAITING_DAYS") or 14)

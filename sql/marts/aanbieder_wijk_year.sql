@@ -18,6 +18,11 @@
 -- nl: Marktaandeel: het deel van alle gedeclareerde uren in de wijk dat van deze aanbieder komt (aandeel
 -- nl: cliënten: idem voor cliënten); de concentratie-index (HHI) is de som van de gekwadrateerde
 -- nl: marktaandelen in de wijk (1 = één aanbieder doet alles).
+-- disclosure: audience council
+-- disclosure: persons clients
+-- disclosure: hidden declared_hours, cost_eur, market_share with clients
+-- disclosure: derived hhi = CASE WHEN count(*) FILTER (WHERE clients IS NULL) OVER (PARTITION BY wijk_code, year) = 0 THEN sum(market_share * market_share) OVER (PARTITION BY wijk_code, year) END
+-- disclosure: derived clients_share = clients / nullif(sum(clients) OVER (PARTITION BY wijk_code, year), 0)
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), cl AS (

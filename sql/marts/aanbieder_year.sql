@@ -11,6 +11,9 @@
 -- nl: Wijken: het aantal wijken waar de aanbieder cliënten had of uren declareerde; hoofdwijken: de wijken
 -- nl: waar hij het grootste marktaandeel heeft. Marktaandeel in de regio: zijn gedeclareerde uren als deel
 -- nl: van alle gedeclareerde uren in de regio dat jaar.
+-- disclosure: audience analyst
+-- disclosure: persons clients
+-- disclosure: hidden declared_hours, cost_eur, hours_per_client, market_share_region with clients
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), cl AS (

@@ -12,6 +12,12 @@
 -- nl: leeftijdsgroep. Aandeel cliënten: de cliënten van de leeftijdsgroep als deel van alle cliënten van de
 -- nl: wijk dat jaar. Voor een gemeente of de regio tel je eerst cliënten en inwoners op en deel je daarna;
 -- nl: neem nooit het gemiddelde van de cijfers per 1.000 inwoners.
+-- disclosure: audience council
+-- disclosure: persons clients
+-- disclosure: derived clients_per_1000 = 1000.0 * clients / nullif(inhabitants, 0)
+-- disclosure: derived share_of_clients = clients / nullif(sum(clients) OVER (PARTITION BY wijk_code, year), 0)
+-- disclosure: margin clients over age_band into marts.wijk_year
+-- disclosure: margin clients over wijk_code into marts.age_year
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), bands AS (

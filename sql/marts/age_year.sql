@@ -7,6 +7,11 @@
 -- nl: januari; inwoners: de bevolking in die leeftijdsgroep op 1 januari. Cliënten per 1.000 inwoners =
 -- nl: cliënten / inwoners × 1.000: het gebruik per leeftijdsgroep. Aandeel cliënten: de cliënten van de
 -- nl: leeftijdsgroep als deel van alle cliënten van de gemeente dat jaar.
+-- disclosure: audience council
+-- disclosure: persons clients
+-- disclosure: derived clients_per_1000 = 1000.0 * clients / nullif(inhabitants, 0)
+-- disclosure: derived share_of_clients = clients / nullif(sum(clients) OVER (PARTITION BY gemeente_code, year), 0)
+-- disclosure: margin clients over age_band into marts.gemeente_year
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), bands AS (

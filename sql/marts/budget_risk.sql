@@ -22,6 +22,8 @@
 -- nl: geïndiceerde hulp wordt geleverd (het budgetrisico als het personeelstekort voorbij is). Ruimte =
 -- nl: budget − kosten (negatief = overschrijding); ruimte als alles geleverd was = budget − kosten als alles geleverd was;
 -- nl: aandeel van het budget = kosten / budget; leeg in jaren zonder bekend budget.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.forecast
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), gem AS (

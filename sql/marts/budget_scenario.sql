@@ -21,6 +21,8 @@
 -- nl: afwijking van de kosten die de methode maakte bij het voorspellen van 1 tot 3 jaar vooruit, voor latere
 -- nl: jaren breder (× de wortel van het aantal jaren vooruit / 3). Lage en hoge kosten = kosten × (1 ∓ die
 -- nl: afwijking); het tekort en het extra budget in de band volgen daaruit.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.forecast, marts.forecast_backtest (and the other marts it reads)
 WITH fc AS (
   SELECT gemeente_code, any_value(gemeente_name) AS gemeente_name, year, any_value(fit_year) AS fit_year,
          sum(forecast_cost_eur) AS cost_eur

@@ -8,6 +8,8 @@
 -- nl: de reden die de aanbieder opgaf, in de wijk van de indicatie. Waarvan cliënt gestopt: de beëindigingen
 -- nl: waarna de cliënt geen nieuwe toewijzing voor hetzelfde product kreeg die de oude verving; dan gaat het
 -- nl: dus niet om een overstap naar een nieuwe toewijzing (herindicatie).
+-- disclosure: audience council
+-- disclosure: persons stops, stops_client_ended
 SELECT t.gemeente_code, t.wijk_code, w.wijk_name, year(t.stop_date)::INTEGER AS year,
        t.stop_reden AS reden, t.stop_reden_naam AS reden_naam,
        count(*)::BIGINT AS stops,

@@ -15,6 +15,9 @@
 -- nl: publicatie verborgen. Geïndiceerde uren, geleverde (gedeclareerde) uren, tekort in uren en kosten van
 -- nl: het tekort: de maandcijfers uit marts.unmet_demand (niet gepubliceerd), opgeteld over het jaar;
 -- nl: aandeel geleverd = geleverde uren / geïndiceerde uren.
+-- disclosure: audience council
+-- disclosure: persons clients
+-- disclosure: hidden indicated_hours, delivered_hours, share_delivered, gap_hours, gap_cost_eur with clients
 WITH active AS (
   SELECT DISTINCT i.gemeente_code, i.wijk_code, i.aanbieder_agb, i.client_id, y.year::INTEGER AS year
   FROM staging.indicaties i

@@ -24,6 +24,9 @@
 -- nl: een eventuele eenmalige tariefstap; kosten = uren × tarief. Uren en kosten rusten op gedeclareerde
 -- nl: (geleverde) uren zorg in natura, en de prognosecijfers zijn modeluitkomsten (verwachte aantallen), geen
 -- nl: getelde personen; voor gemeente en regio tel je de rijen op.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.age_rates (through marts.forecast_inputs)
+-- disclosure: model rate_per_1000, base_rate_per_1000 over marts.age_rates
 WITH fit AS (
   SELECT max(fit_year) AS fit_year FROM marts.forecast_inputs
 ), s AS (

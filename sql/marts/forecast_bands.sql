@@ -16,6 +16,8 @@
 -- nl: klopt, is nagerekend: per gemeente een band uit de fouten van de andere gemeenten, en geteld hoeveel
 -- nl: van haar achtergehouden jaren erbinnen vielen. De band zegt niets over beleidskeuzes of een andere
 -- nl: bevolkingsontwikkeling; die staan in de scenario's. Budget: de begroting van de gemeente voor dat jaar.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.forecast, marts.forecast_backtest (and the other marts it reads)
 WITH bt AS (
   SELECT gemeente_code, (year - fit_year)::DOUBLE AS h,
          ln(clients / predicted_clients) AS e_clients, ln(declared_hours / predicted_hours) AS e_hours,

@@ -12,6 +12,7 @@
 --   declarations, so this is declared zorg-in-natura hours per client).
 -- weekly_hours_share: share of the gemeente's declared hours in fit_year on regular weekly products.
 -- tariff_per_hour: the gemeente's cost / declared hours in fit_year (contracted tariffs, product mix).
+-- Cells without a (published) client count are left out of both sums (on the published snapshot: the hidden ones).
 -- tariff_growth: average yearly growth of the region's average tariff (cost / declared hour) from the first
 --   data year up to fit_year (geometric mean).
 -- nl: De geschatte invoer van de prognose: één rij per schattingsjaar per wijk per leeftijdsgroep. Er zijn
@@ -26,6 +27,9 @@
 -- nl: uur = kosten / gedeclareerde uren van de gemeente; tariefstijging = de gemiddelde jaarlijkse stijging
 -- nl: van het gemiddelde uurtarief in de regio sinds het eerste datajaar; aandeel wekelijkse hulp = het deel
 -- nl: van de gedeclareerde uren op reguliere wekelijkse producten.
+-- disclosure: audience analyst
+-- disclosure: model rate_per_1000, base_rate_per_1000 over marts.age_rates
+-- disclosure: recompute from the published marts.age_rates (for the council snapshot's forecast)
 WITH last AS (
   SELECT year(data_to)::INTEGER AS last_year, year(data_from)::INTEGER AS first_year FROM staging.data_period
 ), fits AS (
@@ -33,12 +37,12 @@ WITH last AS (
   UNION ALL SELECT last_year - 3 FROM last WHERE last_year - 3 >= first_year
 ), cells AS (
   SELECT f.fit_year, a.gemeente_code, a.gemeente_name, a.wijk_code, a.wijk_name, a.age_band,
-         sum(a.clients) AS clients, sum(a.inhabitants) AS inhabitants
+         sum(a.clients) AS clients, sum(a.inhabitants) FILTER (WHERE a.clients IS NOT NULL) AS inhabitants
   FROM fits f JOIN marts.age_rates a ON a.year BETWEEN f.fit_year - 2 AND f.fit_year
   GROUP BY ALL
 ), base_cells AS (
   SELECT f.fit_year, a.gemeente_code, a.gemeente_name, a.wijk_code, a.wijk_name, a.age_band,
-         a.clients, a.inhabitants
+         a.clients, CASE WHEN a.clients IS NOT NULL THEN a.inhabitants END AS inhabitants
   FROM fits f JOIN marts.age_rates a ON a.year = getvariable('baseline_year')
 ), smooth AS (
   SELECT 'recent' AS kind, * FROM cells UNION ALL SELECT 'base', * FROM base_cells

@@ -29,6 +29,8 @@
 -- nl: dat jaar na het laatste waargenomen jaar valt: met de stap die de gecontracteerde tarieven van 2026 in
 -- nl: de productcatalogus laten zien (bovenop de gewone jaarlijkse stijging), of met 10% (een aanname) als die
 -- nl: tarieven er nog niet zijn. Bij elke instelling staat waar de standaardwaarde vandaan komt.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.forecast_inputs
 WITH fit AS (
   SELECT max(fit_year) AS fit_year, coalesce(max(tariff_growth) FILTER (WHERE fit_year = (
            SELECT max(fit_year) FROM marts.forecast_inputs)), 0) AS tariff_growth

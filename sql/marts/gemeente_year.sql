@@ -18,6 +18,13 @@
 -- nl: bijvoorbeeld omdat de toewijzing in quarantaine staat); dat deel staat apart vermeld. Cliënten zonder
 -- nl: uren: cliënten met een toewijzing zonder uren per week (in euro's of stuks, alleen een budget, of op
 -- nl: categorieniveau); zij tellen mee als cliënt maar niet in de uren.
+-- disclosure: audience council
+-- disclosure: persons clients, new_clients, clients_baseline, clients_75plus, clients_without_hours
+-- disclosure: derived clients_per_1000 = 1000.0 * clients / nullif(inhabitants, 0)
+-- disclosure: derived clients_per_1000_75plus = 1000.0 * clients_75plus / nullif(inhabitants_75plus, 0)
+-- disclosure: derived growth_vs_baseline = clients / nullif(clients_baseline, 0) - 1
+-- disclosure: derived growth_vs_previous = clients / nullif(lag(clients) OVER (PARTITION BY gemeente_code ORDER BY year), 0) - 1
+-- disclosure: hidden indicated_hours, declared_hours, cost_eur, declared_hours_wijk_onbekend, cost_eur_wijk_onbekend with clients
 WITH g AS (
   SELECT gemeente_code, gemeente_name, year,
          sum(clients) AS clients, sum(new_clients) AS new_clients,

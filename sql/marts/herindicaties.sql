@@ -11,6 +11,10 @@
 -- nl: meer uren per week toekennen dan de vervangen toewijzing, de uren per week vóór en na (opgeteld) en het
 -- nl: verschil. Gemiddelde overgangsperiode: het gemiddelde aantal dagen tussen het besluit
 -- nl: (toewijzingsdatum) en de ingangsdatum van de nieuwe toewijzing.
+-- disclosure: audience council
+-- disclosure: persons herindicaties, lowered, raised
+-- disclosure: hidden hours_per_week_before, hours_per_week_after, change_hours_per_week, mean_transition_days with herindicaties
+-- disclosure: parts herindicaties = lowered + raised
 SELECT n.gemeente_code, n.wijk_code, w.wijk_name, n.product_code, year(n.start_date)::INTEGER AS year,
        coalesce(o.reden_wijziging, 'onbekend') AS reden_wijziging,
        count(*)::BIGINT AS herindicaties,

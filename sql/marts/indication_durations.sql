@@ -8,6 +8,9 @@
 -- nl: einddatum en korter dan 365 dagen; lang = met einddatum en minstens 365 dagen; onbepaald = zonder
 -- nl: einddatum. Aandeel: deze indicaties als deel van alle indicaties die dat jaar in de gemeente ingingen.
 -- nl: Het gaat om indicaties, niet om cliënten: een cliënt met meerdere indicaties telt meerdere keren mee.
+-- disclosure: audience council
+-- disclosure: persons indications
+-- disclosure: derived share_of_indications = indications / nullif(sum(indications) OVER (PARTITION BY gemeente_code, year), 0)
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), classes AS (

@@ -24,6 +24,7 @@
 -- nl: wat de gemeente zelf afwees (declaratie-antwoord WMO325), per retourcode. Eén regel kan meerdere
 -- nl: bevindingen hebben. Dit zijn signalen rond zorgfraude en de Bibob-toets: een bevinding is een reden om
 -- nl: te kijken, geen oordeel.
+-- disclosure: audience analyst
 WITH quarantined_lines AS (  -- prestaties of a message that did not pass the gate, as delivered
   SELECT source_file,
          TRY_CAST(json_extract_string(record, '$.bedrag') AS DECIMAL(18, 2))

@@ -5,6 +5,7 @@
 -- nl: declaratieregels met die bevinding, hun uren en hun bedrag. Aandeel regels: die regels als deel van
 -- nl: alle declaratieregels van de aanbieder in de gemeente. De soorten en definities zijn die van de
 -- nl: bevindingen per maand; een bevinding is een reden om te kijken, geen oordeel.
+-- disclosure: audience analyst
 WITH totals AS (
   SELECT gemeente_code, aanbieder_agb, count(*) AS all_lines, sum(declared_eur) AS all_amount_eur
   FROM staging.declaraties GROUP BY ALL

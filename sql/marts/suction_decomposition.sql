@@ -4,8 +4,12 @@
 -- gemeente (gemeente_code + age_band) and age band over the region (age_band only).
 -- Cells are wijk × age band (marts.age_rates). For each cell c: baseline rate r_c = clients_c in the
 -- baseline year / inhabitants_c in the baseline year; expected_c = r_c × inhabitants_c in the year.
--- clients_baseline = Σ baseline clients; clients = Σ clients in the year; expected = Σ expected_c
---   (what the baseline's age-specific rates per wijk give with this year's population).
+-- clients_baseline / clients: the level's clients in the baseline year / in the year, as the level's own
+--   table counts them (marts.wijk_year, gemeente_year, age_year; the region: their sum) = Σ of the cells'.
+-- expected = clients_baseline × Σ_c B_c w_c / Σ_c B_c with B_c the cell's baseline clients and w_c =
+--   inhabitants_c(year) / inhabitants_c(baseline): Σ expected_c (what the baseline's age-specific rates per
+--   wijk give with this year's population), written so that it can be computed from the published,
+--   protected cells too (cells whose count is hidden are left out of the weights).
 -- demographic_growth = expected / clients_baseline − 1; excess_growth = (clients − expected) /
 --   clients_baseline; total_growth = clients / clients_baseline − 1 = demographic + excess.
 -- Uncertainty (95%): counts treated as independent Poisson variables (var = count) and propagated with
@@ -30,6 +34,10 @@
 -- nl: basisjaar is de gemiddelde jaarlijkse verandering van het voor de bevolkingsopbouw gecorrigeerde
 -- nl: gebruik in de jaren vóór het basisjaar (0 als de data in het basisjaar begint); de extra groei na
 -- nl: aftrek van die trend is wat er overblijft als die trend gewoon was doorgegaan.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.age_rates, marts.wijk_year, marts.gemeente_year and marts.age_year
+-- disclosure: persons clients, clients_baseline
+-- disclosure: model expected over marts.age_rates
 WITH cells AS (
   SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year, clients, inhabitants
   FROM marts.age_rates
@@ -37,9 +45,9 @@ WITH cells AS (
   SELECT wijk_code, age_band, clients AS b, inhabitants AS p_b
   FROM cells WHERE year = getvariable('baseline_year')
 ), cw AS (
-  SELECT c.*, b.b, coalesce(c.inhabitants / nullif(b.p_b, 0), 0) AS w
+  SELECT c.*, b.b, CASE WHEN b.b IS NOT NULL THEN coalesce(c.inhabitants / nullif(b.p_b, 0), 0) END AS w
   FROM cells c JOIN base b USING (wijk_code, age_band)
-), agg AS (
+), cell_sums AS (
   SELECT CASE WHEN grouping(gemeente_code) = 1 AND grouping(age_band) = 1 THEN 'regio'
               WHEN grouping(gemeente_code) = 1 THEN 'leeftijd_regio'
               WHEN grouping(wijk_code) = 0 THEN 'wijk'
@@ -47,10 +55,26 @@ WITH cells AS (
               ELSE 'gemeente' END AS level,
          gemeente_code, any_value(gemeente_name) AS gemeente_name, wijk_code, any_value(wijk_name) AS wijk_name,
          age_band, year,
-         sum(b) AS clients_baseline, sum(clients) AS clients, sum(b * w) AS expected, sum(b * w * w) AS s2
+         sum(b) FILTER (WHERE w IS NOT NULL) AS b_sum, sum(b * w) AS bw, sum(b * w * w) AS bww
   FROM cw
   GROUP BY GROUPING SETS ((year), (year, age_band), (year, gemeente_code), (year, gemeente_code, wijk_code),
                           (year, gemeente_code, age_band))
+), counts AS (  -- the level's clients as its own table counts them (one figure, one number)
+  SELECT 'wijk' AS level, gemeente_code, wijk_code, NULL AS age_band, year, clients FROM marts.wijk_year
+  UNION ALL SELECT 'gemeente', gemeente_code, NULL, NULL, year, clients FROM marts.gemeente_year
+  UNION ALL SELECT 'leeftijd', gemeente_code, NULL, age_band, year, clients FROM marts.age_year
+  UNION ALL SELECT 'regio', NULL, NULL, NULL, year, sum(clients) FROM marts.gemeente_year GROUP BY year
+  UNION ALL SELECT 'leeftijd_regio', NULL, NULL, age_band, year, sum(clients) FROM marts.age_year GROUP BY age_band, year
+), agg AS (
+  SELECT s.level, s.gemeente_code, s.gemeente_name, s.wijk_code, s.wijk_name, s.age_band, s.year,
+         cb.clients AS clients_baseline, c.clients AS clients,
+         cb.clients * s.bw / nullif(s.b_sum, 0) AS expected, cb.clients * s.bww / nullif(s.b_sum, 0) AS s2
+  FROM cell_sums s
+  LEFT JOIN counts c ON c.level = s.level AND c.gemeente_code IS NOT DISTINCT FROM s.gemeente_code
+       AND c.wijk_code IS NOT DISTINCT FROM s.wijk_code AND c.age_band IS NOT DISTINCT FROM s.age_band AND c.year = s.year
+  LEFT JOIN counts cb ON cb.level = s.level AND cb.gemeente_code IS NOT DISTINCT FROM s.gemeente_code
+       AND cb.wijk_code IS NOT DISTINCT FROM s.wijk_code AND cb.age_band IS NOT DISTINCT FROM s.age_band
+       AND cb.year = getvariable('baseline_year')
 ), idx AS (
   SELECT *, clients / nullif(expected, 0) AS demo_adjusted_index,
          min(year) OVER (PARTITION BY level, gemeente_code, wijk_code, age_band) AS first_year

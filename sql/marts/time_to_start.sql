@@ -7,6 +7,9 @@
 -- nl: maand heeft gemeld (iWmo-bericht WMO305). Wachttijd tot start: de mediaan, het 90e percentiel en het
 -- nl: gemiddelde van het aantal dagen tussen de toewijzingsdatum en die start. Toewijzingen waarvan (nog)
 -- nl: geen start is gemeld, tellen hier niet mee (zie de wachtlijst).
+-- disclosure: audience analyst
+-- disclosure: persons starts
+-- disclosure: hidden median_days_to_start, p90_days_to_start, mean_days_to_start with starts
 SELECT t.gemeente_code, t.wijk_code, w.wijk_name, t.aanbieder_agb,
        year(t.care_start_date)::INTEGER AS year, month(t.care_start_date)::INTEGER AS month,
        date_trunc('month', t.care_start_date)::DATE AS month_start,

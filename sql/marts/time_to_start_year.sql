@@ -9,6 +9,11 @@
 -- nl: gestart volgens het startbericht van de aanbieder (WMO305). Wachttijd tot start: de mediaan en het 90e
 -- nl: percentiel van het aantal dagen tussen toewijzingsdatum en start, met dezelfde definitie als per maand.
 -- nl: Toewijzingen zonder gemelde start tellen niet mee.
+-- disclosure: audience council
+-- disclosure: persons starts
+-- disclosure: margin starts over urgentie into marts.time_to_start_year
+-- disclosure: margin starts over aanbieder_agb into marts.time_to_start_year
+-- disclosure: hidden median_days_to_start, p90_days_to_start with starts
 WITH t AS (
   SELECT t.gemeente_code, year(t.care_start_date) AS year, t.urgentie, t.aanbieder_agb, t.days_to_start
   FROM staging.toewijzingen t

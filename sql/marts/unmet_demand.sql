@@ -14,6 +14,7 @@
 -- nl: geleverd = geleverde / geïndiceerde uren; tekort = geïndiceerde − geleverde uren; kosten van het tekort
 -- nl: = het tekort per product × het gecontracteerde tarief van dat product in die gemeente en dat jaar: wat
 -- nl: de niet geleverde hulp had gekost, het budgetrisico als het personeelstekort voorbij is.
+-- disclosure: audience unpublished (wijk × aanbieder × month hours without a client count; published as marts.delivery_year)
 WITH months AS (
   SELECT m::DATE AS month_start, (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
   FROM staging.data_period,

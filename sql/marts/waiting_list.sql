@@ -11,6 +11,9 @@
 -- nl: aanbieder de start niet heeft gemeld, telt dus ook als wachtend; alleen toewijzingen van binnen de
 -- nl: dataperiode tellen mee. Mediane wachttijd: de mediaan van het aantal dagen sinds de toewijzingsdatum
 -- nl: van wie wacht; de leeftijdsgroep is die op de toewijzingsdatum.
+-- disclosure: audience analyst
+-- disclosure: persons waiting
+-- disclosure: hidden median_days_waiting with waiting
 WITH months AS (
   SELECT (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
   FROM staging.data_period,

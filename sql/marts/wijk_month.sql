@@ -21,6 +21,10 @@
 -- nl: tarief): declaratieregels waarvan de periode in de maand begint, in de wijk van de indicatie (alleen
 -- nl: zorg in natura: pgb wordt niet bij de gemeente gedeclareerd). Voor gemeente- en regiototalen tel je de
 -- nl: wijken op; uren en kosten van de maanden tellen op tot die van het jaar.
+-- disclosure: audience analyst
+-- disclosure: persons clients, new_clients, ended_clients
+-- disclosure: hidden indicated_hours, declared_hours, cost_eur with clients
+-- disclosure: flow clients in new_clients out ended_clients by month
 WITH months AS (
   SELECT make_date(year(m)::INTEGER, month(m)::INTEGER, 1) AS month_start
   FROM staging.data_period,

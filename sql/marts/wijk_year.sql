@@ -24,6 +24,14 @@
 -- nl: gecontracteerd tarief) komen uit de declaraties van aanbieders, alleen zorg in natura (pgb wordt niet
 -- nl: bij de gemeente gedeclareerd). Groei: het aantal cliënten ten opzichte van het basisjaar (standaard
 -- nl: 2018) en ten opzichte van het vorige jaar.
+-- disclosure: audience council
+-- disclosure: persons clients, new_clients, clients_baseline, clients_75plus
+-- disclosure: derived clients_per_1000 = 1000.0 * clients / nullif(inhabitants, 0)
+-- disclosure: derived clients_per_1000_75plus = 1000.0 * clients_75plus / nullif(inhabitants_75plus, 0)
+-- disclosure: derived growth_vs_baseline = clients / nullif(clients_baseline, 0) - 1
+-- disclosure: derived growth_vs_previous = clients / nullif(lag(clients) OVER (PARTITION BY wijk_code ORDER BY year), 0) - 1
+-- disclosure: hidden indicated_hours, declared_hours, cost_eur with clients
+-- disclosure: margin clients, new_clients, clients_75plus over wijk_code into marts.gemeente_year
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), clients AS (

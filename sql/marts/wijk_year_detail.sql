@@ -18,6 +18,20 @@
 -- nl: vallen. Geïndiceerde uren per productgroep en per leveringsvorm (uren per week × dagen dat de indicatie
 -- nl: in het jaar liep / 7); de aandelen uren per productgroep tellen op tot 100%. Voor gemeente- en
 -- nl: regiototalen tel je de aantallen en uren op en bereken je de aandelen opnieuw.
+-- disclosure: audience council
+-- disclosure: persons clients, clients_zin, clients_pgb, clients_weekly, clients_biweekly, clients_maatwerk
+-- disclosure: derived share_pgb = clients_pgb / nullif(clients, 0)
+-- disclosure: hidden indicated_hours with clients
+-- disclosure: hidden indicated_hours_weekly with clients, clients_weekly
+-- disclosure: hidden indicated_hours_biweekly with clients, clients_biweekly
+-- disclosure: hidden indicated_hours_maatwerk with clients, clients_maatwerk
+-- disclosure: hidden indicated_hours_zin, indicated_hours_pgb with clients, clients_zin, clients_pgb
+-- disclosure: derived share_hours_weekly = indicated_hours_weekly / nullif(indicated_hours, 0)
+-- disclosure: derived share_hours_biweekly = indicated_hours_biweekly / nullif(indicated_hours, 0)
+-- disclosure: derived share_hours_maatwerk = indicated_hours_maatwerk / nullif(indicated_hours, 0)
+-- disclosure: parts clients = clients_zin + clients_pgb
+-- disclosure: same clients = marts.wijk_year.clients
+-- disclosure: same clients_zin = marts.delivery_year.clients where aanbieder_agb = 'alle'
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), product AS (

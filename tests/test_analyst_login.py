@@ -1,0 +1,141 @@
+"""The analyst pages behind a real OIDC login, end to end: ``streamlit run`` with an ``[auth]`` secrets file,
+a local OpenID Connect identity provider (``oidc-provider-mock``) and Debian's Chromium through Playwright.
+
+- without a login, an analyst page shows only the login button: no reconciliation figures;
+- after logging in at the identity provider, the same page shows its figures and who is logged in;
+- a council-mode server (HBH_DASHBOARD_MODE=council) has no analyst page at all, also not by deep link.
+Streamlit's st.login needs Authlib; the provider runs in a thread of the test process on a free port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "dashboards"))
+
+import e2e  # noqa: E402  (dashboards/e2e.py)
+
+pytest.importorskip("authlib", reason="st.login needs Authlib (pip install 'streamlit[auth]')")
+oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
+if not e2e.chromium_available():
+    pytest.skip(f"{e2e.CHROMIUM} not found: the login test needs a browser", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+USER = "analist@gemeente.example"
+WAIT = 90_000  # ms: generous, the test machine may be busy
+
+
+@pytest.fixture(scope="module")
+def idp():
+    user = oidc_provider_mock.User(sub=USER, claims={"name": "Ada Analist", "email": USER})
+    with oidc_provider_mock.run_server_in_thread(port=0, user_claims=[user]) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
+
+
+@contextlib.contextmanager
+def _server(serving: Path, idp: str, tmp: Path, mode: str):
+    port = e2e.free_port()
+    url = f"http://127.0.0.1:{port}"
+    secrets = tmp / f"secrets-{mode}.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        'cookie_secret = "a-test-cookie-secret-of-some-length"\n'
+        'client_id = "hbh-monitor"\n'
+        'client_secret = "hbh-secret"\n'
+        f'server_metadata_url = "{idp}/.well-known/openid-configuration"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HBH_")}
+    env.update(HBH_SERVING=str(serving), HBH_DASHBOARD_MODE=mode, PYTHONUNBUFFERED="1")
+    log = tmp / f"streamlit-{mode}.log"
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [streamlit, "run", "dashboards/app.py", "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield url, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=e2e.CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+def _page(browser):
+    ctx = browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam", viewport={"width": 1400, "height": 1000})
+    # only the two local servers (app and identity provider); nothing leaves the machine
+    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:"))
+              else route.abort())
+    return ctx.new_page()
+
+
+def test_analyst_page_needs_an_oidc_login_and_shows_its_figures_after_it(serving_db, idp, browser, tmp_path):
+    with _server(serving_db, idp, tmp_path, "all") as (url, log):
+        page = _page(browser)
+        page.goto(f"{url}/aanbieders")
+        login = page.get_by_role("button", name="Inloggen")
+        login.wait_for(state="visible", timeout=WAIT)
+        page.wait_for_selector(e2e.READY, timeout=WAIT)
+        assert page.get_by_text("Deze pagina is alleen voor analisten").count() == 1
+        assert page.locator('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"]').count() == 0
+        login.click()
+        # the identity provider's authorisation form: who logs in
+        page.wait_for_url(f"{idp}/**", timeout=WAIT)
+        page.locator('input[name="sub"]').fill(USER)
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(f"{url}/**", timeout=WAIT)
+        page.goto(f"{url}/aanbieders")
+        page.wait_for_selector('h1:has-text("Aanbieders")', timeout=WAIT)
+        page.get_by_text("Ingelogd als").first.wait_for(state="visible", timeout=WAIT)
+        page.locator('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"]').first.wait_for(state="visible", timeout=WAIT)
+        page.wait_for_selector(e2e.READY, timeout=WAIT)
+        assert page.get_by_role("button", name="Inloggen").count() == 0, log.read_text()[-2000:]
+        assert page.get_by_text("Ingelogd als").count() >= 1
+        assert page.locator('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"]').count() >= 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_council_server_has_no_analyst_page_even_by_deep_link(serving_db, idp, browser, tmp_path):
+    with _server(serving_db, idp, tmp_path, "council") as (url, _log):
+        page = _page(browser)
+        for path in ("aanbieders", "datakwaliteit"):
+            page.goto(f"{url}/{path}")
+            page.wait_for_selector('h1:has-text("Overzicht")', timeout=WAIT)  # the default page instead
+            page.locator('[data-testid="stSidebarNav"]').wait_for(state="visible", timeout=WAIT)
+            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            assert "Aanbieders" not in nav and "Datakwaliteit" not in nav and "Wijken" in nav
+            assert page.get_by_role("button", name="Inloggen").count() == 0
+            assert page.get_by_text("Bevindingen").count() == 0
