@@ -149,9 +149,9 @@ def test_wrong_configuration_stops_in_seconds_with_one_message_and_writes_nothin
 
     proc, seconds, out = refresh(env, timeout=300)
     assert proc.returncode != 0, f"{case}: the run must fail\n{out[-3000:]}"
-    assert "Configuratie niet in orde" in out and expect in out, out[-3000:]
-    assert "STEP_START" not in out, "no step may start on a wrong configuration"
     assert _written(data) == [], f"{case}: the run wrote {_written(data)} (warehouse, GX files, status.json ...)"
+    assert "STEP_START" not in out, "no step may start on a wrong configuration"
+    assert "Configuratie niet in orde" in out and expect in out, out[-3000:]
     print(f"{case}: failed after {seconds:.1f} s with: {expect!r}")
 
 

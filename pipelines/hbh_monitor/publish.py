@@ -207,13 +207,22 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     return f"SELECT {', '.join(out)} FROM {src}" + (f" ORDER BY {order}" if order else "")
 
 
+# What a reader sees of a snapshot, compared to tell a run with nothing new: every mart, and the meta
+# tables about the data (not the run's own records: GX and model-build rows of a run that found nothing
+# to validate or rebuild, a touched file's new modification time).
+_COMPARED_META = {
+    "meta.ingestion_ledger": "dataset, source_file, sha256, status, rows_in, rows_loaded, rows_quarantined, message",
+    "meta.quarantine_summary": "*", "meta.wijk_geometry": "*", "meta.model_docs": "*",
+}
+
+
 def _content(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
-    """{table: (rows, order-independent hash of the rows)} of every table in ``catalog`` but meta.refresh
-    (which holds the run and publication time)."""
+    """{table: (rows, order-independent hash of the rows)} of the marts and ``_COMPARED_META`` in ``catalog``."""
     tables = [t for (t,) in con.execute(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_catalog = ? ORDER BY 1",
-        [catalog]).fetchall() if t != "meta.refresh"]
-    return {t: tuple(con.execute(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM {catalog}.{t} AS x").fetchall()[0])
+        [catalog]).fetchall() if t.startswith("marts.") or t in _COMPARED_META]
+    return {t: tuple(con.execute(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM "
+                                 f"(SELECT {_COMPARED_META.get(t, '*')} FROM {catalog}.{t}) AS x").fetchall()[0])
             for t in tables}
 
 
