@@ -218,6 +218,25 @@ def test_disk_full_during_ingestion_stops_the_run_with_the_real_cause(pipeline_r
     assert fout == [], fout
 
 
+def test_out_of_memory_stops_the_run_as_a_machine_fault(pipeline_run, tmp_path):
+    """DuckDB capped far below what a load needs (HBH_DUCKDB_MEMORY_LIMIT), with files to load again."""
+    data = tmp_path / "data"
+    env = copy_run(pipeline_run, data)
+    serving = serving_of(data)
+    live = fingerprint(serving)
+    for p in sorted((data / "landing" / "declaraties").glob("*2025*")):
+        toggle_line_ends(p)
+    env["HBH_DUCKDB_MEMORY_LIMIT"] = "4MB"
+    proc, _, out = refresh(env)
+    assert proc.returncode != 0
+    assert fingerprint(serving) == live
+    st = status_of(serving)
+    assert st["held_back"] is True and "Machinefout: onvoldoende geheugen" in st["reason"], st
+    with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
+        fout = con.execute("SELECT source_file FROM meta.ingestion_ledger WHERE status = 'fout'").fetchall()
+    assert fout == [], f"files recorded as broken for the machine's fault: {fout}"
+
+
 def test_a_file_that_failed_to_load_blocks_publishing_until_an_operator_accepts_it(pipeline_run, tmp_path, monkeypatch):
     data = tmp_path / "data"
     env = copy_run(pipeline_run, data)
@@ -256,6 +275,17 @@ def test_a_file_that_failed_to_load_blocks_publishing_until_an_operator_accepts_
 # --- 3. every figure's inputs complete or held back ---------------------------------------------------
 
 
+def drop_rows(path: Path, **match) -> int:
+    """Remove the rows of a delivered CSV whose columns equal ``match`` (column names as in the header)."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    sep = ";" if ";" in lines[0] else ","
+    header = lines[0].strip().split(sep)
+    idx = {header.index(k): str(v) for k, v in match.items()}
+    keep = [ln for ln in lines[1:] if not all(ln.rstrip("\r\n").split(sep)[i] == v for i, v in idx.items())]
+    path.write_text(lines[0] + "".join(keep), encoding="utf-8")
+    return len(lines) - 1 - len(keep)
+
+
 def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(pipeline_run, tmp_path):
     data = tmp_path / "data"
     env = copy_run(pipeline_run, data)
@@ -265,13 +295,7 @@ def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(p
         wijk, year = con.execute(
             "SELECT wijk_code, year FROM marts.wijk_year WHERE clients > 0 ORDER BY clients DESC LIMIT 1").fetchall()[0]
     (pop_file,) = (data / "landing" / "bevolking").glob("*")
-    lines = pop_file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    header = lines[0].strip().split(";" if ";" in lines[0] else ",")
-    sep = ";" if ";" in lines[0] else ","
-    iw, iy = header.index("wijk_code"), header.index("year") if "year" in header else header.index("jaar")
-    keep = [ln for ln in lines[1:] if not (ln.split(sep)[iw] == wijk and ln.split(sep)[iy] == str(year))]
-    assert len(keep) < len(lines) - 1, "rows of that wijk-year removed"
-    pop_file.write_text(lines[0] + "".join(keep), encoding="utf-8")
+    assert drop_rows(pop_file, wijk_code=wijk, jaar=year) > 0
 
     proc, _, out = refresh(env)
     assert proc.returncode != 0, "a rate over an incomplete population must not be published"
@@ -279,6 +303,26 @@ def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(p
     st = status_of(serving)
     assert "marts/wijk_year: rates_plausible" in st["failed_checks"], st
     assert f"bevolking {wijk} {year}" in st["reason"], st
+
+
+def test_missing_tariff_for_a_declared_product_year_holds_back_instead_of_a_wrong_cost(pipeline_run, tmp_path):
+    data = tmp_path / "data"
+    env = copy_run(pipeline_run, data)
+    serving = serving_of(data)
+    live = fingerprint(serving)
+    with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
+        gem, product, year = con.execute(
+            "SELECT gemeente_code, product_code, year FROM staging.declaraties GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
+        ).fetchall()[0]
+    (catalogue,) = (data / "landing" / "producten").glob("*")
+    assert drop_rows(catalogue, gemeente_code=gem, product_code=product, jaar=year) == 1
+
+    proc, _, out = refresh(env)
+    assert proc.returncode != 0, "a cost without its tariff must not be published"
+    assert fingerprint(serving) == live
+    st = status_of(serving)
+    assert "staging/declaraties: every_declaration_has_a_tariff" in st["failed_checks"], st
+    assert f"tarief {gem} {product} {year}" in st["reason"], st
 
 
 # --- 4. a run with nothing new is not a new publication ----------------------------------------------
