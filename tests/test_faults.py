@@ -32,7 +32,8 @@ LONG_KEY = "x" * 40
 def copy_run(pipeline_run, dest: Path, subs=("landing", "warehouse", "serving", "gx")) -> dict:
     """A private copy of the session run with a fresh DAGSTER_HOME; returns its run environment."""
     for sub in subs:
-        shutil.copytree(pipeline_run.data_dir / sub, dest / sub)
+        if (pipeline_run.data_dir / sub).exists():
+            shutil.copytree(pipeline_run.data_dir / sub, dest / sub)
     return run_env(dest)
 
 
