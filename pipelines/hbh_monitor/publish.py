@@ -228,7 +228,8 @@ def _content(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
 
 def _same_as_live(con: duckdb.DuckDBPyConnection, target: Path) -> str | None:
     """The run_id of the live snapshot at ``target`` when the snapshot being written (``snap``) holds
-    exactly what it holds (every table, the data period and settings in meta.refresh); else None."""
+    exactly what it holds (the marts and ``_COMPARED_META``, the data period and settings in meta.refresh);
+    else None."""
     if not target.is_file():
         return None
     try:
