@@ -90,6 +90,8 @@ READER = textwrap.dedent(
 def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(pipeline_run, tmp_path):
     data = tmp_path / "data"
     env = copy_run(pipeline_run.data_dir, data)
+    # A re-delivered file, so the run has something new to publish (a run with nothing new keeps the live one).
+    _toggle_line_ends(sorted((data / "landing" / "declaraties").glob("*"))[-1])
     serving = serving_of(data)
     council = settings.council_path(serving)
     snapshots = [serving, serving, council]  # two readers on the full snapshot, one on the council one

@@ -41,10 +41,13 @@ from hbh_monitor.status import snapshot_status  # noqa: E402
 status = snapshot_status(settings.serving_path())
 if status["held_back"]:
     checks = "".join(f"\n- `{chk}`" for chk in status["failed_checks"])
+    missing = "".join(f"\n- `{f}`" for f in status.get("missing_deliveries", []))
     st.error(
         f"**Nieuwere gegevens tegengehouden.** Run `{status['held_back_run_id']}` "
         f"({c.fmt_datetime(dt.datetime.fromisoformat(status['held_back_at']))}) is niet gepubliceerd: {status['reason']}"
         + (f"\n\nNiet geslaagde blokkerende controles:{checks}" if checks else "")
+        + (f"\n\nLeveringen die niet geladen konden worden (zie Melding hieronder; een beheerder kan ze "
+           f"accepteren met HBH_ACCEPT_FAILED_FILES):{missing}" if missing else "")
         + f"\n\nDe dashboards tonen nog de momentopname van run `{status['live_run_id'] or '–'}`."
     )
 else:

@@ -23,6 +23,7 @@ quarantine with that reason). The other files go on.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -80,6 +81,34 @@ FROM meta.ingestion_ledger GROUP BY source_file
 
 class FileError(Exception):
     """A file that cannot be ingested; the message names the file (and line where known)."""
+
+
+class MachineFault(RuntimeError):
+    """The machine failed, not the file: no space left on a disk, not enough memory, or the database
+    invalidated by such an error. It stops the run (the step fails, nothing is published) instead of
+    being recorded as a broken file that the run then publishes without."""
+
+
+_NO_SPACE = ("no space left on device", "disk quota exceeded")
+_NO_MEMORY = ("out of memory", "cannot allocate memory", "could not allocate")
+
+
+def machine_fault(exc: BaseException) -> str | None:
+    """The Dutch name of the machine fault behind ``exc`` (walking its causes), or None for a fault
+    of the file itself."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc).lower()
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(t in text for t in _NO_SPACE):
+            return "geen schijfruimte meer"
+        if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)) or (
+            isinstance(exc, OSError) and exc.errno == errno.ENOMEM) or any(t in text for t in _NO_MEMORY):
+            return "onvoldoende geheugen"
+        if isinstance(exc, duckdb.FatalException) or "database has been invalidated" in text:
+            return "de database is na een eerdere fout ongeldig geworden"
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 @dataclass
@@ -168,7 +197,10 @@ def _store(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest:
         )
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the failed write ended the transaction already; the error that did it is the cause
         raise
     return FileResult(contract.name, rel, status, out.rows_in, out.rows_loaded, out.rows_quarantined, note)
 
@@ -224,7 +256,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
             fmt = delivery.fmt
             missing = [c.name for c in contract.columns if c.required and c.name not in delivery.columns]
             out = room.gate(contract, delivery, key, missing, today)
-        except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError) as exc:
+        except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError, MemoryError) as exc:
+            fault = machine_fault(exc)
+            if fault:  # the machine failed, not the file: stop the run, do not record the file as broken
+                raise MachineFault(
+                    f"Machinefout: {fault} bij het laden van {rel} ({mask_digits(str(exc)).splitlines()[0][:300]}). "
+                    "De run is gestopt en publiceert niet; los de oorzaak op en start de run opnieuw "
+                    "(het bestand zelf is niet afgekeurd)."
+                ) from exc
             return _failed(con, contract, rel, digest, size, fmt, f"{rel}: {_dutch(exc, fmt)}")
         if missing:
             status = "fout"

@@ -18,7 +18,7 @@ import duckdb
 
 from hbh_monitor import disclosure, money_disclosure, settings
 from hbh_monitor.models import _variables, sql_models
-from hbh_monitor.status import record_published, remove_stale_tmp
+from hbh_monitor.status import record_published, record_unchanged, remove_stale_tmp
 
 # Who sees which table, which columns count persons, which are derived: the catalogue in the SQL headers
 # (hbh_monitor.disclosure). Marts the snapshot leaves out entirely:
@@ -239,7 +239,62 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     return select + (f" ORDER BY {order}" if order else "")
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool, target: Path | None = None) -> dict:
+# What a reader sees of a snapshot, compared to tell a run with nothing new: every mart, and the meta
+# tables about the data (not the run's own records: GX and model-build rows of a run that found nothing
+# to validate or rebuild, a touched file's new modification time).
+_COMPARED_META = {
+    "meta.ingestion_ledger": "dataset, source_file, sha256, status, rows_in, rows_loaded, rows_quarantined, message",
+    "meta.quarantine_summary": "*", "meta.wijk_geometry": "*", "meta.model_docs": "*",
+}
+
+
+def _content(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
+    """{table: (rows, order-independent hash of the rows)} of the marts and ``_COMPARED_META`` in ``catalog``."""
+    tables = [t for (t,) in con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_catalog = ? ORDER BY 1",
+        [catalog]).fetchall() if t.startswith("marts.") or t in _COMPARED_META]
+    return {t: tuple(con.execute(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM "
+                                 f"(SELECT {_COMPARED_META.get(t, '*')} FROM {catalog}.{t}) AS x").fetchall()[0])
+            for t in tables}
+
+
+def _same_as_live(con: duckdb.DuckDBPyConnection, target: Path) -> str | None:
+    """The run_id of the live snapshot at ``target`` when the snapshot being written (``snap``) holds
+    exactly what it holds (the marts and ``_COMPARED_META``, the data period and settings in meta.refresh);
+    else None."""
+    if not target.is_file():
+        return None
+    try:
+        con.execute(f"ATTACH '{target}' AS live (READ_ONLY)")
+    except duckdb.Error:
+        return None  # unreadable live snapshot: publish
+    try:
+        cols = "data_from, data_to, is_demo, suppression_threshold, rounding_base"
+        live = con.execute(f"SELECT run_id, {cols} FROM live.meta.refresh").fetchall()
+        new = con.execute(f"SELECT {cols} FROM snap.meta.refresh").fetchall()
+        if len(live) != 1 or live[0][1:] != new[0] or _content(con, "live") != _content(con, "snap"):
+            return None
+        return live[0][0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.execute("DETACH live")
+
+
+def discard_unpublished(target: Path | None = None) -> list[Path]:
+    """Remove what a failed publication left next to the snapshot and the council snapshot (half-written
+    temp files and their WAL), so a full disk does not stay full; the live snapshots are not touched."""
+    target = target or settings.serving_path()
+    return remove_stale_tmp(target) + remove_stale_tmp(settings.council_path(target))
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool, target: Path | None = None,
+                     only_if_changed: bool = False) -> dict:
+    """Write the snapshot next to ``target`` and swap it in (then the council snapshot).
+
+    ``only_if_changed`` (the refresh job): when the new snapshot holds exactly what the live one holds
+    (a night with nothing new), nothing is swapped and the live snapshot keeps its publication time;
+    status.json records that the run found nothing new (``unchanged`` in the result)."""
     target = target or settings.serving_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(target)
@@ -284,13 +339,19 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, is_demo: bool,
         if "meta.model_builds" in present:  # how each model was last brought up to date
             con.execute("CREATE TABLE snap.meta.model_builds AS SELECT model, version, mode, rows, changed_keys, reason, "
                         "built_at FROM meta.model_builds ORDER BY model")
+        same_as = _same_as_live(con, target) if only_if_changed else None
     finally:
         con.execute("DETACH snap")
+    if same_as and settings.council_path(target).is_file():
+        remove_stale_tmp(target)
+        record_unchanged(run_id, same_as, target)
+        return {"path": str(target), "council_path": str(settings.council_path(target)), "tables": [m.table for m in marts],
+                "suppression_threshold": threshold, "unchanged": True, "live_run_id": same_as}
     os.replace(tmp, target)
     council = publish_council_snapshot(con, target)
     record_published(run_id, published_at, target)  # status.json: which snapshot is live
     return {"path": str(target), "council_path": str(council), "tables": [m.table for m in marts],
-            "suppression_threshold": threshold, "rounding_base": rounding}
+            "suppression_threshold": threshold, "rounding_base": rounding, "unchanged": False}
 
 
 _MART_REF = re.compile(r"\bmarts\.([a-z_][a-z0-9_]*)\b")

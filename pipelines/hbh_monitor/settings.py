@@ -105,3 +105,81 @@ def duckdb_config() -> dict[str, str | int]:
     if os.environ.get("HBH_DUCKDB_TEMP_DIR"):
         cfg["temp_directory"] = os.environ["HBH_DUCKDB_TEMP_DIR"]
     return cfg
+
+
+# --- Checked before a run writes anything ------------------------------------------------------------
+
+MIN_KEY_LENGTH = 32  # characters of the pseudonym key (README, docs/deploy/hbh-monitor.env)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot give a correct run; found before anything was written."""
+
+
+def _writable(folder: Path) -> str | None:
+    """None when a file can be made in ``folder`` (or, when it does not exist yet, in its nearest
+    existing parent, where it would be made); else why not. Probes with a file that is removed at once:
+    a permission bit says nothing about a read-only mount or a root user."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is geen map"
+    try:
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=probe, prefix=".hbh-write-test-"):
+            pass
+    except OSError as exc:
+        return f"{probe} is niet schrijfbaar ({exc.strerror or exc})"
+    return None
+
+
+def accepted_failed_files() -> set[str]:
+    """Files whose failed load an operator accepted (``HBH_ACCEPT_FAILED_FILES``: comma-separated, as
+    named in the ingestion ledger, e.g. ``declaraties/decl_2025_03.csv``): they no longer hold the
+    publication back. Without it, a file that could not be loaded blocks publishing."""
+    return {f.strip() for f in os.environ.get("HBH_ACCEPT_FAILED_FILES", "").split(",") if f.strip()}
+
+
+def preflight() -> None:
+    """Check the configuration before a run writes anything: the pseudonym key is present and at least
+    ``MIN_KEY_LENGTH`` characters (the public demo key only with ``HBH_DEMO=1``), the folders the run
+    writes to are writable, and a non-demo run has a landing folder with files in it.
+
+    Raises :class:`ConfigError` with every problem in one Dutch message. Writes nothing (the write
+    probe removes its file at once); called when the run's warehouse resource is set up, so a wrong
+    configuration stops the run in seconds instead of once per step."""
+    from hbh_monitor.pseudonym import DEMO_KEY, PseudonymKeyMissing, is_demo, pseudonym_key
+
+    problems: list[str] = []
+    try:
+        key = pseudonym_key()
+        if key != DEMO_KEY and len(key.decode("utf-8", "replace")) < MIN_KEY_LENGTH:
+            problems.append(
+                f"de pseudonimiseringssleutel is {len(key)} tekens lang; minimaal {MIN_KEY_LENGTH} "
+                "(HBH_PSEUDONYM_KEY of HBH_PSEUDONYM_KEY_FILE)"
+            )
+    except (PseudonymKeyMissing, OSError) as exc:
+        problems.append(str(exc))
+    folders = {
+        "werkdatabase (HBH_WAREHOUSE)": warehouse_path().parent,
+        "gepubliceerde momentopname (HBH_SERVING)": serving_path().parent,
+        "Great Expectations-resultaten (HBH_DATA_DIR/gx)": data_dir() / "gx",
+    }
+    if os.environ.get("HBH_DUCKDB_TEMP_DIR"):
+        folders["DuckDB-uitwijkmap (HBH_DUCKDB_TEMP_DIR)"] = Path(os.environ["HBH_DUCKDB_TEMP_DIR"])
+    for what, folder in folders.items():
+        why = _writable(folder)
+        if why:
+            problems.append(f"map voor {what}: {why}")
+    landing = landing_dir()
+    if not is_demo():
+        if not landing.is_dir():
+            problems.append(f"de aanlevermap {landing} bestaat niet (HBH_LANDING_DIR)")
+        elif not any(p.is_file() and not p.name.startswith(".") for p in landing.rglob("*")):
+            problems.append(f"de aanlevermap {landing} is leeg: er is niets aangeleverd (HBH_LANDING_DIR)")
+    if problems:
+        raise ConfigError(
+            "Configuratie niet in orde; de run is gestopt voordat er iets is geschreven:\n- " + "\n- ".join(problems)
+        )

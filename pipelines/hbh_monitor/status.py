@@ -54,34 +54,67 @@ def _read(path: Path) -> dict[str, Any]:
 def _write(path: Path, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # e.g. a full disk: leave the previous record, not a half-written one
+        raise
 
 
 def record_published(run_id: str, published_at: datetime | str, serving: Path | None = None) -> None:
-    """The snapshot of ``run_id`` (at ``serving``) is live now; nothing is held back."""
+    """The snapshot of ``run_id`` (at ``serving``) is live now; nothing is held back. The latest earlier
+    hold-back stays on record as ``last_held_back`` (e.g. a run lost in a crash, then recovered)."""
     path = status_path(serving)
     at = published_at.isoformat(timespec="seconds") if isinstance(published_at, datetime) else str(published_at)
-    _write(path, {"live": {"run_id": run_id, "published_at": at}, "held_back": None})
+    prev = _read(path)
+    held = prev.get("held_back") or prev.get("last_held_back")  # kept: a lost run stays on record
+    _write(path, {"live": {"run_id": run_id, "published_at": at}, "held_back": None,
+                  "last_run": {"run_id": run_id, "at": _now(), "outcome": "gepubliceerd"},
+                  **({"last_held_back": held} if held and held.get("run_id") != run_id else {})})
+
+
+def record_unchanged(run_id: str, live_run_id: str, serving: Path | None = None) -> None:
+    """Run ``run_id`` found nothing new: the live snapshot (of ``live_run_id``) stays, with its own
+    publication time; nothing is held back."""
+    path = status_path(serving)
+    rec = _read(path)
+    rec["held_back"] = None
+    rec["last_run"] = {"run_id": run_id, "at": _now(), "outcome": "ongewijzigd",
+                       "note": f"Niets nieuws; de momentopname van run {live_run_id} blijft gepubliceerd."}
+    _write(path, rec)
 
 
 def record_held_back(run_id: str, reason: str, failed_checks: list[str] | None = None,
-                     path: Path | None = None) -> None:
-    """Run ``run_id`` did not publish; the live snapshot stays. Merges with an earlier call of the same run."""
+                     path: Path | None = None, missing_deliveries: list[str] | None = None,
+                     started_at: str | None = None) -> None:
+    """Run ``run_id`` did not publish; the live snapshot stays. Merges with an earlier call of the same run.
+    ``missing_deliveries``: landing files that could not be loaded (as named in the ingestion ledger).
+    ``started_at`` (UTC ISO): when the run started; a live snapshot published after that is newer than
+    this run, so the record goes to ``last_held_back`` and nothing is shown as held back."""
     path = path or status_path()
     rec = _read(path)
+    live_at = (rec.get("live") or {}).get("published_at")
+    if started_at and live_at and str(live_at) > started_at:
+        # a later run published already (e.g. a run lost in a crash, reported once the queue moved on)
+        rec["last_held_back"] = {"run_id": run_id, "at": _now(), "reasons": [reason],
+                                 "failed_checks": list(failed_checks or []),
+                                 "missing_deliveries": list(missing_deliveries or [])}
+        _write(path, rec)
+        return
     prev = rec.get("held_back") or {}
-    if prev.get("run_id") == run_id:
-        reasons = prev.get("reasons", [])
-        checks = prev.get("failed_checks", [])
-    else:
-        reasons, checks = [], []
+    same = prev.get("run_id") == run_id
+    reasons = prev.get("reasons", []) if same else []
+    checks = prev.get("failed_checks", []) if same else []
+    missing = prev.get("missing_deliveries", []) if same else []
     if reason not in reasons:
         reasons.append(reason)
-    for c in failed_checks or []:
-        if c not in checks:
-            checks.append(c)
-    rec["held_back"] = {"run_id": run_id, "at": _now(), "reasons": reasons, "failed_checks": checks}
+    for new, into in ((failed_checks, checks), (missing_deliveries, missing)):
+        for c in new or []:
+            if c not in into:
+                into.append(c)
+    rec["held_back"] = {"run_id": run_id, "at": _now(), "reasons": reasons, "failed_checks": checks,
+                        "missing_deliveries": missing}
     _write(path, rec)
 
 
@@ -103,8 +136,9 @@ def _live_from_snapshot(serving: Path) -> dict[str, Any] | None:
 def snapshot_status(serving: Path | None = None, path: Path | None = None) -> dict[str, Any]:
     """What the analyst page shows about publishing.
 
-    Returns ``{live_run_id, live_published_at, held_back, reason, failed_checks, held_back_run_id,
-    held_back_at}``. ``live_*`` are None when nothing is published yet; ``held_back`` is True when
+    Returns ``{live_run_id, live_published_at, held_back, reason, failed_checks, missing_deliveries,
+    held_back_run_id, held_back_at, last_run}``; ``last_run`` is the latest run that got as far as
+    publishing (``outcome`` gepubliceerd, or ongewijzigd when it found nothing new). ``live_*`` are None when nothing is published yet; ``held_back`` is True when
     a run after the live snapshot failed before publishing (``reason`` in Dutch, ``failed_checks``
     as ``"asset/key: check_name"``).
     """
@@ -119,8 +153,10 @@ def snapshot_status(serving: Path | None = None, path: Path | None = None) -> di
         "held_back": held,
         "reason": "; ".join(hb.get("reasons", [])) if held else None,
         "failed_checks": list(hb.get("failed_checks", [])) if held else [],
+        "missing_deliveries": list(hb.get("missing_deliveries", [])) if held else [],
         "held_back_run_id": hb.get("run_id") if held else None,
         "held_back_at": hb.get("at") if held else None,
+        "last_run": rec.get("last_run"),
     }
 
 

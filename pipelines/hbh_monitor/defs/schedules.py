@@ -1,6 +1,7 @@
 """When the refresh runs: nightly at 02:00 Amsterdam time, and when new files land."""
 
 import hashlib
+from datetime import datetime, timezone
 
 import dagster as dg
 
@@ -9,10 +10,13 @@ from hbh_monitor import settings
 @dg.failure_hook(name="hold_back_snapshot")
 def hold_back_snapshot(context: dg.HookContext) -> None:
     """A step failed before publishing: record that the live snapshot stays and why (status.json)."""
-    from hbh_monitor.ingest import mask_digits
+    from hbh_monitor.ingest import machine_fault, mask_digits
     from hbh_monitor.status import record_held_back
 
-    failed = []
+    if isinstance(context.op_exception, settings.ConfigError):
+        return  # a configuration stopped the run before anything was written; the run log says what
+
+    failed, missing, inputs = [], [], []
     records = context.instance.get_records_for_run(
         context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=1000
     ).records
@@ -20,12 +24,20 @@ def hold_back_snapshot(context: dg.HookContext) -> None:
         ev = r.event_log_entry.dagster_event.event_specific_data
         if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
             failed.append(f"{ev.asset_key.to_user_string()}: {ev.check_name}")
+            for key, into in (("missing_deliveries", missing), ("missing_inputs", inputs)):
+                listed = getattr((ev.metadata or {}).get(key), "value", "-")
+                into += [f.strip() for f in str(listed).split(",") if f.strip() not in ("", "-")]
     if type(context.op_exception).__name__ == "DagsterAssetCheckFailedError":
         reason = "Blokkerende controle niet geslaagd; de nieuwe gegevens zijn niet gepubliceerd."
+        if inputs:
+            reason += f" Invoer ontbreekt voor cijfers die ervan afhangen: {', '.join(inputs[:20])}."
     else:
         first = mask_digits(str(context.op_exception or "onbekende fout").strip().splitlines()[0])[:300]
         reason = f"Stap {context.step_key} mislukt ({first}); de nieuwe gegevens zijn niet gepubliceerd."
-    record_held_back(context.run_id, reason, failed)
+        fault = machine_fault(context.op_exception) if context.op_exception else None
+        if fault and "Machinefout" not in first:  # the machine, not the data: say so first
+            reason = f"Machinefout: {fault}. {reason}"
+    record_held_back(context.run_id, reason, failed, missing_deliveries=missing)
 
 
 refresh_job = dg.define_asset_job(
@@ -42,10 +54,18 @@ def _record_run_ended(context: dg.RunStatusSensorContext, what: str) -> None:
 
     message = getattr(getattr(context, "failure_event", None), "message", None) or ""
     detail = mask_digits(message.strip().splitlines()[0])[:300] if message.strip() else ""
+    started_at = None
+    try:
+        record = context.instance.get_run_record_by_id(context.dagster_run.run_id)
+        if record and record.start_time:
+            started_at = datetime.fromtimestamp(record.start_time, timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    except Exception:  # a test context without an instance: no start time
+        pass
     record_held_back(
         context.dagster_run.run_id,
         f"De run is {what}{f' ({detail})' if detail else ''} voordat er gepubliceerd werd; "
         "de nieuwe gegevens zijn niet gepubliceerd.",
+        started_at=started_at,
     )
 
 

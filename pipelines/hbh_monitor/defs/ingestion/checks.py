@@ -1,8 +1,10 @@
-"""Checks on raw/<dataset>: nothing lost (rows in = loaded + quarantined, per file) and no broken file."""
+"""Checks on raw/<dataset>: nothing lost (rows in = loaded + quarantined, per file) and no broken file
+(a file that could not be loaded blocks publishing unless an operator accepts it)."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from hbh_monitor import settings
 from hbh_monitor.contracts import Contract, load_contracts
 
 
@@ -39,17 +41,25 @@ def rows_accounted_for(c: Contract) -> dg.AssetChecksDefinition:
 
 
 def no_failed_files(c: Contract) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name="no_failed_files",
-                    description="Every delivered file could be read (a broken file is reported, the others go on).")
+    @dg.asset_check(asset=dg.AssetKey(["raw", c.name]), name="no_failed_files", blocking=True,
+                    description="Every delivered file was loaded: a file whose latest load failed holds the "
+                                "publication back (the figures would miss its rows), unless an operator accepts "
+                                "it by name in HBH_ACCEPT_FAILED_FILES.")
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             failed = con.execute(
-                "SELECT message FROM meta.ingestion_ledger WHERE dataset = ? AND status = 'fout'", [c.name]
+                "SELECT source_file, message FROM (SELECT source_file, status, message, row_number() OVER "
+                "(PARTITION BY source_file ORDER BY loaded_at DESC, status = 'fout') AS r "
+                "FROM meta.ingestion_ledger WHERE dataset = ?) WHERE r = 1 AND status = 'fout' ORDER BY source_file",
+                [c.name],
             ).fetchall()
+        accepted = settings.accepted_failed_files()
+        blocking = [f for f, _ in failed if f not in accepted]
         return dg.AssetCheckResult(
-            passed=not failed,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"failed_files": len(failed), "messages": "\n".join(m for (m,) in failed) or "-"},
+            passed=not blocking,
+            metadata={"failed_files": len(failed), "missing_deliveries": ", ".join(blocking) or "-",
+                      "accepted_by_operator": ", ".join(f for f, _ in failed if f in accepted) or "-",
+                      "messages": "\n".join(m for _, m in failed) or "-"},
         )
 
     return _check

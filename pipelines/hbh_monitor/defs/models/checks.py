@@ -26,15 +26,21 @@ def every_client_in_a_known_wijk(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(asset=dg.AssetKey(["marts", "wijk_year"]), blocking=True,
-                description="Rates are plausible: 0 ≤ clients per 1,000 inhabitants ≤ 1,000, population present.")
+                description="Rates are plausible: 0 ≤ clients per 1,000 inhabitants ≤ 1,000, and every wijk-year with "
+                            "clients has its population (else the gemeente's rate would count those clients over "
+                            "too few inhabitants).")
 def rates_plausible(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    bad_rate, no_pop = one_row(
+    bad_rate, no_pop, missing = one_row(
         duckdb,
         """SELECT count(*) FILTER (WHERE clients_per_1000 < 0 OR clients_per_1000 > 1000),
-                  count(*) FILTER (WHERE inhabitants IS NULL)
+                  count(*) FILTER (WHERE inhabitants IS NULL AND clients > 0),
+                  coalesce(string_agg(DISTINCT 'bevolking ' || wijk_code || ' ' || year, ', ' ORDER BY 'bevolking ' || wijk_code || ' ' || year)
+                           FILTER (WHERE inhabitants IS NULL AND clients > 0), '-')
            FROM marts.wijk_year""",
     )
-    return dg.AssetCheckResult(passed=bad_rate == 0, metadata={"implausible_rates": bad_rate, "wijk_years_without_population": no_pop})
+    return dg.AssetCheckResult(passed=bad_rate == 0 and no_pop == 0,
+                               metadata={"implausible_rates": bad_rate, "wijk_years_with_clients_without_population": no_pop,
+                                         "missing_inputs": missing[:1000]})
 
 
 @dg.asset_check(asset=dg.AssetKey(["marts", "age_year"]), blocking=True,
@@ -50,7 +56,21 @@ def age_bands_add_up(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=diff == 0, metadata={"gemeente_years_that_differ": diff})
 
 
-model_checks = [every_client_in_a_known_wijk, rates_plausible, age_bands_add_up]
+@dg.asset_check(asset=dg.AssetKey(["staging", "declaraties"]), blocking=True,
+                additional_deps=[dg.AssetKey(["staging", "producten"])],
+                description="Every declared line has the contracted tariff of its product, gemeente and year "
+                            "(staging.producten); without it its cost would count as nothing in every cost figure.")
+def every_declaration_has_a_tariff(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    lines, missing = one_row(
+        duckdb,
+        """SELECT count(*), coalesce(string_agg(DISTINCT 'tarief ' || gemeente_code || ' ' || product_code || ' ' || year, ', '
+                                                ORDER BY 'tarief ' || gemeente_code || ' ' || product_code || ' ' || year), '-')
+           FROM staging.declaraties WHERE tariff_per_hour IS NULL""",
+    )
+    return dg.AssetCheckResult(passed=lines == 0, metadata={"lines_without_tariff": lines, "missing_inputs": missing[:1000]})
+
+
+model_checks = [every_client_in_a_known_wijk, rates_plausible, age_bands_add_up, every_declaration_has_a_tariff]
 
 
 # --- analytics marts (issue 4) ---------------------------------------------------------------------
