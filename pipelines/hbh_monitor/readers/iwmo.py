@@ -237,10 +237,24 @@ def _local(tag) -> tuple[str, str]:
     return q.namespace or "", q.localname
 
 
+# libxml2's most common complaints in Dutch; another one is quoted as the XML reader's own words.
+_SYNTAX_NL = {
+    "Premature end of data": "het bestand houdt midden in een element op",
+    "EndTag: '</' not found": "het bestand houdt midden in een element op",
+    "Start tag expected": "het begint niet met een XML-element ('<')",
+    "Document is empty": "het document is leeg",
+    "Opening and ending tag mismatch": "een begin- en eindtag horen niet bij elkaar",
+    "Extra content at the end of the document": "na het einde van het bericht staat nog tekst",
+    "Input is not proper UTF-8": "de tekens passen niet bij de opgegeven codering",
+    "Char 0x0 out of allowed range": "het bestand bevat ongeldige tekens (binair?)",
+}
+
+
 def _syntax_error(exc: etree.XMLSyntaxError, what: str) -> ReadError:
     line = exc.lineno if exc.lineno else (exc.position[0] if getattr(exc, "position", None) else 0)
     msg = (exc.msg or str(exc)).split(", line ")[0]
-    return ReadError(f"{what}, regel {line}: {msg}")
+    dutch = next((nl for en, nl in _SYNTAX_NL.items() if msg.startswith(en)), None)
+    return ReadError(f"{what}, regel {line}: {dutch or f'melding van de XML-lezer: {msg}'}")
 
 
 def _iterparse(path: Path, events=("start", "end")):
