@@ -48,7 +48,10 @@ REGIO = "__regio__"  # sentinel value of the gemeente filter: all gemeenten toge
 REGIO_NAME = "Regio totaal"
 ABONNEMENTSTARIEF_YEAR = 2019  # flat eigen bijdrage (abonnementstarief) for the Wmo since 2019
 AGE_BANDS = ["0-64", "65-74", "75-84", "85+"]
-AGE_COLORS = ["#9ecae1", "#4292c6", "#2171b5", "#08306b"]
+# Ordinal, darker with age, with a hue change between neighbours: each >= 3:1 against white and
+# neighbours >= 1.6:1 apart in lightness, so they stay apart for colour-blind readers and in grey.
+AGE_COLORS = ["#bf812d", "#2166ac", "#542788", "#2d004b"]
+TEXT_COLOR = "#333333"  # chart text (axis labels, notes): 12.6:1 on white
 
 TABLES = (
     "marts.gemeente_year",
@@ -112,10 +115,10 @@ _SUM_COLS = (
     "declared_hours",
     "cost_eur",
 )
-# Tableau 10: distinct, reasonably colour-blind safe; a gemeente keeps its colour on every page.
+# Distinct hues, each >= 3:1 against white (WCAG 1.4.11); a gemeente keeps its colour on every page.
 GEMEENTE_PALETTE = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#1f77b4", "#d95f02", "#1b9e77", "#c51b7d", "#7570b3",
+    "#8c510a", "#01665e", "#b2182b", "#4d4d4d", "#6a3d9a",
 ]
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -548,10 +551,12 @@ def page_header(title: str, intro: str | None = None) -> None:
         st.warning(DEMO_MESSAGE, icon=":material/science:")
     if intro:
         st.caption(intro)
+    # the summary opens the page but depends on the filters below it: summary() fills this slot later
+    st.session_state["_hbh_summary_slot"] = st.empty()
 
 
 def sidebar_info() -> None:
-    """Publication time, data period and run of the snapshot in the sidebar (every page)."""
+    """Publication time and data period of the snapshot in the sidebar (every page)."""
     with st.sidebar:
         info = refresh_info()
         if info is None:
@@ -559,11 +564,15 @@ def sidebar_info() -> None:
             return
         if info.get("is_demo"):
             st.badge("DEMO · fictieve gegevens", color="orange", icon=":material/science:")
+        def nowrap(text: str) -> str:  # a date never breaks at its hyphens
+            return f'<span style="white-space:nowrap">{text}</span>'
+
         st.markdown(
-            f"**Gepubliceerd:** {fmt_datetime(info.get('published_at'))}  \n"
-            f"**Gegevens over:** {fmt_date(info.get('data_from'))} t/m {fmt_date(info.get('data_to'))}"
+            f"**Gepubliceerd:** {nowrap(fmt_datetime(info.get('published_at')))}  \n"
+            f"**Gegevens over:** {nowrap(fmt_date(info.get('data_from')))} t/m {nowrap(fmt_date(info.get('data_to')))}",
+            unsafe_allow_html=True,
         )
-        st.caption(f"Run {info.get('run_id') or '–'}")
+        # The Dagster run id is for analysts: it is on Datakwaliteit, not in every council member's sidebar.
 
 
 def incomplete_year_note(year: int) -> None:
@@ -605,10 +614,27 @@ def gemeente_label(df: pl.DataFrame, code: str) -> str:
     return REGIO_NAME if code == REGIO else gemeente_options(df).get(code, code)
 
 
-def year_select(years: list[int], *, key: str, label: str = "Jaar") -> int:
-    """Newest year first and selected by default."""
+def latest_complete_year(years: list[int]) -> int:
+    """The newest of ``years`` that the data cover in full (data_to on 31 December), else the newest."""
     options = sorted({int(y) for y in years}, reverse=True)
-    return st.selectbox(label, options, index=0, key=key, format_func=str)
+    data_to = (refresh_info() or {}).get("data_to")
+    for y in options:
+        if data_to is None or dt.date(y, 12, 31) <= data_to:
+            return y
+    return options[0]
+
+
+def year_select(years: list[int], *, key: str, label: str = "Jaar") -> int:
+    """Newest year first; the latest complete year selected by default."""
+    options = sorted({int(y) for y in years}, reverse=True)
+    return st.selectbox(label, options, index=options.index(latest_complete_year(options)), key=key, format_func=str)
+
+
+def summary(text: str) -> None:
+    """The page's opening summary: what changed and what it means, with the figures (summaries.py)."""
+    slot = st.session_state.get("_hbh_summary_slot") or st.empty()
+    with slot.container(border=True, key="hbh_summary"):
+        st.markdown(f"**Samengevat.** {text}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -629,6 +655,7 @@ def style_figure(
         margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
         hovermode="closest",
+        font=dict(color=TEXT_COLOR),
     )
     if height:
         fig.update_layout(height=height)
@@ -652,12 +679,12 @@ def mark_policy_years(fig: go.Figure, years: list[int], baseline_year: int | Non
         fig.add_vline(
             x=year,
             line_dash="dash" if "basisjaar" in texts[0] else "dot",
-            line_color="#888",
+            line_color="#666",
             line_width=1,
             annotation_text=" + ".join(texts).capitalize(),
             annotation_position="top left" if i == 0 else "top right",
             annotation_font_size=11,
-            annotation_font_color="#555",
+            annotation_font_color=TEXT_COLOR,
         )
 
 
@@ -798,12 +825,33 @@ def show_chart(
     title: str,
     filters: str,
     extra: str | None = None,
+    alt: str | None = None,
 ) -> None:
-    """A Plotly chart followed by its downloads (exactly ``data``) and the "Hoe berekend?" expander."""
+    """A Plotly chart followed by its downloads (exactly ``data``) and the "Hoe berekend?" expander.
+
+    ``title`` is drawn above the chart; ``alt`` (default: the title) is its text alternative for screen
+    readers, best the page's summary sentence with the figures in it."""
     config = PLOTLY_CONFIG | {"toImageButtonOptions": {"filename": "hbh_" + slug(name)}}
-    st.plotly_chart(fig, key=key, config=config)
+    plot(fig, key=key, title=title, alt=alt, config=config)
     download_buttons(data, name=name, key=key, title=title, filters=filters)
     how_calculated(tables, extra)
+
+
+def plot(fig: go.Figure, *, key: str, title: str, alt: str | None = None, config: dict | None = None,
+         show_title: bool = True, **kwargs: Any) -> Any:
+    """st.plotly_chart with a title and a text alternative.
+
+    The alternative goes in ``layout.meta.alt``; the page script (a11y.py) gives the chart
+    ``role="figure"`` and that ``aria-label`` (Plotly's SVG has none, the map's canvas says "Map")."""
+    text = alt or title
+    meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
+    fig.update_layout(meta=meta | {"alt": text if text.startswith(title) else f"{title}. {text}"})
+    if show_title:
+        fig.update_layout(title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top",
+                                     font=dict(size=14, color=TEXT_COLOR)))
+        top = (fig.layout.margin.t or 0) if fig.layout.margin else 0
+        fig.update_layout(margin=dict(t=max(top, 40) + 30))  # the title above the legend
+    return st.plotly_chart(fig, key=key, config=config or PLOTLY_CONFIG, **kwargs)
 
 
 # Years as printf "%d": Streamlit's "plain" format showed some years of an Int32 column as 2017.0000000000002.

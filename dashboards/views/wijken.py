@@ -13,6 +13,7 @@ import streamlit as st
 
 import common as c
 from hbh_monitor import geo as hgeo  # importable once common has set up the path
+import summaries
 
 c.page_header(
     "Wijken",
@@ -105,8 +106,10 @@ if ref is not None and is_growth:
 # map with a short summary beside it; the table below at full width (beside the map it showed 4 of 11 columns)
 col_map, col_side = st.columns([3, 2])
 col_table = st.container()
+ranked = sel.filter(pl.col("_value").is_not_null()).sort("_value", descending=True)
+c.summary(summaries.wijken(ranked["_label"].to_list(), ranked["_value"].to_list(), ref,
+                           "de regio" if all_gemeenten else name, year, y_label, value_fmt))
 with col_side:
-    ranked = sel.filter(pl.col("_value").is_not_null()).sort("_value", descending=True)
     st.metric(f"{'Regio' if all_gemeenten else name} als geheel", value_fmt(ref) if ref is not None else "–",
               help=f"{y_label} in {year} voor {'de regio' if all_gemeenten else 'de gemeente'} als geheel.")
     if ranked.height >= 2:
@@ -172,8 +175,10 @@ with col_map:
                 geojson=gj, locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
                 colorscale="RdBu_r" if is_growth else "Blues", zmid=0 if is_growth else None,
                 marker_line_color="white", marker_line_width=1, featureidkey="id",
-                colorbar=dict(title=dict(text="%" if is_growth else "per 1.000", side="right"), thickness=12,
-                              tickformat=",~f"),
+                # the colour scale under the map, not on it (on a phone a side scale covered the wijken)
+                colorbar=dict(title=dict(text="%" if is_growth else "per 1.000", side="top"), thickness=12,
+                              tickformat=",~f", orientation="h", x=0, xanchor="left", y=0, yanchor="top",
+                              len=1, lenmode="fraction"),
                 text=[f"{lab}<br>{y_label}: {value_fmt(v)}" for lab, v in zip(shown["_label"].to_list(), shown["_value"].to_list())],
                 hovertemplate="%{text}<extra></extra>",
             ))
@@ -215,13 +220,23 @@ with col_map:
                                        font=dict(size=10, color="#111"), bgcolor="rgba(255,255,255,0.6)", borderpad=1)
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=0), height=520, separators=",.", dragmode=False,
+            margin=dict(l=0, r=0, t=0, b=60), height=520, separators=",.", dragmode=False,
         )
-        st.plotly_chart(
+        # the page script (a11y.py) refits this box to the chart's real width (a phone is 360 px wide)
+        fig_map.update_layout(meta={"fit": [lon0, lat0, lon1, lat1]})
+        if ranked.height:
+            top, low = ranked.row(0, named=True), ranked.row(-1, named=True)
+            map_alt = (f"Kaart van {name} met {y_label.lower()} per wijk in {year}. Hoogste: {top['_label']} "
+                       f"({value_fmt(top['_value'])}); laagste: {low['_label']} ({value_fmt(low['_value'])}). "
+                       "De tabel hieronder geeft alle wijken.")
+        else:
+            map_alt = f"Kaart van {name}: alle wijken afgeschermd of zonder inwoners in {year}."
+        c.plot(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
             # no zoom or pan: the names are placed for this view
             config=c.PLOTLY_CONFIG | {"scrollZoom": False, "modeBarButtonsToRemove": [
                 *c.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInMap", "zoomOutMap", "resetViewMap", "pan2d"]},
+            title=f"Kaart: {y_label} per wijk, {name} {year}", alt=map_alt, show_title=False,
         )
         map_data = c.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])
         c.download_buttons(map_data, name=f"kaart-{c.slug(measure)}-{name}-{year}", key="wijken_kaart_dl",
