@@ -24,7 +24,6 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import pandas as pd
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -475,7 +474,26 @@ def region_total(df: pl.DataFrame, by: tuple[str, ...] = ("year",)) -> pl.DataFr
     if "share_of_clients" in df.columns:  # age_year: share of the year's (published) clients per band
         out = out.with_columns((pl.col("clients") / pl.col("clients").sum().over("year")).alias("share_of_clients"))
     out = out.with_columns(gemeente_code=pl.lit(REGIO), gemeente_name=pl.lit(REGIO_NAME))
-    return out.sort(list(by))
+    return _region_growth(out.sort(list(by)), df, by)
+
+
+def _region_growth(out: pl.DataFrame, df: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
+    """Growth of the regio's clients (vs the previous year and the baseline year), as the marts compute it
+    per gemeente: clients / clients then − 1. Not where a year leaves a gemeente out (a lower bound)."""
+    if tuple(by) != ("year",) or "clients" not in out.columns:
+        return out
+    whole = {r["year"]: (r["clients"] if not r["_hidden"] else None) for r in out.iter_rows(named=True)}
+    base = int(out["baseline_year"].max()) if "baseline_year" in out.columns and out["baseline_year"].max() else None
+
+    def g(now: Any, then: Any) -> float | None:
+        return None if now is None or then is None or then == 0 else now / then - 1
+
+    cols = {}
+    if "growth_vs_previous" in df.columns:
+        cols["growth_vs_previous"] = [g(whole[y], whole.get(y - 1)) for y in out["year"]]
+    if "growth_vs_baseline" in df.columns and base is not None:
+        cols["growth_vs_baseline"] = [g(whole[y], whole.get(base)) for y in out["year"]]
+    return out.with_columns([pl.Series(k, v, dtype=pl.Float64) for k, v in cols.items()])
 
 
 def fmt_years(years: list[int]) -> str:
@@ -688,26 +706,80 @@ def mark_policy_years(fig: go.Figure, years: list[int], baseline_year: int | Non
         )
 
 
+# A text cell that starts with one of these is a formula to Excel/LibreOffice (CSV and xlsx alike)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: a text starting with = + - @ (or tab/CR) gets a leading
+    apostrophe, so it stays text in Excel and LibreOffice. Non-text values pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _export_decimals(name: str, col: pl.Series) -> int:
+    """Decimals of a numeric column in a download: as on screen (the kind's rounding, else the fewest that
+    show every value), so whole numbers are written as integers (57238, not 57238,0)."""
+    kind = _KIND_BY_LABEL.get(name)
+    if kind in ("rate", "pct"):
+        return 1
+    if kind in ("count", "pop", "int", "year") or not col.dtype.is_float():
+        return 0
+    return _decimals(col)
+
+
+def _dutch_text(value: Any, decimals: int) -> str:
+    """A number as CSV text the Dutch Excel reads as a number: 1234,5 (no thousands separator)."""
+    return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
 def _export_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """Suppressed counts become "<10" (as on screen), never an empty cell or 0."""
-    lab = suppressed_label()
+    """The data as a download shows it: hidden (NULL) numbers as 'afgeschermd' (the word the tables use),
+    whole numbers as integers, and every text cell safe from formula injection."""
     exprs = []
     for name, dtype in df.schema.items():
-        if _KIND_BY_LABEL.get(name) == "count" and df[name].null_count():
-            exprs.append(
-                pl.when(pl.col(name).is_null()).then(pl.lit(lab)).otherwise(pl.col(name).cast(pl.String)).alias(name)
-            )
+        col = df[name]
+        if dtype.is_numeric():
+            d = _export_decimals(name, col)
+            if col.null_count():
+                exprs.append(pl.Series(name, [HIDDEN_CELL if v is None else _dutch_text(v, d) for v in col.to_list()],
+                                       dtype=pl.String))
+            elif d == 0 and dtype.is_float():
+                exprs.append(col.round(0).cast(pl.Int64))
+            elif dtype.is_float():
+                exprs.append(col.round(d))
+        elif dtype == pl.String:
+            exprs.append(col.map_elements(safe_text, return_dtype=pl.String))
     return df.with_columns(exprs) if exprs else df
 
 
 def to_csv_bytes(df: pl.DataFrame) -> bytes:
     """CSV as Dutch Excel opens it: ';' separated, decimal comma, UTF-8 with BOM."""
     buf = io.BytesIO()
-    _export_frame(df).write_csv(buf, separator=";", decimal_comma=True, include_bom=True)
+    out = _export_frame(df)
+    # a float column keeps its decimals on every row (10,0 next to 12,5), as on screen
+    out = out.with_columns([pl.col(n).map_elements(lambda v, d=_export_decimals(n, df[n]): _dutch_text(v, d),
+                                                   return_dtype=pl.String)
+                            for n, t in out.schema.items() if t.is_float()])
+    out.write_csv(buf, separator=";", include_bom=True)
     return buf.getvalue()
 
 
 _EXCEL_FORMATS = {"count": "#,##0", "pop": "#,##0", "int": "#,##0", "rate": "#,##0.0", "pct": "0.0", "year": "0"}
+
+
+def _excel_format(name: str, col: pl.Series) -> str | None:
+    """The number format of every numeric column (Excel shows it with the reader's separators: 1.234,5)."""
+    if not col.dtype.is_numeric():
+        return None
+    kind = _KIND_BY_LABEL.get(name)
+    if kind in _EXCEL_FORMATS:
+        return _EXCEL_FORMATS[kind]
+    if "jaar" in name.lower() and not col.dtype.is_float():
+        return "0"
+    d = _export_decimals(name, col)
+    return "#,##0" if d == 0 else "#,##0." + "0" * d
 
 
 def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
@@ -719,9 +791,9 @@ def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
         ("Gepubliceerd", fmt_datetime(info.get("published_at"))),
         ("Gegevens over", f"{fmt_date(info.get('data_from'))} t/m {fmt_date(info.get('data_to'))}"),
         ("Run", str(info.get("run_id") or "–")),
-        (suppressed_label(), "Afgeschermd aantal: kleiner dan "
-         f"{suppression_threshold()}, of verborgen zodat zo'n klein aantal niet uit een totaal "
-         "is terug te rekenen. Verhoudingsgetallen van zo'n cel zijn ook verborgen."),
+        (HIDDEN_CELL, "Afgeschermd: minder dan "
+         f"{suppression_threshold()} cliënten, of verborgen zodat zo'n klein aantal niet uit een totaal "
+         "is terug te rekenen. De uren, bedragen en verhoudingsgetallen van zo'n cel zijn ook verborgen."),
     ]
     if info.get("is_demo"):
         rows.insert(0, ("DEMO", "Demogegevens — fictieve gemeenten en cijfers"))
@@ -731,31 +803,48 @@ def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
 def to_excel_bytes(
     df: pl.DataFrame, *, title: str = "", filters: str = "", provenance: list[tuple[str, str]] | None = None
 ) -> bytes:
-    """Excel workbook (openpyxl): sheet 'Gegevens' = exactly the data shown, sheet 'Toelichting'."""
+    """Excel workbook (openpyxl): sheet 'Gegevens' = exactly the data shown, sheet 'Toelichting'.
+
+    Numbers stay numbers with a Dutch-readable format on every numeric column; a hidden cell is the text
+    'afgeschermd'; text cells are safe from formula injection."""
     if provenance is None:
         provenance = _provenance(title, filters)
-    pdf = df.to_pandas()
-    lab = suppressed_label()
-    for name in pdf.columns:  # suppressed counts as "<10" text, the other cells stay numbers
-        if _KIND_BY_LABEL.get(name) == "count" and pdf[name].isna().any():
-            pdf[name] = pd.Series([lab if pd.isna(v) else int(v) for v in pdf[name]], dtype=object)
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Gegevens"
+    ws.append(list(df.columns))
+    decimals = {n: _export_decimals(n, df[n]) for n, t in df.schema.items() if t.is_numeric()}
+    for row in df.iter_rows():
+        out = []
+        for name, v in zip(df.columns, row):
+            if v is None and name in decimals:
+                out.append(HIDDEN_CELL)
+            elif name in decimals and v is not None:
+                out.append(int(round(v)) if decimals[name] == 0 else round(float(v), decimals[name]))
+            elif isinstance(v, str):
+                out.append(safe_text(v))
+            else:
+                out.append(v)
+        ws.append(out)
+    for idx, name in enumerate(df.columns, start=1):
+        letter = get_column_letter(idx)
+        ws.column_dimensions[letter].width = max(10, min(40, len(str(name)) + 2))
+        fmt = _excel_format(name, df[name])
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                cell.number_format = fmt
+    ws.freeze_panes = "A2"
+    info = wb.create_sheet("Toelichting")
+    info.append(["Onderdeel", "Toelichting"])
+    for k, v in provenance:
+        info.append([safe_text(k), safe_text(v)])
+    info.column_dimensions["A"].width = 16
+    info.column_dimensions["B"].width = 100
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        pdf.to_excel(xw, index=False, sheet_name="Gegevens")
-        ws = xw.sheets["Gegevens"]
-        for idx, col in enumerate(pdf.columns, start=1):
-            letter = ws.cell(row=1, column=idx).column_letter
-            ws.column_dimensions[letter].width = max(10, min(40, len(str(col)) + 2))
-            fmt = _EXCEL_FORMATS.get(_KIND_BY_LABEL.get(str(col), ""))
-            if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-                    cell.number_format = fmt
-        ws.freeze_panes = "A2"
-        pd.DataFrame(provenance, columns=["Onderdeel", "Toelichting"]).to_excel(
-            xw, index=False, sheet_name="Toelichting"
-        )
-        xw.sheets["Toelichting"].column_dimensions["A"].width = 16
-        xw.sheets["Toelichting"].column_dimensions["B"].width = 100
+    wb.save(buf)
     return buf.getvalue()
 
 

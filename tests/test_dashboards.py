@@ -291,19 +291,19 @@ def test_downloads_contain_exactly_the_data_with_suppressed_as_label():
     df = common.display_frame(
         common.protect(_gemeente_rows()), ["gemeente_name", "year", "clients", "clients_per_1000"]
     )
-    lab = common.suppressed_label()
+    lab = common.HIDDEN_CELL  # the word the tables show for a hidden cell
     csv = common.to_csv_bytes(df).decode("utf-8-sig")
     lines = csv.strip().splitlines()
     assert lines[0] == "Gemeente;Jaar;Cliënten;Cliënten per 1.000 inwoners"
     assert lines[1] == "A;2018;100;10,0"
-    assert lines[4] == f"B;2019;{lab};"  # hidden count as '<10', hidden rate empty, never 0
+    assert lines[4] == f"B;2019;{lab};{lab}"  # hidden count and rate as 'afgeschermd', never 0 or empty
 
     wb = openpyxl.load_workbook(io.BytesIO(common.to_excel_bytes(df, title="t", filters="f")))
     ws = wb["Gegevens"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("Gemeente", "Jaar", "Cliënten", "Cliënten per 1.000 inwoners")
     assert rows[1] == ("A", 2018, 100, 10.0)
-    assert rows[4][2] == lab and rows[4][3] is None
+    assert rows[4][2] == lab and rows[4][3] == lab
     assert len(rows) == df.height + 1
     assert "Toelichting" in wb.sheetnames
 

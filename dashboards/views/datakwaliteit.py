@@ -195,7 +195,7 @@ if builds is not None and not builds.is_empty():
         pl.col("reason").alias("Reden volledige opbouw"),
         pl.col("rows").alias("Rijen"),
         pl.col("version").alias("Versie"),
-        pl.col("built_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gebouwd"),
+        c.local_time("built_at").alias("Gebouwd"),  # naive UTC in the snapshot, shown in Dutch time
     )
     st.dataframe(build_table, hide_index=True, key="dq_builds", column_config=c.localized_numbers(build_table),
                  placeholder="–")
