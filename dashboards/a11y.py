@@ -83,7 +83,13 @@ h1, h2, h3, [data-testid="stHeading"] {{ overflow-wrap: normal !important; word-
   .modebar-container, .modebar {{ display: none !important; }}
   /* metric cards: compact so the Overzicht does not stack 2,000 px deep */
   [data-testid="stMetric"] {{ padding: 0 !important; }}
-  [data-testid="stMetricValue"] {{ font-size: 1.5rem !important; }}
+  [data-testid="stMetricValue"] {{ font-size: 1.35rem !important; }}
+  .st-key-hbh_kpi [data-testid="stHorizontalBlock"] {{ flex-direction: row !important; flex-wrap: wrap !important;
+    gap: 0.5rem !important; }}
+  .st-key-hbh_kpi [data-testid="stColumn"] {{ width: calc(50% - 0.25rem) !important;
+    flex: 1 1 calc(50% - 0.25rem) !important; min-width: calc(50% - 0.25rem) !important; }}
+  .st-key-hbh_kpi [data-testid="stVerticalBlockBorderWrapper"], .st-key-hbh_kpi [data-testid="stLayoutWrapper"] > div {{
+    padding: 0.5rem !important; }}
   .block-container, [data-testid="stMainBlockContainer"] {{ padding-left: 0.75rem !important;
     padding-right: 0.75rem !important; }}
 }}
@@ -115,6 +121,11 @@ SCRIPT = """
         if (t && NL[t]) el.textContent = NL[t];
       }
     });
+    // the sidebar link of the current page says so (Streamlit's page links only change their colour)
+    doc.querySelectorAll('[data-testid="stPageLink-NavLink"]').forEach((a) => {
+      const here = new URL(a.href, doc.baseURI).pathname.replace(/\/$/, "") === location.pathname.replace(/\/$/, "");
+      if (here) set(a, "aria-current", "page"); else if (a.hasAttribute("aria-current")) a.removeAttribute("aria-current");
+    });
     doc.querySelectorAll(".js-plotly-plot").forEach((gd) => {
       const meta = gd.layout && gd.layout.meta;
       const alt = meta && meta.alt;
@@ -133,9 +144,11 @@ SCRIPT = """
     const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
     const map = sub && sub.map;
     if (!meta.fit || !map || !gd.clientWidth) return;
-    const key = JSON.stringify(meta.fit) + ":" + gd.clientWidth;
+    const box = map.getContainer();
+    const key = JSON.stringify(meta.fit) + ":" + box.clientWidth + "x" + box.clientHeight;
     if (gd.__hbhFit === key) return;
     gd.__hbhFit = key;
+    if (!map.__hbhResize) { map.__hbhResize = true; map.on("resize", () => { gd.__hbhFit = null; schedule(); }); }
     const [w, s, e, n] = meta.fit;
     map.fitBounds([[w, s], [e, n]], { padding: 8, animate: false });
   }
@@ -144,7 +157,7 @@ SCRIPT = """
   const schedule = () => { if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; apply(); }); } };
   doc.__hbhA11y = schedule;
   new MutationObserver(schedule).observe(doc.documentElement, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ["lang", "aria-label", "title", "placeholder"],
+    subtree: true, childList: true, attributes: true, attributeFilter: ["lang", "aria-label", "title", "placeholder", "href"],
   });
   apply();
 })();

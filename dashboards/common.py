@@ -921,7 +921,7 @@ def show_chart(
     ``title`` is drawn above the chart; ``alt`` (default: the title) is its text alternative for screen
     readers, best the page's summary sentence with the figures in it."""
     config = PLOTLY_CONFIG | {"toImageButtonOptions": {"filename": "hbh_" + slug(name)}}
-    plot(fig, key=key, title=title, alt=alt, config=config)
+    plot(fig, key=key, title=title, alt=alt or f"{title}. Selectie: {filters}.", config=config)
     download_buttons(data, name=name, key=key, title=title, filters=filters)
     how_calculated(tables, extra)
 

@@ -133,7 +133,8 @@ else:
     fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
     fig.update_xaxes(tickformat=",~f", rangemode="tozero")
     fig.update_layout(legend_title_text="")
-    c.plot(fig, key="dq_quarantine", title="Regels in quarantaine per regel")
+    c.plot(fig, key="dq_quarantine", title="Regels in quarantaine per regel",
+           alt=f"Regels in quarantaine per regel: {int(chart['Regels'].sum())} regels in totaal.")
     c.download_buttons(chart, name="quarantaine-per-regel", key="dq_quarantine_dl", title="Quarantaine per regel",
                        filters="Alle datasets")
     with st.expander("Hoe berekend?", icon=":material/calculate:"):

@@ -54,8 +54,9 @@ def partial(r: dict, field: str) -> bool:
     return field in SUPPRESSIBLE and bool(r.get("_hidden"))
 
 
+kpi_box = st.container(key="hbh_kpi")  # on a phone two cards a row, not six stacked (a11y.py)
 for start in range(0, len(METRICS), 3):
-    cols = st.columns(3)
+    cols = kpi_box.columns(3)
     for col, (field, label, fmt, help_text) in zip(cols, METRICS[start : start + 3]):
         value = row.get(field)
         shown = fmt(value)

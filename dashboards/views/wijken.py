@@ -177,7 +177,7 @@ with col_map:
                 marker_line_color="white", marker_line_width=1, featureidkey="id",
                 # the colour scale under the map, not on it (on a phone a side scale covered the wijken)
                 colorbar=dict(title=dict(text="%" if is_growth else "per 1.000", side="top"), thickness=12,
-                              tickformat=",~f", orientation="h", x=0, xanchor="left", y=0, yanchor="top",
+                              tickformat=",~f", orientation="h", x=0, xanchor="left", y=-0.07, yanchor="top",
                               len=1, lenmode="fraction"),
                 text=[f"{lab}<br>{y_label}: {value_fmt(v)}" for lab, v in zip(shown["_label"].to_list(), shown["_value"].to_list())],
                 hovertemplate="%{text}<extra></extra>",
@@ -220,7 +220,7 @@ with col_map:
                                        font=dict(size=10, color="#111"), bgcolor="rgba(255,255,255,0.6)", borderpad=1)
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=60), height=520, separators=",.", dragmode=False,
+            margin=dict(l=0, r=0, t=0, b=90), height=540, separators=",.", dragmode=False,
         )
         # the page script (a11y.py) refits this box to the chart's real width (a phone is 360 px wide)
         fig_map.update_layout(meta={"fit": [lon0, lat0, lon1, lat1]})
