@@ -965,15 +965,27 @@ def _number(name: str, col: pl.Series) -> Any:
     return st.column_config.NumberColumn(name, format="localized", step=step)
 
 
+def _pin_first(df: pl.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
+    """The first column (what a row is: wijk, gemeente, aanbieder, jaar) stays visible when a narrow
+    screen scrolls the table sideways."""
+    if df.width:
+        first = df.columns[0]
+        config[first] = (st.column_config.NumberColumn(first, format=YEAR_FORMAT, pinned=True)
+                         if first in config and "jaar" in first.lower() else
+                         st.column_config.Column(first, pinned=True) if first not in config else config[first])
+    return config
+
+
 def localized_numbers(df: pl.DataFrame) -> dict[str, Any]:
-    """column_config that shows every numeric column in Dutch format (1.234,5), years plain."""
-    return {name: _number(name, df[name]) for name, dtype in df.schema.items() if dtype.is_numeric()}
+    """column_config that shows every numeric column in Dutch format (1.234,5), years plain; the first
+    column pinned."""
+    return _pin_first(df, {name: _number(name, df[name]) for name, dtype in df.schema.items() if dtype.is_numeric()})
 
 
 def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
     """column_config for st.dataframe: Dutch-localised numbers, years without separator."""
-    return {
+    return _pin_first(df, {
         name: _number(name, df[name])
         for name in df.columns
         if _KIND_BY_LABEL.get(name) in ("count", "pop", "int", "rate", "pct", "year")
-    }
+    })

@@ -53,6 +53,8 @@ def test_council_view_has_no_waiting_list(published, monkeypatch):
 
 def test_figures_shown_match_the_snapshot(published, monkeypatch):
     at = _open("all", monkeypatch)
+    assert at.selectbox(key="levering_gemeente").value == "__regio__"  # opens on all gemeenten
+    at.selectbox(key="levering_gemeente").select_index(1).run()  # then one gemeente
     code = at.selectbox(key="levering_gemeente").value
     year = at.selectbox(key="levering_jaar").value
     with duckdb.connect(str(published), read_only=True) as con:

@@ -115,10 +115,11 @@ def _hidden_caption(df: pl.DataFrame, unit: str) -> None:
 def _delivery(df: pl.DataFrame, label: str | None = None, by: str | None = None) -> pl.DataFrame:
     """The delivery columns as shown; hidden cells (fewer clients than the threshold) stay empty."""
     first = [pl.col(by).alias(label)] if by else [pl.col("year").alias("Jaar")]
-    return df.select(*first, pl.col("clients").alias("Cliënten"),
+    # the key figure next to the row label, so a phone shows it without scrolling sideways
+    return df.select(*first, (pl.col("share_delivered") * 100).round(1).alias("Geleverd (%)"),
+                     pl.col("clients").alias("Cliënten"),
                      pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
                      pl.col("delivered_hours").round(0).alias("Geleverde uren"),
-                     (pl.col("share_delivered") * 100).round(1).alias("Geleverd (%)"),
                      pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)"))
 
 

@@ -252,10 +252,10 @@ with col_map:
             "zonder inwoners." + (f" Geen omtrek voor {len(labels) - shapes.height} wijk(en)." if shapes.height < len(labels) else "")
         )
 with col_table:
-    table_cols = (["gemeente_name"] if all_gemeenten else []) + [
-        "wijk_name",
-        "clients",
+    # the wijk first (pinned), then the key figures, so a phone shows them without scrolling sideways
+    table_cols = ["wijk_name"] + (["gemeente_name"] if all_gemeenten else []) + [
         "clients_per_1000",
+        "clients",
         "clients_per_1000_75plus",
         "new_clients",
         "inhabitants",
