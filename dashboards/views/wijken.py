@@ -150,14 +150,19 @@ with col_map:
         span_y = max((lat1 - lat0) / max(math.cos(math.radians(center["lat"])), 0.1), 1e-3)
         # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 560 × 500 px
         zoom = max(0.0, min(math.log2(560 * 360 / (512 * span_x)), math.log2(500 * 360 / (512 * span_y))) - 0.15)
-        gj = {"type": "FeatureCollection", "features": features}
+        by_code = dict(zip(shapes["wijk_code"].to_list(), features))
+
+        def gj_of(codes: list[str]) -> dict:
+            """Only the trace's own wijken: each trace carries its GeoJSON to the browser."""
+            return {"type": "FeatureCollection", "features": [by_code[k] for k in codes if k in by_code]}
+
         m = sel.filter(pl.col("wijk_code").is_in(shapes["wijk_code"].to_list()))
         shown = m.filter(pl.col("_value").is_not_null())
         hidden_m = m.filter(pl.col("_value").is_null())
         fig_map = go.Figure()
         if hidden_m.height:
             fig_map.add_trace(go.Choroplethmap(
-                geojson=gj, locations=hidden_m["wijk_code"].to_list(), z=[0] * hidden_m.height,
+                geojson=gj_of(hidden_m["wijk_code"].to_list()), locations=hidden_m["wijk_code"].to_list(), z=[0] * hidden_m.height,
                 colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False, marker_line_color="white",
                 marker_line_width=1, featureidkey="id", name="afgeschermd",
                 text=[
@@ -172,7 +177,7 @@ with col_map:
             ))
         if shown.height:
             fig_map.add_trace(go.Choroplethmap(
-                geojson=gj, locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
+                geojson=gj_of(shown["wijk_code"].to_list()), locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
                 colorscale="RdBu_r" if is_growth else "Blues", zmid=0 if is_growth else None,
                 marker_line_color="white", marker_line_width=1, featureidkey="id",
                 # the colour scale under the map, not on it (on a phone a side scale covered the wijken)
