@@ -34,6 +34,7 @@ def _open(mode: str, monkeypatch) -> AppTest:
 def test_page_renders_for_analysts_with_waiting_list(published, monkeypatch):
     at = _open("all", monkeypatch)
     assert [t.value for t in at.title] == ["Levering en wachttijd"]
+    at.selectbox(key="levering_gemeente").select_index(1).run()  # one gemeente: every section
     heads = [s.value for s in at.subheader]
     for h in ("Geleverd deel van de geïndiceerde uren", "Budgetrisico: kosten tegenover budget",
               "Wachttijd tot start van de zorg", "Beëindigde zorg naar reden", "Wachtlijst (analisten)"):
