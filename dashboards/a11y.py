@@ -123,7 +123,8 @@ SCRIPT = """
     });
     // the sidebar link of the current page says so (Streamlit's page links only change their colour)
     doc.querySelectorAll('[data-testid="stPageLink-NavLink"]').forEach((a) => {
-      const here = new URL(a.href, doc.baseURI).pathname.replace(/\/$/, "") === location.pathname.replace(/\/$/, "");
+      const ref = a.getAttribute("href") || "./";  // "" is the app's home page, not "this page"
+      const here = new URL(ref, doc.baseURI).pathname.replace(/\/$/, "") === location.pathname.replace(/\/$/, "");
       if (here) set(a, "aria-current", "page"); else if (a.hasAttribute("aria-current")) a.removeAttribute("aria-current");
     });
     doc.querySelectorAll(".js-plotly-plot").forEach((gd) => {

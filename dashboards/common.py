@@ -933,6 +933,12 @@ def plot(fig: go.Figure, *, key: str, title: str, alt: str | None = None, config
     The alternative goes in ``layout.meta.alt``; the page script (a11y.py) gives the chart
     ``role="figure"`` and that ``aria-label`` (Plotly's SVG has none, the map's canvas says "Map")."""
     text = alt or title
+    # Streamlit's chart theme draws axis labels and legends in a light grey (< 4.5:1 on white)
+    for axes in (fig.update_xaxes, fig.update_yaxes):
+        axes(tickfont_color=TEXT_COLOR, title_font_color=TEXT_COLOR)
+    fig.update_layout(legend_font_color=TEXT_COLOR, legend_title_font_color=TEXT_COLOR)
+    fig.update_traces(colorbar=dict(tickfont_color=TEXT_COLOR, title_font_color=TEXT_COLOR),
+                      selector=lambda t: "colorbar" in t)
     meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
     fig.update_layout(meta=meta | {"alt": text if text.startswith(title) else f"{title}. {text}"})
     if show_title:

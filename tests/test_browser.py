@@ -149,6 +149,15 @@ def test_every_page_passes_axe_in_dutch(browser, server, width, height):
         for role, label, titled in charts:
             if role != "figure" or len(label) < 15 or not titled:
                 found.append(f"chart without title/text alternative: role={role!r} aria-label={label!r}")
+        # chart text (axis labels and titles, legends, colour scales) at >= 4.5:1 on white: axe does not
+        # look inside Plotly's SVG
+        pale = page.evaluate("""() => { const lum = (c) => { const v = c.match(/[\\d.]+/g).slice(0, 3).map((x) => {
+              x = x / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+              return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+            return [...document.querySelectorAll('.js-plotly-plot :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .legendtext, .cbaxis, .cbtitle) text, .js-plotly-plot text.legendtext, .js-plotly-plot .cbaxis text')]
+              .map((t) => [t.textContent, getComputedStyle(t).fill])
+              .filter(([, f]) => f.startsWith('rgb') && 1.05 / (lum(f) + 0.05) < 4.5); }""")
+        found += [f"chart text {t!r} in {f} (< 4.5:1)" for t, f in pale[:3]]
         if found:
             problems[title] = found
     assert not guard.blocked, guard.blocked[:5]
