@@ -13,7 +13,7 @@ For every page and width:
 Ready = Streamlit's script state is ``notRunning``, the page's main element is visible and every Plotly
 chart on the page has drawn (``.main-svg``). Also printed per page: what the server sent over the
 WebSocket (KB, the page's figures and tables) and the server-side script time of a warm rerun
-(``dashboards/timing.py``), to see where the time goes. Prints a Markdown table.
+(``bench/timing.py``), to see where the time goes. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "dashboards"))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "pipelines"))
 
-import e2e  # noqa: E402  (dashboards/e2e.py)
+import e2e  # noqa: E402  (tests/e2e.py)
 
 WIDTHS = {"1440": (1440, 1000), "390": (390, 844)}
 CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
@@ -99,7 +100,7 @@ def main() -> int:
     ap.add_argument("--serving", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--pages", nargs="*", help="url paths ('' = Overzicht); default: every page")
-    ap.add_argument("--no-server-times", action="store_true", help="skip dashboards/timing.py")
+    ap.add_argument("--no-server-times", action="store_true", help="skip bench/timing.py")
     ap.add_argument("--compare", type=Path, metavar="CHECKOUT",
                     help="another checkout (e.g. a git worktree of main): measured as 'before', this one as 'after'")
     args = ap.parse_args()
@@ -114,7 +115,7 @@ def main() -> int:
     rows = measure(serving, pages, args.repeat, roots)
     server = {}
     if not args.no_server_times:
-        import timing  # dashboards/timing.py: the pages' script time with AppTest, no browser
+        import timing  # bench/timing.py: the pages' script time with AppTest, no browser
 
         files = {"": "overzicht.py", "aanbieders": "aanbieders.py"}
         server = timing.measure(serving, repeat=1, pages=[files.get(u, f"{u}.py") for u in pages])

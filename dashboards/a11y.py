@@ -146,12 +146,16 @@ SCRIPT = """
     const map = sub && sub.map;
     if (!meta.fit || !map || !gd.clientWidth) return;
     const box = map.getContainer();
+    // Only narrower than the map was drawn for (about 560 px): there the names, placed as pixel offsets
+    // for the drawn zoom, would no longer sit on their wijken, so they are hidden (the table has them).
+    if (box.clientWidth >= 560) return;
     const key = JSON.stringify(meta.fit) + ":" + box.clientWidth + "x" + box.clientHeight;
     if (gd.__hbhFit === key) return;
     gd.__hbhFit = key;
     if (!map.__hbhResize) { map.__hbhResize = true; map.on("resize", () => { gd.__hbhFit = null; schedule(); }); }
     const [w, s, e, n] = meta.fit;
     map.fitBounds([[w, s], [e, n]], { padding: 8, animate: false });
+    gd.querySelectorAll(".annotation").forEach((a) => { a.style.display = "none"; });
   }
   window.addEventListener("resize", () => schedule());
   let pending = false;
