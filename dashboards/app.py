@@ -20,6 +20,7 @@ if str(HERE) not in sys.path:  # `streamlit run` adds it, AppTest does not
 
 import streamlit as st  # noqa: E402
 
+import a11y  # noqa: E402
 import common  # noqa: E402
 
 # No page icons: a ":material/...:" page icon becomes the favicon, which the browser then fetches from
@@ -57,9 +58,19 @@ if common.dashboard_mode() == "council":
 else:
     PAGES = {"Beleid en raad": COUNCIL_PAGES, "Analisten": ANALYST_PAGES}
 
-page = st.navigation(PAGES)
+# Streamlit's own sidebar menu puts section headers (div) inside its <ul>, which screen readers and axe
+# reject (list/listitem); the menu is drawn with page links instead.
+page = st.navigation(PAGES, position="hidden")
+a11y.inject()
 with st.sidebar:
     st.markdown("### HbH-monitor")
     st.caption("Hulp bij het huishouden (Wmo)")
+    sections = PAGES.items() if isinstance(PAGES, dict) else [(None, PAGES)]
+    with st.container(key="hbh_nav"):
+        for section, pages in sections:
+            if section:
+                st.markdown(f"**{section}**")
+            for p in pages:
+                st.page_link(p, label=p.title)
 common.sidebar_info()
 page.run()

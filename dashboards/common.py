@@ -24,7 +24,6 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import pandas as pd
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -48,7 +47,10 @@ REGIO = "__regio__"  # sentinel value of the gemeente filter: all gemeenten toge
 REGIO_NAME = "Regio totaal"
 ABONNEMENTSTARIEF_YEAR = 2019  # flat eigen bijdrage (abonnementstarief) for the Wmo since 2019
 AGE_BANDS = ["0-64", "65-74", "75-84", "85+"]
-AGE_COLORS = ["#9ecae1", "#4292c6", "#2171b5", "#08306b"]
+# Ordinal, darker with age, with a hue change between neighbours: each >= 3:1 against white and
+# neighbours >= 1.6:1 apart in lightness, so they stay apart for colour-blind readers and in grey.
+AGE_COLORS = ["#bf812d", "#2166ac", "#542788", "#2d004b"]
+TEXT_COLOR = "#333333"  # chart text (axis labels, notes): 12.6:1 on white
 
 TABLES = (
     "marts.gemeente_year",
@@ -116,10 +118,10 @@ _SUM_COLS = (
     "declared_hours",
     "cost_eur",
 )
-# Tableau 10: distinct, reasonably colour-blind safe; a gemeente keeps its colour on every page.
+# Distinct hues, each >= 3:1 against white (WCAG 1.4.11); a gemeente keeps its colour on every page.
 GEMEENTE_PALETTE = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#1f77b4", "#d95f02", "#1b9e77", "#c51b7d", "#7570b3",
+    "#8c510a", "#01665e", "#b2182b", "#4d4d4d", "#6a3d9a",
 ]
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -524,7 +526,26 @@ def region_total(df: pl.DataFrame, by: tuple[str, ...] = ("year",)) -> pl.DataFr
     if "share_of_clients" in df.columns:  # age_year: share of the year's (published) clients per band
         out = out.with_columns((pl.col("clients") / pl.col("clients").sum().over("year")).alias("share_of_clients"))
     out = out.with_columns(gemeente_code=pl.lit(REGIO), gemeente_name=pl.lit(REGIO_NAME))
-    return out.sort(list(by))
+    return _region_growth(out.sort(list(by)), df, by)
+
+
+def _region_growth(out: pl.DataFrame, df: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
+    """Growth of the regio's clients (vs the previous year and the baseline year), as the marts compute it
+    per gemeente: clients / clients then − 1. Not where a year leaves a gemeente out (a lower bound)."""
+    if tuple(by) != ("year",) or "clients" not in out.columns:
+        return out
+    whole = {r["year"]: (r["clients"] if not r["_hidden"] else None) for r in out.iter_rows(named=True)}
+    base = int(out["baseline_year"].max()) if "baseline_year" in out.columns and out["baseline_year"].max() else None
+
+    def g(now: Any, then: Any) -> float | None:
+        return None if now is None or then is None or then == 0 else now / then - 1
+
+    cols = {}
+    if "growth_vs_previous" in df.columns:
+        cols["growth_vs_previous"] = [g(whole[y], whole.get(y - 1)) for y in out["year"]]
+    if "growth_vs_baseline" in df.columns and base is not None:
+        cols["growth_vs_baseline"] = [g(whole[y], whole.get(base)) for y in out["year"]]
+    return out.with_columns([pl.Series(k, v, dtype=pl.Float64) for k, v in cols.items()])
 
 
 def fmt_years(years: list[int]) -> str:
@@ -600,10 +621,12 @@ def page_header(title: str, intro: str | None = None) -> None:
         st.warning(DEMO_MESSAGE, icon=":material/science:")
     if intro:
         st.caption(intro)
+    # the summary opens the page but depends on the filters below it: summary() fills this slot later
+    st.session_state["_hbh_summary_slot"] = st.empty()
 
 
 def sidebar_info() -> None:
-    """Publication time, data period and run of the snapshot in the sidebar (every page)."""
+    """Publication time and data period of the snapshot in the sidebar (every page)."""
     with st.sidebar:
         info = refresh_info()
         if info is None:
@@ -611,11 +634,15 @@ def sidebar_info() -> None:
             return
         if info.get("is_demo"):
             st.badge("DEMO · fictieve gegevens", color="orange", icon=":material/science:")
+        def nowrap(text: str) -> str:  # a date never breaks at its hyphens
+            return f'<span style="white-space:nowrap">{text}</span>'
+
         st.markdown(
-            f"**Gepubliceerd:** {fmt_datetime(info.get('published_at'))}  \n"
-            f"**Gegevens over:** {fmt_date(info.get('data_from'))} t/m {fmt_date(info.get('data_to'))}"
+            f"**Gepubliceerd:** {nowrap(fmt_datetime(info.get('published_at')))}  \n"
+            f"**Gegevens over:** {nowrap(fmt_date(info.get('data_from')))} t/m {nowrap(fmt_date(info.get('data_to')))}",
+            unsafe_allow_html=True,
         )
-        st.caption(f"Run {info.get('run_id') or '–'}")
+        # The Dagster run id is for analysts: it is on Datakwaliteit, not in every council member's sidebar.
 
 
 def incomplete_year_note(year: int) -> None:
@@ -657,10 +684,27 @@ def gemeente_label(df: pl.DataFrame, code: str) -> str:
     return REGIO_NAME if code == REGIO else gemeente_options(df).get(code, code)
 
 
-def year_select(years: list[int], *, key: str, label: str = "Jaar") -> int:
-    """Newest year first and selected by default."""
+def latest_complete_year(years: list[int]) -> int:
+    """The newest of ``years`` that the data cover in full (data_to on 31 December), else the newest."""
     options = sorted({int(y) for y in years}, reverse=True)
-    return st.selectbox(label, options, index=0, key=key, format_func=str)
+    data_to = (refresh_info() or {}).get("data_to")
+    for y in options:
+        if data_to is None or dt.date(y, 12, 31) <= data_to:
+            return y
+    return options[0]
+
+
+def year_select(years: list[int], *, key: str, label: str = "Jaar") -> int:
+    """Newest year first; the latest complete year selected by default."""
+    options = sorted({int(y) for y in years}, reverse=True)
+    return st.selectbox(label, options, index=options.index(latest_complete_year(options)), key=key, format_func=str)
+
+
+def summary(text: str) -> None:
+    """The page's opening summary: what changed and what it means, with the figures (summaries.py)."""
+    slot = st.session_state.get("_hbh_summary_slot") or st.empty()
+    with slot.container(border=True, key="hbh_summary"):
+        st.markdown(f"**Samengevat.** {text}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -681,6 +725,7 @@ def style_figure(
         margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
         hovermode="closest",
+        font=dict(color=TEXT_COLOR),
     )
     if height:
         fig.update_layout(height=height)
@@ -704,12 +749,12 @@ def mark_policy_years(fig: go.Figure, years: list[int], baseline_year: int | Non
         fig.add_vline(
             x=year,
             line_dash="dash" if "basisjaar" in texts[0] else "dot",
-            line_color="#888",
+            line_color="#666",
             line_width=1,
             annotation_text=" + ".join(texts).capitalize(),
             annotation_position="top left" if i == 0 else "top right",
             annotation_font_size=11,
-            annotation_font_color="#555",
+            annotation_font_color=TEXT_COLOR,
         )
 
 
@@ -719,30 +764,87 @@ def _hidden_mask(df: pl.DataFrame) -> pl.Expr | None:
     return pl.any_horizontal([pl.col(n).is_null() for n in counts]) if counts else None
 
 
+# A text cell that starts with one of these is a formula to Excel/LibreOffice (CSV and xlsx alike)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: a text starting with = + - @ (or tab/CR) gets a leading
+    apostrophe, so it stays text in Excel and LibreOffice. Non-text values pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _export_decimals(name: str, col: pl.Series) -> int:
+    """Decimals of a numeric column in a download: as on screen (the kind's rounding, else the fewest that
+    show every value), so whole numbers are written as integers (57238, not 57238,0)."""
+    kind = _KIND_BY_LABEL.get(name)
+    if kind in ("rate", "pct"):
+        return 1
+    if kind in ("count", "pop", "int", "year") or not col.dtype.is_float():
+        return 0
+    return _decimals(col)
+
+
+def _dutch_text(value: Any, decimals: int) -> str:
+    """A number as CSV text the Dutch Excel reads as a number: 1234,5 (no thousands separator)."""
+    return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
+def _hidden_rows(df: pl.DataFrame) -> list[bool]:
+    mask = _hidden_mask(df)
+    return df.select(mask.alias("h"))["h"].to_list() if mask is not None else [False] * df.height
+
+
 def _export_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """Hidden cells say "afgeschermd" (as on screen), never an empty cell or 0: a hidden count, and the
-    empty figures (rates, hours, amounts) of a row whose count is hidden."""
-    lab, hidden = suppressed_label(), _hidden_mask(df)
-    if hidden is None:
-        return df
+    """The data as a download shows it: hidden cells as 'afgeschermd' (the word the tables use: a hidden
+    count, and the empty figures of a row whose count is hidden; another empty cell stays empty), whole
+    numbers as integers, and every text cell safe from formula injection."""
     exprs = []
+    hidden = _hidden_rows(df)
     for name, dtype in df.schema.items():
-        if (_KIND_BY_LABEL.get(name) == "count" or dtype.is_numeric()) and df[name].null_count():
-            text = pl.col(name).cast(pl.String)
-            if dtype.is_float():  # as write_csv(decimal_comma=True) writes the other numbers
-                text = text.str.replace(".", ",", literal=True)
-            exprs.append(pl.when(pl.col(name).is_null() & hidden).then(pl.lit(lab)).otherwise(text).alias(name))
+        col = df[name]
+        if dtype.is_numeric():
+            d = _export_decimals(name, col)
+            if col.null_count():
+                exprs.append(pl.Series(name, [(HIDDEN_CELL if h else None) if v is None else _dutch_text(v, d)
+                                              for v, h in zip(col.to_list(), hidden)], dtype=pl.String))
+            elif d == 0 and dtype.is_float():
+                exprs.append(col.round(0).cast(pl.Int64))
+            elif dtype.is_float():
+                exprs.append(col.round(d))
+        elif dtype == pl.String:
+            exprs.append(col.map_elements(safe_text, return_dtype=pl.String))
     return df.with_columns(exprs) if exprs else df
 
 
 def to_csv_bytes(df: pl.DataFrame) -> bytes:
     """CSV as Dutch Excel opens it: ';' separated, decimal comma, UTF-8 with BOM."""
     buf = io.BytesIO()
-    _export_frame(df).write_csv(buf, separator=";", decimal_comma=True, include_bom=True)
+    out = _export_frame(df)
+    # a float column keeps its decimals on every row (10,0 next to 12,5), as on screen
+    out = out.with_columns([pl.col(n).map_elements(lambda v, d=_export_decimals(n, df[n]): _dutch_text(v, d),
+                                                   return_dtype=pl.String)
+                            for n, t in out.schema.items() if t.is_float()])
+    out.write_csv(buf, separator=";", include_bom=True)
     return buf.getvalue()
 
 
 _EXCEL_FORMATS = {"count": "#,##0", "pop": "#,##0", "int": "#,##0", "rate": "#,##0.0", "pct": "0.0", "year": "0"}
+
+
+def _excel_format(name: str, col: pl.Series) -> str | None:
+    """The number format of every numeric column (Excel shows it with the reader's separators: 1.234,5)."""
+    if not col.dtype.is_numeric():
+        return None
+    kind = _KIND_BY_LABEL.get(name)
+    if kind in _EXCEL_FORMATS:
+        return _EXCEL_FORMATS[kind]
+    if "jaar" in name.lower() and not col.dtype.is_float():
+        return "0"
+    d = _export_decimals(name, col)
+    return "#,##0" if d == 0 else "#,##0." + "0" * d
 
 
 def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
@@ -770,35 +872,48 @@ def _provenance(title: str, filters: str) -> list[tuple[str, str]]:
 def to_excel_bytes(
     df: pl.DataFrame, *, title: str = "", filters: str = "", provenance: list[tuple[str, str]] | None = None
 ) -> bytes:
-    """Excel workbook (openpyxl): sheet 'Gegevens' = exactly the data shown, sheet 'Toelichting'."""
+    """Excel workbook (openpyxl): sheet 'Gegevens' = exactly the data shown, sheet 'Toelichting'.
+
+    Numbers stay numbers with a Dutch-readable format on every numeric column; a hidden cell is the text
+    'afgeschermd'; text cells are safe from formula injection."""
     if provenance is None:
         provenance = _provenance(title, filters)
-    pdf = df.to_pandas()
-    lab = suppressed_label()
-    mask = _hidden_mask(df)
-    hidden = df.select(mask.alias("h"))["h"].to_list() if mask is not None else [False] * df.height
-    for name in pdf.columns:  # hidden cells as "afgeschermd" text, the other cells stay numbers
-        if (_KIND_BY_LABEL.get(name) == "count" or df.schema[name].is_numeric()) and pdf[name].isna().any() and any(hidden):
-            is_count = _KIND_BY_LABEL.get(name) == "count"
-            pdf[name] = pd.Series([lab if pd.isna(v) and h else (None if pd.isna(v) else int(v) if is_count else v)
-                                   for v, h in zip(pdf[name], hidden)], dtype=object)
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Gegevens"
+    ws.append(list(df.columns))
+    decimals = {n: _export_decimals(n, df[n]) for n, t in df.schema.items() if t.is_numeric()}
+    for row, hidden in zip(df.iter_rows(), _hidden_rows(df)):
+        out = []
+        for name, v in zip(df.columns, row):
+            if v is None and name in decimals:
+                out.append(HIDDEN_CELL if hidden else None)
+            elif name in decimals and v is not None:
+                out.append(int(round(v)) if decimals[name] == 0 else round(float(v), decimals[name]))
+            elif isinstance(v, str):
+                out.append(safe_text(v))
+            else:
+                out.append(v)
+        ws.append(out)
+    for idx, name in enumerate(df.columns, start=1):
+        letter = get_column_letter(idx)
+        ws.column_dimensions[letter].width = max(10, min(40, len(str(name)) + 2))
+        fmt = _excel_format(name, df[name])
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                cell.number_format = fmt
+    ws.freeze_panes = "A2"
+    info = wb.create_sheet("Toelichting")
+    info.append(["Onderdeel", "Toelichting"])
+    for k, v in provenance:
+        info.append([safe_text(k), safe_text(v)])
+    info.column_dimensions["A"].width = 16
+    info.column_dimensions["B"].width = 100
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        pdf.to_excel(xw, index=False, sheet_name="Gegevens")
-        ws = xw.sheets["Gegevens"]
-        for idx, col in enumerate(pdf.columns, start=1):
-            letter = ws.cell(row=1, column=idx).column_letter
-            ws.column_dimensions[letter].width = max(10, min(40, len(str(col)) + 2))
-            fmt = _EXCEL_FORMATS.get(_KIND_BY_LABEL.get(str(col), ""))
-            if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-                    cell.number_format = fmt
-        ws.freeze_panes = "A2"
-        pd.DataFrame(provenance, columns=["Onderdeel", "Toelichting"]).to_excel(
-            xw, index=False, sheet_name="Toelichting"
-        )
-        xw.sheets["Toelichting"].column_dimensions["A"].width = 16
-        xw.sheets["Toelichting"].column_dimensions["B"].width = 100
+    wb.save(buf)
     return buf.getvalue()
 
 
@@ -864,12 +979,39 @@ def show_chart(
     title: str,
     filters: str,
     extra: str | None = None,
+    alt: str | None = None,
 ) -> None:
-    """A Plotly chart followed by its downloads (exactly ``data``) and the "Hoe berekend?" expander."""
+    """A Plotly chart followed by its downloads (exactly ``data``) and the "Hoe berekend?" expander.
+
+    ``title`` is drawn above the chart; ``alt`` (default: the title) is its text alternative for screen
+    readers, best the page's summary sentence with the figures in it."""
     config = PLOTLY_CONFIG | {"toImageButtonOptions": {"filename": "hbh_" + slug(name)}}
-    st.plotly_chart(fig, key=key, config=config)
+    plot(fig, key=key, title=title, alt=alt or f"{title}. Selectie: {filters}.", config=config)
     download_buttons(data, name=name, key=key, title=title, filters=filters)
     how_calculated(tables, extra)
+
+
+def plot(fig: go.Figure, *, key: str, title: str, alt: str | None = None, config: dict | None = None,
+         show_title: bool = True, **kwargs: Any) -> Any:
+    """st.plotly_chart with a title and a text alternative.
+
+    The alternative goes in ``layout.meta.alt``; the page script (a11y.py) gives the chart
+    ``role="figure"`` and that ``aria-label`` (Plotly's SVG has none, the map's canvas says "Map")."""
+    text = alt or title
+    # Streamlit's chart theme draws axis labels and legends in a light grey (< 4.5:1 on white)
+    for axes in (fig.update_xaxes, fig.update_yaxes):
+        axes(tickfont_color=TEXT_COLOR, title_font_color=TEXT_COLOR)
+    fig.update_layout(legend_font_color=TEXT_COLOR, legend_title_font_color=TEXT_COLOR)
+    fig.update_traces(colorbar=dict(tickfont_color=TEXT_COLOR, title_font_color=TEXT_COLOR),
+                      selector=lambda t: "colorbar" in t)
+    meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
+    fig.update_layout(meta=meta | {"alt": text if text.startswith(title) else f"{title}. {text}"})
+    if show_title:
+        fig.update_layout(title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top",
+                                     font=dict(size=14, color=TEXT_COLOR)))
+        top = (fig.layout.margin.t or 0) if fig.layout.margin else 0
+        fig.update_layout(margin=dict(t=max(top, 40) + 30))  # the title above the legend
+    return st.plotly_chart(fig, key=key, config=config or PLOTLY_CONFIG, **kwargs)
 
 
 # Years as printf "%d": Streamlit's "plain" format showed some years of an Int32 column as 2017.0000000000002.
@@ -894,15 +1036,27 @@ def _number(name: str, col: pl.Series) -> Any:
     return st.column_config.NumberColumn(name, format="localized", step=step)
 
 
+def _pin_first(df: pl.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
+    """The first column (what a row is: wijk, gemeente, aanbieder, jaar) stays visible when a narrow
+    screen scrolls the table sideways."""
+    if df.width:
+        first = df.columns[0]
+        config[first] = (st.column_config.NumberColumn(first, format=YEAR_FORMAT, pinned=True)
+                         if first in config and "jaar" in first.lower() else
+                         st.column_config.Column(first, pinned=True) if first not in config else config[first])
+    return config
+
+
 def localized_numbers(df: pl.DataFrame) -> dict[str, Any]:
-    """column_config that shows every numeric column in Dutch format (1.234,5), years plain."""
-    return {name: _number(name, df[name]) for name, dtype in df.schema.items() if dtype.is_numeric()}
+    """column_config that shows every numeric column in Dutch format (1.234,5), years plain; the first
+    column pinned."""
+    return _pin_first(df, {name: _number(name, df[name]) for name, dtype in df.schema.items() if dtype.is_numeric()})
 
 
 def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
     """column_config for st.dataframe: Dutch-localised numbers, years without separator."""
-    return {
+    return _pin_first(df, {
         name: _number(name, df[name])
         for name in df.columns
         if _KIND_BY_LABEL.get(name) in ("count", "pop", "int", "rate", "pct", "year")
-    }
+    })

@@ -134,7 +134,8 @@ def budget_section(fc: pl.DataFrame, scen_rows: pl.DataFrame, scenario: F.Scenar
                     line=dict(color="#555", dash="dot"), marker_size=5)
     fig.update_traces(hovertemplate="%{x}: € %{y:,.0f}<extra>%{fullData.name}</extra>")
     c.style_figure(fig, y_format=",.0f")
-    st.plotly_chart(fig, key="prognose_budget_chart", config=c.PLOTLY_CONFIG)
+    c.plot(fig, key="prognose_budget_chart", title="Kosten tegenover budget",
+           alt="Kosten tegenover budget per jaar: budget (staven), kosten in het scenario en in het standaardscenario.")
     st.caption("Gearceerde staven: budget doorgetrokken (geen begroting voor dat jaar). Streepjes: bandbreedte van de kosten.")
 
     shown = view.select(

@@ -4,7 +4,7 @@
     python docs/screenshots.py --serving path.duckdb
     python docs/screenshots.py --fresh              # always generate a small demo region and run the pipeline
 
-Writes docs/screenshots/<page>.png and prints the time each page took to render in the browser
+Writes docs/screenshots/<page>.png (1440 px) and <page>-phone.png (390 px, council pages) and prints the time each page took to render in the browser
 (navigation until the script is idle and the page's main element is visible).
 """
 
@@ -81,6 +81,18 @@ def main() -> int:
                 heading.evaluate("e => e.scrollIntoView({block: 'start'})")
                 page.wait_for_timeout(800)
                 page.screenshot(path=str(args.out / "wijken-profiel.png"), full_page=False)
+        # phone width (390 px): the council pages as a council member sees them on a phone
+        phone, guard_p, errors_p = e2e.new_page(browser, server, width=390, height=844)
+        for url_path in e2e.COUNCIL:
+            if url_path not in e2e.available_pages():
+                continue
+            e2e.goto(phone, server, url_path)
+            phone.wait_for_timeout(1200)
+            path = args.out / f"{NAMES.get(url_path, url_path)}-phone.png"
+            phone.screenshot(path=str(path), full_page=False)
+            print(f"{e2e.PAGES[url_path][0] + ' (390 px)':28s}          -> {path.name}")
+        guard.blocked += guard_p.blocked
+        errors += errors_p
         browser.close()
     if guard.blocked:
         print(f"!! external requests were blocked: {guard.blocked[:5]}", file=sys.stderr)

@@ -131,7 +131,7 @@ def new_page(browser, server: Server, *, width: int = 1400, height: int = 1000):
     return page, guard, errors
 
 
-def wait_ready(page, selector: str, timeout: float = 20_000) -> None:
+def wait_ready(page, selector: str, timeout: float = 60_000) -> None:
     """Script finished (notRunning) and the page's own element is visible."""
     page.wait_for_selector(READY, timeout=timeout)
     page.locator(selector).first.wait_for(state="visible", timeout=timeout)
@@ -141,5 +141,5 @@ def wait_ready(page, selector: str, timeout: float = 20_000) -> None:
 def goto(page, server: Server, url_path: str) -> None:
     title, selector = PAGES[url_path]
     page.goto(f"{server.url}/{url_path}")
-    page.wait_for_selector(f'h1:has-text("{title}")', timeout=20_000)
+    page.wait_for_selector(f'h1:has-text("{title}")', timeout=60_000)
     wait_ready(page, selector)

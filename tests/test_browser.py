@@ -58,7 +58,7 @@ def test_every_page_renders_offline_and_filters_work(browser, server):
         timings[title] = round(time.monotonic() - t, 2)
         _no_exception(page, title)
         # sidebar navigation lists the page, and the snapshot's publication time is shown
-        assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).count() >= 1
+        assert page.locator('[data-testid="stSidebar"] a').get_by_text(title, exact=True).count() >= 1
         assert page.get_by_text("Gepubliceerd").count() >= 1
     # the Wijken map: a WebGL canvas with the choropleth, next to the sortable table
     e2e.goto(page, server, "wijken")
@@ -103,3 +103,127 @@ def test_every_page_renders_offline_and_filters_work(browser, server):
     assert guard.blocked == [], f"external requests were needed: {guard.blocked[:10]}"
     assert not errors, errors
     print("page render (s, browser wall clock):", timings, "total", round(time.monotonic() - t0, 1))
+
+
+# --- Accessibility (WCAG 2.1 AA) with axe-core, at desktop and phone width ----------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Streamlit's own English interface strings that must not reach a Dutch user
+ENGLISH = ("Skip to main content", "Download as CSV", "Show/hide columns", "Fullscreen", "Search")
+
+
+def _axe_serious(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    res = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+    return [
+        f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['help']} e.g. {v['nodes'][0]['target']} "
+        f"{(v['nodes'][0].get('failureSummary') or '')[:200]}"
+        for v in res.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("width,height", [(1440, 1000), (390, 844)], ids=["desktop", "phone"])
+def test_every_page_passes_axe_in_dutch(browser, server, width, height):
+    page, guard, errors = e2e.new_page(browser, server, width=width, height=height)
+    problems: dict[str, list[str]] = {}
+    for url_path, (title, _) in e2e.available_pages().items():
+        e2e.goto(page, server, url_path)
+        page.wait_for_timeout(500)  # the page script runs after the render
+        found = _axe_serious(page)
+        if page.evaluate("document.documentElement.lang") != "nl":
+            found.append(f"<html lang={page.evaluate('document.documentElement.lang')!r}>, not 'nl'")
+        english = page.evaluate(
+            """(words) => words.filter((w) => [...document.querySelectorAll('[aria-label],[title]')].some(
+                 (el) => el.getAttribute('aria-label') === w || el.getAttribute('title') === w)
+               || [...document.querySelectorAll('a,button,span,div,p,label')].some(
+                 (el) => el.childElementCount === 0 && el.textContent.trim() === w))""",
+            list(ENGLISH),
+        )
+        found += [f"English interface string {w!r}" for w in english]
+        charts = page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => [gd.getAttribute('role'),
+                 gd.getAttribute('aria-label') || '', !!gd.querySelector('.gtitle') || !!gd.querySelector('canvas')])"""
+        )
+        for role, label, titled in charts:
+            if role != "figure" or len(label) < 15 or not titled:
+                found.append(f"chart without title/text alternative: role={role!r} aria-label={label!r}")
+        # chart text (axis labels and titles, legends, colour scales) at >= 4.5:1 on white: axe does not
+        # look inside Plotly's SVG
+        pale = page.evaluate("""() => { const lum = (c) => { const v = c.match(/[\\d.]+/g).slice(0, 3).map((x) => {
+              x = x / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+              return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+            return [...document.querySelectorAll('.js-plotly-plot :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .legendtext, .cbaxis, .cbtitle) text, .js-plotly-plot text.legendtext, .js-plotly-plot .cbaxis text')]
+              .map((t) => [t.textContent, getComputedStyle(t).fill])
+              .filter(([, f]) => f.startsWith('rgb') && 1.05 / (lum(f) + 0.05) < 4.5); }""")
+        found += [f"chart text {t!r} in {f} (< 4.5:1)" for t, f in pale[:3]]
+        if found:
+            problems[title] = found
+    assert not guard.blocked, guard.blocked[:5]
+    assert not problems, "\n".join(f"{t} @ {width}px: {f}" for t, fs in problems.items() for f in fs)
+
+
+def test_keyboard_focus_differs_from_current_page_highlight(browser, server):
+    page, _, _ = e2e.new_page(browser, server, width=1440, height=1000)
+    e2e.goto(page, server, "leeftijd")
+    page.wait_for_timeout(500)
+    style = """(a) => { const s = getComputedStyle(a);
+        return {outline: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor,
+                bar: s.borderLeftStyle + ' ' + s.borderLeftWidth, current: a.getAttribute('aria-current')}; }"""
+    current = page.locator('[data-testid="stSidebar"] a').get_by_text("Leeftijd", exact=True).locator("xpath=ancestor::a")
+    here = current.evaluate(style)
+    assert here["current"] == "page", here  # announced to screen readers, not only coloured
+    assert here["bar"] == "solid 4px" and here["outline"] == "none", here
+    for _ in range(40):  # keyboard focus from the top of the page to the "Wijken" link
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Wijken":
+            break
+    focused = page.locator(":focus").evaluate(style)
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Wijken"
+    assert focused["outline"] == "solid" and focused["width"] >= 2, focused
+    assert focused["color"] != "rgba(0, 0, 0, 0)" and focused["bar"] != here["bar"], (focused, here)
+
+
+def test_phone_width_layout(browser, server):
+    """390 px: the map fits, its colour scale does not cover it, toolbars are hidden, titles break
+    between words, and the Overzicht is not a 2,000 px stack before the first chart."""
+    page, _, errors = e2e.new_page(browser, server, width=390, height=844)
+    vw = 390
+    e2e.goto(page, server, "wijken")
+    page.wait_for_timeout(800)
+    plot = page.locator('[data-testid="stPlotlyChart"]').first
+    box = plot.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= vw + 1, box
+    geo = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+        const m = gd._fullLayout.map._subplot.map; const b = m.getBounds(); const f = gd.layout.meta.fit;
+        return {west: b.getWest(), east: b.getEast(), south: b.getSouth(), north: b.getNorth(), fit: f}; }""")
+    w, s, e, n = geo["fit"]
+    slack = (e - w) * 0.002  # a fraction of a pixel
+    assert geo["west"] <= w + slack and geo["east"] >= e - slack and geo["south"] <= s + slack and geo["north"] >= n - slack, geo
+    overlap = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+        const cb = gd.querySelector('.colorbar'); const cv = gd.querySelector('.maplibregl-canvas') || gd.querySelector('canvas');
+        if (!cb) return 0; const a = cb.getBoundingClientRect(), b = cv.getBoundingClientRect();
+        const x = Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left));
+        const y = Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top)); return x * y; }""")
+    assert overlap < 50, f"colour scale covers the map ({overlap:.0f} px²)"
+    visible_toolbars = page.evaluate("""() => [...document.querySelectorAll('.modebar-container')]
+        .filter((m) => getComputedStyle(m).display !== 'none').length""")
+    assert visible_toolbars == 0
+    for url_path in ("abonnementstarief", "levering", ""):
+        if url_path not in e2e.available_pages():
+            continue
+        e2e.goto(page, server, url_path)
+        h1 = page.locator("h1").first
+        broken = h1.evaluate("""(h) => { const r = document.createRange(); const t = h.textContent.trim();
+            const words = t.split(/\s+/); const node = [...h.querySelectorAll('*'), h].map((e) => [...e.childNodes])
+              .flat().find((c) => c.nodeType === 3 && c.textContent.trim().length > 0);
+            if (!node) return false; r.selectNodeContents(node);
+            return [...r.getClientRects()].length > words.length; }""")
+        assert not broken, f"title broken inside a word: {h1.inner_text()!r}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= vw + 1, f"{url_path}: page wider than the phone"
+    # Overzicht: the six key-figure cards two a row, not stacked one under the other (about 1,300 px)
+    span = page.evaluate("""() => { const m = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .map((e) => e.getBoundingClientRect()); return Math.max(...m.map((r) => r.bottom)) - Math.min(...m.map((r) => r.top)); }""")
+    assert span < 800, f"the key figures take {span:.0f} px at phone width"
+    assert not errors, errors

@@ -219,16 +219,17 @@ def test_new_snapshot_is_picked_up_after_atomic_swap(serving_db, tmp_path, monke
     monkeypatch.setenv("HBH_SERVING", str(live))
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     _ok(at)
-    assert "run-nieuw-123" not in _texts(at.sidebar.caption)
+    # the sidebar shows the publication time (a council member has no use for the run id)
+    assert "06-05-2031" not in _texts(at.sidebar.markdown)
 
     new = tmp_path / "serving.new.duckdb"
     shutil.copyfile(serving_db, new)
     with duckdb.connect(str(new)) as con:
-        con.execute("update meta.refresh set run_id = 'run-nieuw-123'")
+        con.execute("update meta.refresh set published_at = TIMESTAMP '2031-05-06 07:08:00'")
     os.replace(new, live)
     at.run()
     _ok(at)
-    assert "run-nieuw-123" in _texts(at.sidebar.caption)
+    assert "06-05-2031" in _texts(at.sidebar.markdown)
 
 
 # --- helpers (no snapshot needed) -------------------------------------------------------------------------
@@ -291,7 +292,7 @@ def test_downloads_contain_exactly_the_data_with_suppressed_as_label():
     df = common.display_frame(
         common.protect(_gemeente_rows()), ["gemeente_name", "year", "clients", "clients_per_1000"]
     )
-    lab = common.suppressed_label()
+    lab = common.HIDDEN_CELL  # the word the tables show for a hidden cell
     csv = common.to_csv_bytes(df).decode("utf-8-sig")
     lines = csv.strip().splitlines()
     assert lines[0] == "Gemeente;Jaar;Cliënten;Cliënten per 1.000 inwoners"

@@ -34,6 +34,7 @@ def _open(mode: str, monkeypatch) -> AppTest:
 def test_page_renders_for_analysts_with_waiting_list(published, monkeypatch):
     at = _open("all", monkeypatch)
     assert [t.value for t in at.title] == ["Levering en wachttijd"]
+    at.selectbox(key="levering_gemeente").select_index(1).run()  # one gemeente: every section
     heads = [s.value for s in at.subheader]
     for h in ("Geleverd deel van de geïndiceerde uren", "Budgetrisico: kosten tegenover budget",
               "Wachttijd tot start van de zorg", "Beëindigde zorg naar reden", "Wachtlijst (analisten)"):
@@ -53,6 +54,8 @@ def test_council_view_has_no_waiting_list(published, monkeypatch):
 
 def test_figures_shown_match_the_snapshot(published, monkeypatch):
     at = _open("all", monkeypatch)
+    assert at.selectbox(key="levering_gemeente").value == "__regio__"  # opens on all gemeenten
+    at.selectbox(key="levering_gemeente").select_index(1).run()  # then one gemeente
     code = at.selectbox(key="levering_gemeente").value
     year = at.selectbox(key="levering_jaar").value
     with duckdb.connect(str(published), read_only=True) as con:

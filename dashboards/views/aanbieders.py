@@ -96,7 +96,8 @@ c.style_figure(fig, y_format=",.0f", x_years=False, height=160 + 34 * table["Aan
 fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
 fig.update_xaxes(tickformat=",~f", rangemode="tozero", title="Bedrag (€)")
 fig.update_layout(legend_title_text="")
-st.plotly_chart(fig, key="aanb_per_aanbieder", config=c.PLOTLY_CONFIG)
+c.plot(fig, key="aanb_per_aanbieder", title="Bedrag per aanbieder naar bevinding",
+       alt=f"Bedrag per aanbieder naar bevinding. Selectie: {filters}.")
 st.dataframe(
     table, hide_index=True, key="aanb_tabel",
     column_config={
@@ -176,7 +177,7 @@ def _panel_title(a) -> None:
 
 fig2.for_each_annotation(_panel_title)
 fig2.update_layout(legend_title_text="", showlegend=False, margin=dict(r=10))
-st.plotly_chart(fig2, key="aanb_trend", config=c.PLOTLY_CONFIG)
+c.plot(fig2, key="aanb_trend", title="Bevindingen per maand", alt=f"Bevindingen per maand. Selectie: {filters}.")
 c.download_buttons(trend, name=f"bevindingen-per-maand-{gem_name}", key="aanb_trend_dl",
                    title="Bevindingen per maand", filters=filters)
 with st.expander("Hoe berekend?", icon=":material/calculate:"):

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 TABLE = "marts.suction_decomposition"
 
@@ -50,7 +51,8 @@ with f1:
     code = c.gemeente_select(gem_rows, key="abon_gemeente")
 with f2:
     years_after = sorted(y for y in sd["year"].unique().to_list() if y > base_year)
-    default_year = base_year + 2 if base_year + 2 in years_after else (years_after[-1] if years_after else base_year)
+    # the latest complete year: the headline growth must match the end of the chart beside it
+    default_year = c.latest_complete_year(years_after) if years_after else base_year
     year = st.selectbox("Vergelijkingsjaar", years_after or [base_year],
                         index=(years_after.index(default_year) if years_after else 0), key="abon_jaar")
 name = c.gemeente_label(gem_rows, code)
@@ -95,6 +97,7 @@ def table(df: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 row = own.filter(pl.col("year") == year)
 if row.height:
     r = row.row(0, named=True)
+    c.summary(summaries.abonnementstarief(r, name, base_year, year))
     k1, k2, k3, k4 = st.columns(4)
     k1.metric(f"Totale groei {base_year}–{year}", c.fmt_pct(r["total_growth"], signed=True))
     k2.metric("Door demografie", c.fmt_pct(r["demographic_growth"], signed=True))

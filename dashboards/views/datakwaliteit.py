@@ -136,7 +136,8 @@ else:
     fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
     fig.update_xaxes(tickformat=",~f", rangemode="tozero")
     fig.update_layout(legend_title_text="")
-    st.plotly_chart(fig, key="dq_quarantine", config=c.PLOTLY_CONFIG)
+    c.plot(fig, key="dq_quarantine", title="Regels in quarantaine per regel",
+           alt=f"Regels in quarantaine per regel: {int(chart['Regels'].sum())} regels in totaal.")
     c.download_buttons(chart, name="quarantaine-per-regel", key="dq_quarantine_dl", title="Quarantaine per regel",
                        filters="Alle datasets")
     with st.expander("Hoe berekend?", icon=":material/calculate:"):
@@ -198,7 +199,7 @@ if builds is not None and not builds.is_empty():
         pl.col("reason").alias("Reden volledige opbouw"),
         pl.col("rows").alias("Rijen"),
         pl.col("version").alias("Versie"),
-        pl.col("built_at").dt.strftime("%d-%m-%Y %H:%M").alias("Gebouwd"),
+        c.local_time("built_at").alias("Gebouwd"),  # naive UTC in the snapshot, shown in Dutch time
     )
     st.dataframe(build_table, hide_index=True, key="dq_builds", column_config=c.localized_numbers(build_table),
                  placeholder="–")

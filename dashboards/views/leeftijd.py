@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Leeftijd",
@@ -33,6 +34,9 @@ bands = [b for b in c.AGE_BANDS if b in set(data["age_band"].to_list())] + sorte
 )
 order = {"Leeftijd": bands}
 colors = dict(zip(c.AGE_BANDS, c.AGE_COLORS))
+
+latest = c.latest_complete_year(years)
+c.summary(summaries.leeftijd(data.to_dicts(), name, latest, base_year))
 
 # --- Stacked bars: clients by age band ----------------------------------------------------------------
 st.subheader(f"Cliënten naar leeftijd · {name}")

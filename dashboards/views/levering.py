@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Levering en wachttijd",
@@ -31,11 +32,67 @@ agb_names = dict(dy.filter(pl.col("aanbieder_agb") != "alle").select("aanbieder_
 
 f1, f2 = st.columns([2, 1])
 with f1:
-    code = st.selectbox("Gemeente", list(names), format_func=lambda x: names.get(x, x), key="levering_gemeente")
-gem = dy.filter(pl.col("gemeente_code") == code)
+    code = st.selectbox("Gemeente", [c.REGIO, *names], key="levering_gemeente",
+                        format_func=lambda x: "Alle gemeenten (regio totaal)" if x == c.REGIO else names.get(x, x))
+is_region = code == c.REGIO
+gem_name = "de regio" if is_region else names.get(code, code)
+
+
+def scoped(df: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the chosen gemeente; all gemeenten for the regio."""
+    return df if is_region else df.filter(pl.col("gemeente_code") == code)
+
+
+def _region_delivery(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Add delivery rows up over gemeenten: hours and costs summed, the share recomputed from the sums of the
+    published rows (a hidden row is left out, so the regio figure is for the other rows)."""
+    pub = df.filter(pl.col("share_delivered").is_not_null())
+    return (df.group_by(by, maintain_order=True)
+            .agg(c._partial_sum("clients"), c._partial_sum("indicated_hours"), c._partial_sum("delivered_hours"),
+                 c._partial_sum("gap_cost_eur"))
+            .join(pub.group_by(by).agg((pl.col("delivered_hours").sum() / pl.col("indicated_hours").sum())
+                                       .alias("share_delivered")), on=by, how="left"))
+
+
+if is_region:  # one regio row per year / wijk / aanbieder
+    tot = dy.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") == "alle"))
+    per_gem_rows = tot.with_columns(pl.col("gemeente_name").alias("wijk_name"), pl.col("gemeente_code").alias("wijk_code"),
+                                    pl.lit("alle").alias("aanbieder_agb"))
+    gem = pl.concat([
+        _region_delivery(tot, ["year"]).with_columns(wijk_code=pl.lit("alle"), aanbieder_agb=pl.lit("alle")),
+        per_gem_rows.select("year", "clients", "indicated_hours", "delivered_hours", "gap_cost_eur", "share_delivered",
+                            "wijk_code", "aanbieder_agb", "wijk_name"),
+        _region_delivery(dy.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") != "alle")),
+                         ["year", "aanbieder_agb", "aanbieder_name"]).with_columns(wijk_code=pl.lit("alle")),
+    ], how="diagonal_relaxed")
+else:
+    gem = dy.filter(pl.col("gemeente_code") == code)
 with f2:
     year = c.year_select(gem["year"].to_list(), key="levering_jaar")
-filters = f"gemeente {names.get(code, code)}, jaar {year}"
+filters = f"gemeente {'alle gemeenten' if is_region else names.get(code, code)}, jaar {year}"
+
+
+def _one(df: pl.DataFrame | None, *conds: pl.Expr) -> dict | None:
+    if df is None:
+        return None
+    hit = df.filter(*conds) if conds else df
+    return hit.row(0, named=True) if hit.height else None
+
+
+_total = _one(gem, pl.col("year") == year, pl.col("wijk_code") == "alle", pl.col("aanbieder_agb") == "alle")
+if br is not None and not is_region:
+    _budget = _one(br, pl.col("gemeente_code") == code, pl.col("year") == year)
+elif br is not None:
+    _yb = br.filter(pl.col("year") == year)
+    _budget = ({"budget_eur": _yb["budget_eur"].sum(), "cost_eur": _yb["cost_eur"].sum()}
+               if _yb.height and _yb["budget_eur"].null_count() == 0 else None)
+else:
+    _budget = None
+_wait = _wait_prev = None
+if tty is not None and not is_region:
+    _tc = (pl.col("gemeente_code") == code, pl.col("urgentie") == "alle", pl.col("aanbieder_agb") == "alle")
+    _wait, _wait_prev = _one(tty, *_tc, pl.col("year") == year), _one(tty, *_tc, pl.col("year") == year - 1)
+c.summary(summaries.levering(_total, _budget, _wait, _wait_prev, gem_name, year))
 
 
 # iWmo code list LDT_RedenWijziging (basisschema iWmo 3.2): why a toewijzing was changed
@@ -58,10 +115,11 @@ def _hidden_caption(df: pl.DataFrame, unit: str) -> None:
 def _delivery(df: pl.DataFrame, label: str | None = None, by: str | None = None) -> pl.DataFrame:
     """The delivery columns as shown; hidden cells (fewer clients than the threshold) stay empty."""
     first = [pl.col(by).alias(label)] if by else [pl.col("year").alias("Jaar")]
-    return df.select(*first, pl.col("clients").alias("Cliënten"),
+    # the key figure next to the row label, so a phone shows it without scrolling sideways
+    return df.select(*first, (pl.col("share_delivered") * 100).round(1).alias("Geleverd (%)"),
+                     pl.col("clients").alias("Cliënten"),
                      pl.col("indicated_hours").round(0).alias("Geïndiceerde uren"),
                      pl.col("delivered_hours").round(0).alias("Geleverde uren"),
-                     (pl.col("share_delivered") * 100).round(1).alias("Geleverd (%)"),
                      pl.col("gap_cost_eur").round(0).alias("Kosten niet-geleverde uren (€)"))
 
 
@@ -77,10 +135,10 @@ c.show_chart(fig, show, name=f"geleverd_{code}", key="levering_trend", tables=["
              title="Geleverd deel van de geïndiceerde uren", filters=filters)
 
 # --- Per wijk and per aanbieder ----------------------------------------------------------------------
-st.subheader(f"Per wijk en per aanbieder · {year}")
+st.subheader(f"Per {'gemeente' if is_region else 'wijk'} en per aanbieder · {year}")
 sel = gem.filter(pl.col("year") == year)
 per_wijk = _delivery(sel.filter((pl.col("wijk_code") != "alle") & (pl.col("aanbieder_agb") == "alle"))
-                     .sort("share_delivered", nulls_last=True), "Wijk", "wijk_name")
+                     .sort("share_delivered", nulls_last=True), "Gemeente" if is_region else "Wijk", "wijk_name")
 st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel", column_config=c.localized_numbers(per_wijk),
              placeholder=c.HIDDEN_CELL)
 c.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
@@ -97,7 +155,15 @@ c.how_calculated(["marts.delivery_year"])
 # --- Budget risk ---------------------------------------------------------------------------------------
 if br is not None and not br.is_empty():
     st.subheader("Budgetrisico: kosten tegenover budget")
-    b = br.filter(pl.col("gemeente_code") == code).sort("year")
+    if is_region:  # budgets and costs add up; a year without every gemeente's budget has no regio budget
+        n_gem = br["gemeente_code"].n_unique()
+        b = (br.group_by("year", "bron").agg(
+            pl.when(pl.col("budget_eur").count() == n_gem).then(pl.col("budget_eur").sum()).alias("budget_eur"),
+            *[pl.col(x).sum() for x in ("cost_eur", "cost_without_gap_eur")])
+            .with_columns((pl.col("budget_eur") - pl.col("cost_without_gap_eur")).alias("headroom_without_gap_eur"))
+            .sort("year"))
+    else:
+        b = br.filter(pl.col("gemeente_code") == code).sort("year")
     row = b.filter(pl.col("year") == year)
     if not row.is_empty():
         m1, m2, m3 = st.columns(3)
@@ -123,26 +189,35 @@ if br is not None and not br.is_empty():
 # --- Time to start -------------------------------------------------------------------------------------
 if tty is not None and not tty.is_empty():
     st.subheader("Wachttijd tot start van de zorg")
-    t = tty.filter((pl.col("gemeente_code") == code) & (pl.col("urgentie") == "alle")
-                   & (pl.col("aanbieder_agb") == "alle")).sort("year")
-    tshow = t.select(pl.col("year").alias("Jaar"), pl.col("starts").alias("Starts"),
+    if is_region:  # medians do not add up: the regio shows them per gemeente
+        t = tty.filter((pl.col("urgentie") == "alle") & (pl.col("aanbieder_agb") == "alle")).sort("gemeente_code", "year")
+    else:
+        t = tty.filter((pl.col("gemeente_code") == code) & (pl.col("urgentie") == "alle")
+                       & (pl.col("aanbieder_agb") == "alle")).sort("year")
+    tshow = t.select(*([pl.col("gemeente_code").replace_strict(names, default=pl.col("gemeente_code")).alias("Gemeente")]
+                       if is_region else []),
+                     pl.col("year").alias("Jaar"), pl.col("starts").alias("Starts"),
                      pl.col("median_days_to_start").round(0).alias("Mediaan (dagen)"),
                      pl.col("p90_days_to_start").round(0).alias("90e percentiel (dagen)"))
-    long = tshow.unpivot(index="Jaar", on=["Mediaan (dagen)", "90e percentiel (dagen)"],
-                         variable_name="Maat", value_name="Dagen")
-    fig = px.line(long.to_pandas(), x="Jaar", y="Dagen", color="Maat", markers=True)
+    if is_region:
+        fig = px.line(tshow.to_pandas(), x="Jaar", y="Mediaan (dagen)", color="Gemeente", markers=True,
+                      color_discrete_map=c.gemeente_colors(dy))
+    else:
+        long = tshow.unpivot(index="Jaar", on=["Mediaan (dagen)", "90e percentiel (dagen)"],
+                             variable_name="Maat", value_name="Dagen")
+        fig = px.line(long.to_pandas(), x="Jaar", y="Dagen", color="Maat", markers=True)
     c.style_figure(fig, y_format=",.0f")
     c.show_chart(fig, tshow, name=f"wachttijd_{code}", key="levering_wachttijd",
                  tables=["marts.time_to_start_year", "marts.time_to_start"], title="Wachttijd tot start",
                  filters=filters)
-    per = (tty.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year)
-                      & (pl.col("aanbieder_agb") != "alle"))
+    per = (scoped(tty).filter((pl.col("year") == year) & (pl.col("aanbieder_agb") != "alle")
+                              & (pl.lit(not is_region) | (pl.col("urgentie") == "alle")))
            .sort("aanbieder_agb")
            .select(pl.col("aanbieder_agb").replace_strict(agb_names, default=pl.col("aanbieder_agb")).alias("Aanbieder"),
                    pl.col("starts").alias("Starts"),
                    pl.col("median_days_to_start").round(0).alias("Mediaan (dagen)"),
                    pl.col("p90_days_to_start").round(0).alias("90e percentiel (dagen)")))
-    st.caption(f"Per aanbieder in {year}")
+    st.caption(f"Per aanbieder in {year}" + (" en per gemeente" if is_region else ""))
     st.dataframe(per, hide_index=True, key="levering_wachttijd_aanbieder", column_config=c.localized_numbers(per),
                  placeholder=c.HIDDEN_CELL)
     _hidden_caption(per, "starts")
@@ -152,7 +227,7 @@ if tty is not None and not tty.is_empty():
 # --- Stops -----------------------------------------------------------------------------------------------
 if stops is not None and not stops.is_empty():
     st.subheader("Beëindigde zorg naar reden")
-    s = (stops.filter(pl.col("gemeente_code") == code).group_by("year", "reden", "reden_naam")
+    s = (scoped(stops).group_by("year", "reden", "reden_naam")
          .agg(c._partial_sum("stops")).sort("year", "reden"))
     sshow = s.select(pl.col("year").alias("Jaar"), pl.col("reden").alias("Code"),
                      pl.col("reden_naam").alias("Reden"), pl.col("stops").alias("Beëindigingen"))
@@ -171,7 +246,7 @@ if stops is not None and not stops.is_empty():
 # --- Herindicaties, durations, product mix -----------------------------------------------------------------
 if her is not None and not her.is_empty():
     st.subheader("Herindicaties")
-    h = (her.filter(pl.col("gemeente_code") == code).group_by("year", "reden_wijziging")
+    h = (scoped(her).group_by("year", "reden_wijziging")
          .agg(c._partial_sum("herindicaties"), c._partial_sum("lowered"), c._partial_sum("hours_per_week_before"),
               c._partial_sum("hours_per_week_after"),
               (pl.col("mean_transition_days") * pl.col("herindicaties")).sum().alias("_t"))
@@ -194,7 +269,7 @@ if her is not None and not her.is_empty():
                      "contractwijziging (bijvoorbeeld een nieuw normenkader).")
 
 cd, cp = st.columns(2)
-if dur is not None and not dur.is_empty():
+if dur is not None and not dur.is_empty() and not is_region:  # shares per gemeente do not add up
     with cd:
         st.subheader("Duur van indicaties")
         d = dur.filter(pl.col("gemeente_code") == code).sort("year", "duration_class")
@@ -206,7 +281,7 @@ if dur is not None and not dur.is_empty():
         c.show_chart(fig, dshow, name=f"duur_{code}", key="levering_duur", tables=["marts.indication_durations"],
                      title="Duur van indicaties", filters=filters,
                      extra="Een afgeschermde duurklasse ontbreekt in de staaf, die dan niet tot 100% komt.")
-if adopt is not None and not adopt.is_empty():
+if adopt is not None and not adopt.is_empty() and not is_region:
     with cp:
         st.subheader("Gebruik per product")
         a = adopt.filter(pl.col("gemeente_code") == code).sort("year", "product_code")
@@ -223,13 +298,15 @@ if c.dashboard_mode() != "council":
     wl = c.load_optional("marts.waiting_list")
     if wl is not None and not wl.is_empty():
         st.subheader("Wachtlijst (analisten)")
-        w = wl.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year))
+        w = scoped(wl).filter(pl.col("year") == year)
         n_days = int(wl["waiting_days"][0])
         last = w["month_end"].max()
         wshow = (w.filter(pl.col("month_end") == last)
-                 .select(pl.col("urgentie").alias("Urgentie"), pl.col("age_band").alias("Leeftijd"),
+                 .select(*([pl.col("gemeente_code").replace_strict(names, default=pl.col("gemeente_code"))
+                            .alias("Gemeente")] if is_region else []),
+                         pl.col("urgentie").alias("Urgentie"), pl.col("age_band").alias("Leeftijd"),
                          pl.col("waiting").alias("Wachtend"), pl.col("median_days_waiting").round(0).alias("Mediaan dagen wachtend"))
-                 .sort("Urgentie", "Leeftijd"))
+                 .sort(*(["Gemeente"] if is_region else []), "Urgentie", "Leeftijd"))
         st.caption(f"Toegewezen maar na {n_days} dagen nog niet gestart, op {c.fmt_date(last)}.")
         st.dataframe(wshow, hide_index=True, key="levering_wachtlijst", column_config=c.localized_numbers(wshow),
                      placeholder=c.HIDDEN_CELL)

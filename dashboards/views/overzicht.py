@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Overzicht",
@@ -33,6 +34,7 @@ prev = by_year.get(year - 1, {})
 base_year = row.get("baseline_year") or c.baseline_year()
 base = by_year.get(base_year, {})
 
+c.summary(summaries.overzicht(row, prev, name, year))
 st.subheader(f"Kerncijfers {year} · {name}")
 c.incomplete_year_note(year)
 
@@ -52,8 +54,9 @@ def partial(r: dict, field: str) -> bool:
     return field in SUPPRESSIBLE and bool(r.get("_hidden"))
 
 
+kpi_box = st.container(key="hbh_kpi")  # on a phone two cards a row, not six stacked (a11y.py)
 for start in range(0, len(METRICS), 3):
-    cols = st.columns(3)
+    cols = kpi_box.columns(3)
     for col, (field, label, fmt, help_text) in zip(cols, METRICS[start : start + 3]):
         value = row.get(field)
         shown = fmt(value)
@@ -61,7 +64,6 @@ for start in range(0, len(METRICS), 3):
             shown = "≥ " + shown  # lower bound: a gemeente's count is suppressed
         d_prev = None if partial(row, field) or partial(prev, field) else c.change(value, prev.get(field))
         d_base = None if partial(row, field) or partial(base, field) else c.change(value, base.get(field))
-        spark = [float(by_year[y][field]) for y in years_upto if by_year[y].get(field) is not None]
         with col, st.container(border=True):
             st.metric(
                 label,
@@ -70,9 +72,7 @@ for start in range(0, len(METRICS), 3):
                 delta_description=f"t.o.v. {year - 1}" if d_prev is not None else None,
                 delta_color="off",
                 help=help_text,
-                chart_data=spark if len(spark) > 1 else None,
-                chart_type="line",
-            )
+            )  # no sparkline: its SVG has no text alternative (axe: svg-img-alt); the trend chart is below
             if year == base_year:
                 st.caption(f"{year} is het basisjaar")
             elif d_base is not None:

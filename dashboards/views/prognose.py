@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 from hbh_monitor import forecast as F  # importable once common has set up the path
 import scenario_budget as SB  # noqa: E402  (dashboards/scenario_budget.py: standard scenario, budget view)
 
@@ -92,6 +93,19 @@ else:
     hist = gy.filter(pl.col("gemeente_code") == code)
 hist = hist.group_by("year").agg(c._partial_sum("clients"), c._partial_sum("declared_hours"), c._partial_sum("cost_eur"),
                                  pl.col("clients").is_null().any().alias("_partial")).sort("year")
+
+def assumptions_text(sc: F.Scenario) -> str:
+    """The standard scenario's assumptions in words (marts.forecast_scenarios)."""
+    return (f"{c.fmt_pct(sc.excess_removed_share, 0)} van de extra groei verdwijnt vanaf {sc.eigen_bijdrage_year} door "
+            f"een inkomensafhankelijke eigen bijdrage; {c.fmt_pct(sc.biweekly_shift_share, 0)} van de cliënten met "
+            f"wekelijkse hulp gaat naar eens per twee weken; tarieven stijgen {c.fmt_pct(sc.tariff_growth)} per jaar, "
+            f"met een eenmalige stap van {c.fmt_pct(sc.tariff_step, 0)} in {sc.tariff_step_year}")
+
+
+_first, _last = base.row(0, named=True), base.row(-1, named=True)
+c.summary(summaries.prognose({"year": _first["year"], "clients": _first["clients"], "cost": _first["cost_eur"]},
+                             {"year": _last["year"], "clients": _last["clients"], "cost": _last["cost_eur"]},
+                             name, assumptions_text(default)))
 
 last = res.filter(pl.col("year") == res["year"].max())
 last_base = base.filter(pl.col("year") == base["year"].max())

@@ -13,6 +13,7 @@ import streamlit as st
 
 import common as c
 from hbh_monitor import geo as hgeo  # importable once common has set up the path
+import summaries
 
 c.page_header(
     "Wijken",
@@ -105,8 +106,10 @@ if ref is not None and is_growth:
 # map with a short summary beside it; the table below at full width (beside the map it showed 4 of 11 columns)
 col_map, col_side = st.columns([3, 2])
 col_table = st.container()
+ranked = sel.filter(pl.col("_value").is_not_null()).sort("_value", descending=True)
+c.summary(summaries.wijken(ranked["_label"].to_list(), ranked["_value"].to_list(), ref,
+                           "de regio" if all_gemeenten else name, year, y_label, value_fmt))
 with col_side:
-    ranked = sel.filter(pl.col("_value").is_not_null()).sort("_value", descending=True)
     st.metric(f"{'Regio' if all_gemeenten else name} als geheel", value_fmt(ref) if ref is not None else "–",
               help=f"{y_label} in {year} voor {'de regio' if all_gemeenten else 'de gemeente'} als geheel.")
     if ranked.height >= 2:
@@ -147,14 +150,19 @@ with col_map:
         span_y = max((lat1 - lat0) / max(math.cos(math.radians(center["lat"])), 0.1), 1e-3)
         # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 560 × 500 px
         zoom = max(0.0, min(math.log2(560 * 360 / (512 * span_x)), math.log2(500 * 360 / (512 * span_y))) - 0.15)
-        gj = {"type": "FeatureCollection", "features": features}
+        by_code = dict(zip(shapes["wijk_code"].to_list(), features))
+
+        def gj_of(codes: list[str]) -> dict:
+            """Only the trace's own wijken: each trace carries its GeoJSON to the browser."""
+            return {"type": "FeatureCollection", "features": [by_code[k] for k in codes if k in by_code]}
+
         m = sel.filter(pl.col("wijk_code").is_in(shapes["wijk_code"].to_list()))
         shown = m.filter(pl.col("_value").is_not_null())
         hidden_m = m.filter(pl.col("_value").is_null())
         fig_map = go.Figure()
         if hidden_m.height:
             fig_map.add_trace(go.Choroplethmap(
-                geojson=gj, locations=hidden_m["wijk_code"].to_list(), z=[0] * hidden_m.height,
+                geojson=gj_of(hidden_m["wijk_code"].to_list()), locations=hidden_m["wijk_code"].to_list(), z=[0] * hidden_m.height,
                 colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False, marker_line_color="white",
                 marker_line_width=1, featureidkey="id", name="afgeschermd",
                 text=[
@@ -169,11 +177,13 @@ with col_map:
             ))
         if shown.height:
             fig_map.add_trace(go.Choroplethmap(
-                geojson=gj, locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
+                geojson=gj_of(shown["wijk_code"].to_list()), locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
                 colorscale="RdBu_r" if is_growth else "Blues", zmid=0 if is_growth else None,
                 marker_line_color="white", marker_line_width=1, featureidkey="id",
-                colorbar=dict(title=dict(text="%" if is_growth else "per 1.000", side="right"), thickness=12,
-                              tickformat=",~f"),
+                # the colour scale under the map, not on it (on a phone a side scale covered the wijken)
+                colorbar=dict(title=dict(text="%" if is_growth else "per 1.000", side="top"), thickness=12,
+                              tickformat=",~f", orientation="h", x=0, xanchor="left", y=-0.07, yanchor="top",
+                              len=1, lenmode="fraction"),
                 text=[f"{lab}<br>{y_label}: {value_fmt(v)}" for lab, v in zip(shown["_label"].to_list(), shown["_value"].to_list())],
                 hovertemplate="%{text}<extra></extra>",
             ))
@@ -215,13 +225,23 @@ with col_map:
                                        font=dict(size=10, color="#111"), bgcolor="rgba(255,255,255,0.6)", borderpad=1)
         fig_map.update_layout(
             map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=0), height=520, separators=",.", dragmode=False,
+            margin=dict(l=0, r=0, t=0, b=90), height=540, separators=",.", dragmode=False,
         )
-        st.plotly_chart(
+        # the page script (a11y.py) refits this box to the chart's real width (a phone is 360 px wide)
+        fig_map.update_layout(meta={"fit": [lon0, lat0, lon1, lat1]})
+        if ranked.height:
+            top, low = ranked.row(0, named=True), ranked.row(-1, named=True)
+            map_alt = (f"Kaart van {name} met {y_label.lower()} per wijk in {year}. Hoogste: {top['_label']} "
+                       f"({value_fmt(top['_value'])}); laagste: {low['_label']} ({value_fmt(low['_value'])}). "
+                       "De tabel hieronder geeft alle wijken.")
+        else:
+            map_alt = f"Kaart van {name}: alle wijken afgeschermd of zonder inwoners in {year}."
+        c.plot(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
             # no zoom or pan: the names are placed for this view
             config=c.PLOTLY_CONFIG | {"scrollZoom": False, "modeBarButtonsToRemove": [
                 *c.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInMap", "zoomOutMap", "resetViewMap", "pan2d"]},
+            title=f"Kaart: {y_label} per wijk, {name} {year}", alt=map_alt, show_title=False,
         )
         map_data = c.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])
         c.download_buttons(map_data, name=f"kaart-{c.slug(measure)}-{name}-{year}", key="wijken_kaart_dl",
@@ -237,10 +257,10 @@ with col_map:
             "zonder inwoners." + (f" Geen omtrek voor {len(labels) - shapes.height} wijk(en)." if shapes.height < len(labels) else "")
         )
 with col_table:
-    table_cols = (["gemeente_name"] if all_gemeenten else []) + [
-        "wijk_name",
-        "clients",
+    # the wijk first (pinned), then the key figures, so a phone shows them without scrolling sideways
+    table_cols = ["wijk_name"] + (["gemeente_name"] if all_gemeenten else []) + [
         "clients_per_1000",
+        "clients",
         "clients_per_1000_75plus",
         "new_clients",
         "inhabitants",
