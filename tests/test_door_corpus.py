@@ -63,7 +63,8 @@ def xlsx_bytes(records: list[dict], formula_row: int | None = None) -> bytes:
     for i, r in enumerate(records):
         vals = [int(r[c]) if c in ("volume", "toewijzing_nummer") else r[c] for c in COLS]
         if i == formula_row:
-            vals[COLS.index("volume")] = "=100+50"  # openpyxl stores a formula without a cached value
+            # openpyxl stores a formula without a cached value: the required number is empty when read
+            vals[COLS.index("toewijzing_nummer")] = "=100+50"
         ws.append(vals)
     buf = io.BytesIO()
     wb.save(buf)
@@ -128,8 +129,9 @@ def corpus() -> list[tuple[str, bytes, tuple]]:
     add("header_only.csv", csv_bytes([]), ("geladen", 0, 0, 0, "alleen een kopregel"))
     add("empty.csv", b"", ("fout", None, None, None, "leeg"))
     add("truncated_mid_line.csv", csv_bytes(five(1400))[:-25], ("geladen", 5, 4, 1, "velden"))
-    add("missing_column_volume.csv", csv_bytes(five(1500), cols=[c for c in COLS if c != "volume"]),
-        ("fout", 5, 0, 5, "volume"))
+    # volume may be empty (a budget-only toewijzing), ingangsdatum may not: a file without it is structural
+    add("missing_column_ingangsdatum.csv", csv_bytes(five(1500), cols=[c for c in COLS if c != "ingangsdatum"]),
+        ("fout", 5, 0, 5, "ingangsdatum"))
     add("extra_columns.csv", csv_bytes([dict(r, a="1", b="2") for r in five(1600)], extra=["a", "b"]), ok)
     add("binary.csv", bytes(range(256)) * 40, ("fout", None, None, None, "geen tekstbestand"))
     rows = five(1700)
@@ -142,7 +144,7 @@ def corpus() -> list[tuple[str, bytes, tuple]]:
     raw[4] = raw[4].rsplit(";", 3)[0]
     add("wrong_field_counts.csv", "\r\n".join(raw).encode(), ("geladen", 5, 3, 2, "velden"))
     add("excel_clean.xlsx", xlsx_bytes(five(2000)), ok)
-    add("excel_formula_cell.xlsx", xlsx_bytes(five(2100), formula_row=3), ("geladen", 5, 4, 1, "volume"))
+    add("excel_formula_cell.xlsx", xlsx_bytes(five(2100), formula_row=3), ("geladen", 5, 4, 1, "toewijzing_nummer"))
     add("excel_truncated.xlsx", xlsx_bytes(five(2200))[:1500], ("fout", None, None, None, "Excel"))
     add("parquet_typed_bsn_as_number.parquet", parquet_bytes(five(2300)), ok)
     add("parquet_truncated.parquet", parquet_bytes(five(2400))[:-40], ("fout", None, None, None, "Parquet"))
