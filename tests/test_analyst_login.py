@@ -134,8 +134,9 @@ def test_council_server_has_no_analyst_page_even_by_deep_link(serving_db, idp, b
         for path in ("aanbieders", "datakwaliteit"):
             page.goto(f"{url}/{path}")
             page.wait_for_selector('h1:has-text("Overzicht")', timeout=WAIT)  # the default page instead
-            page.locator('[data-testid="stSidebarNav"]').wait_for(state="visible", timeout=WAIT)
-            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            # the sidebar menu: page links in the container keyed hbh_nav (dashboards/app.py)
+            page.locator(".st-key-hbh_nav").wait_for(state="visible", timeout=WAIT)
+            nav = page.locator(".st-key-hbh_nav").inner_text()
             assert "Aanbieders" not in nav and "Datakwaliteit" not in nav and "Wijken" in nav
             assert page.get_by_role("button", name="Inloggen").count() == 0
             assert page.get_by_text("Bevindingen").count() == 0

@@ -97,7 +97,8 @@ def test_levering_opens_with_alle_gemeenten_and_summarises_one_gemeente(snapshot
     med, med_prev = (_one(con, "select median_days_to_start from marts.time_to_start_year where gemeente_code = ? "
                                "and year = ? and urgentie = 'alle' and aanbieder_agb = 'alle'", code, y)[0]
                      for y in (year, year - 1))
-    b, k = _one(con, "select budget_eur, cost_eur from marts.budget_risk where gemeente_code = ? and year = ?", code, year)
+    b, k = (float(x) for x in _one(con, "select budget_eur, cost_eur from marts.budget_risk where gemeente_code = ? "
+                                      "and year = ?", code, year))  # cost_eur is an exact DECIMAL in the mart
     assert name in text
     assert nl(share * 100, 1) + "%" in text
     assert nl(round(b)) in text and nl(round(k)) in text and nl(round(abs(k - b))) in text

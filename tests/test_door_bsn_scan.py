@@ -116,7 +116,11 @@ def test_no_input_bsn_in_any_written_file_after_broken_and_killed_loads(tmp_path
         [str(BIN / "dagster"), "asset", "materialize", "-m", "hbh_monitor.definitions", "--select", "raw/indicaties,raw/wijken,raw/producten,raw/aanbieders"],
         cwd=ROOT / "pipelines", env=env, capture_output=True, text=True, timeout=900,
     )
-    assert done.returncode == 0, done.stderr[-4000:]
+    # the broken files are refused, so the blocking check no_failed_files stops the run after ingestion and
+    # its checks (as it must); any other failure is a defect
+    log = done.stdout + done.stderr
+    assert done.returncode == 0 or ("no_failed_files" in log and "Steps failed: ['raw__indicaties_no_failed_files']" in log), \
+        log[-4000:]
     (data / "logs").mkdir(exist_ok=True)
     (data / "logs" / "dagster.log").write_text(done.stdout + done.stderr)  # what an operator's log would hold
 
