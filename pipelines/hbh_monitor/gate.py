@@ -27,7 +27,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from hbh_monitor import readers
+from hbh_monitor import readers, settings
 from hbh_monitor.contracts import Column, Contract, relative_date
 from hbh_monitor.pseudonym import client_id_sql, mask_sql
 from hbh_monitor.sqltext import ident, literal
@@ -156,7 +156,7 @@ def gate_select(contract: Contract, source: str, present: list[str], missing: li
     BSN column becomes ``_bsn`` (the well-formed BSN, else NULL), replaced by its pseudonym when the
     rows leave the clear room. Each value is trimmed and typed once (inner SELECTs) and the rules read those.
     """
-    today = today or date.today()
+    today = today or settings.today()
     inner, typed_inner, typed, record_parts = [], [], [], []
     names: dict[str, tuple[str, str | None]] = {}
     for i, col in enumerate(contract.columns):

@@ -135,6 +135,16 @@ def _writable(folder: Path) -> str | None:
     return None
 
 
+def today() -> "date":
+    """The date the contracts' plausibility bounds (``maximum: today``, ``today+1 years``) are taken from:
+    the real date, or ``HBH_TODAY`` (YYYY-MM-DD) to judge a delivery as on that day, e.g. to reload an
+    archive, or for a demo region that runs past the real date."""
+    from datetime import date
+
+    text = os.environ.get("HBH_TODAY", "").strip()
+    return date.fromisoformat(text) if text else date.today()
+
+
 def accepted_failed_files() -> set[str]:
     """Files whose failed load an operator accepted (``HBH_ACCEPT_FAILED_FILES``: comma-separated, as
     named in the ingestion ledger, e.g. ``declaraties/decl_2025_03.csv``): they no longer hold the

@@ -62,7 +62,7 @@ def expectations_for(c: Contract, today: date | None = None) -> list[tuple[str, 
 
     Date bounds relative to today (``today+1 years``) are resolved on the day of validation, as the gate
     resolves them on the day of loading."""
-    today = today or date.today()
+    today = today or settings.today()
     out: list[tuple[str, dict]] = []
     for col in c.columns:
         name = col.pseudonymise_as or col.name
