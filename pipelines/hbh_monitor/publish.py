@@ -53,7 +53,7 @@ DERIVED = {
     **{c: ("herindicaties",) for c in ("hours_per_week_before", "hours_per_week_after", "change_hours_per_week",
                                        "mean_transition_days")},
     "share_of_clients_product": ("product_clients",),
-    **money_disclosure.DERIVED,  # the money marts declare theirs in one place
+    **money_disclosure.DERIVED,  # the money marts' declarations, read from the catalogue lines of their SQL headers
     # wijkgericht werken (marts.wijk_concentration): indices and shares of the wijk's ZIN clients
     **{c: ("zin_clients",) for c in ("hhi", "hhi_clients", "main_market_share")},
     "share_switched": ("zin_clients", "switched_clients"),
@@ -74,8 +74,7 @@ PART_OF_TOTAL = ("wijk_code", "age_band", "aanbieder_agb", "urgentie")
 # Counts in one row that (about) add up to another count of the row: the parts of a total. A client can be in
 # several parts (zin and pgb), so total - shown parts is not exact, but it bounds the hidden part; no row keeps
 # exactly one hidden part while its total is shown.
-COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk"),
-                            *money_disclosure.CLIENT_PARTS],
+COLUMN_PARTS = {"clients": [("clients_zin", "clients_pgb"), ("clients_weekly", "clients_biweekly", "clients_maatwerk")],
                 "herindicaties": [("lowered", "raised")]}
 # Amounts of a row (hours, euros) describe the clients the row counts: "4 uur, € 150" next to a hidden
 # client count tells what about one person received. They are hidden with the row's ``clients``, and an
@@ -164,6 +163,8 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     order_key = ", ".join(keys) or "rowid"
     groups = [(total, parts) for total, part_sets in COLUMN_PARTS.items() if total in cell_counts
               for parts in part_sets if all(p in cell_counts for p in parts)]
+    groups += [(total, parts) for total, parts in (d.parts if d else ()) if total in cell_counts
+               and all(p in cell_counts for p in parts) and (total, parts) not in groups]  # the catalogue's parts
     for _ in range(0 if made_from_protected else 100):  # cells over every margin, and parts within a row, until stable
         changed = 0
         for c in cell_counts:

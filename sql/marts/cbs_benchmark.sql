@@ -22,6 +22,7 @@
 -- nl: gemeente in dezelfde grootteklasse (inwoners). Percentiel = het deel van de vergelijkbare gebieden met
 -- nl: een lager cijfer (gelijke cijfers tellen half). "Hoger dan 8 van de 10 vergelijkbare wijken" betekent
 -- nl: een percentiel van ongeveer 80%. Met minder dan 5 vergelijkbare gebieden geven we geen percentiel.
+-- disclosure: audience council (CBS's published, already protected figures only: no count of ours)
 WITH cbs AS (
   SELECT c.year, c.region_code, c.region_level, c.gemeente_code, c.cbs_clients, c.cbs_clients_per_1000,
          c.cbs_period, c.cbs_table_id, k.kwb_table_id, k.year AS kwb_year, k.inhabitants, k.share_65plus, k.urbanity

@@ -15,6 +15,9 @@
 -- nl: op vijftallen en toont geen aantallen onder de 10. Verschil = onze cliënten − CBS-cliënten. Reden
 -- nl: van het verschil waar die bekend is: afronding (verschil van hoogstens 2), het CBS telde een
 -- nl: halfjaar (minder personen dan in een heel jaar), het CBS-cijfer is geheim, of de definitie.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.wijk_year and marts.gemeente_year (CBS's own counts are public)
+-- disclosure: persons clients
 WITH cbs AS (
   SELECT region_code, year, cbs_clients, cbs_period, cbs_table_id, cbs_secret FROM staging.cbs_wmo
 ), cbs_years AS (

@@ -23,6 +23,13 @@
 -- nl: gemiddeld over alle volgordes waarin de vier factoren kunnen veranderen. Zo tellen het effect van het
 -- nl: aantal cliënten, van de uren per cliënt (volume), van de productmix en van de tarieven (prijs) precies
 -- nl: op tot de verandering van de kosten. De regio is de optelling van de gemeenten.
+-- disclosure: audience council
+-- disclosure: persons clients, clients_before
+-- disclosure: derived hours_per_client = declared_hours / nullif(clients, 0)
+-- disclosure: derived hours_per_client_before = declared_hours_before / nullif(clients_before, 0)
+-- disclosure: hidden declared_hours, cost_eur with clients
+-- disclosure: hidden declared_hours_before, cost_before_eur with clients_before
+-- disclosure: hidden change_eur, clients_effect_eur, volume_effect_eur, mix_effect_eur, price_effect_eur with clients, clients_before
 WITH prod AS (
   SELECT gemeente_code, year, product_code, sum(hours) AS hours, sum(cost_eur) AS cost_eur
   FROM staging.declaraties GROUP BY ALL

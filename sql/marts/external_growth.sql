@@ -7,6 +7,9 @@
 -- nl: naar hulp bij het huishouden in Nijmegen +41% tot 2026), naast onze eigen prognose. Vertrekpunt: ons
 -- nl: aantal cliënten in het basisjaar van die prognose; de gepubliceerde groei is gelijkmatig over de jaren
 -- nl: verdeeld (elk jaar hetzelfde groeipercentage) tot het doeljaar.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.gemeente_year
+-- disclosure: persons clients_base
 WITH src AS (
   SELECT gemeente_code, bron, basisjaar, doeljaar, groei_procent
   FROM raw.groeiprognose

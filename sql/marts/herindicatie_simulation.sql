@@ -21,6 +21,13 @@
 -- nl: tijdens de overgangsperiode hun huidige minuten houden; jaarlijks effect = (minuten na − vóór) / 60 × 52 weken
 -- nl: × het tarief van het nieuwe product in het eerste jaar (anders dat van het huidige product): de verandering
 -- nl: van de jaarlijkse kosten van de geïndiceerde hulp na de ronde (negatief = besparing).
+-- disclosure: audience council
+-- disclosure: persons clients, clients_down, clients_same, clients_up
+-- disclosure: parts clients = clients_down + clients_same + clients_up
+-- disclosure: hidden minutes_per_week_before, minutes_per_week_after, yearly_cost_effect_eur with clients
+-- disclosure: hidden transition_cost_eur with clients, clients_down
+-- disclosure: derived mean_minutes_per_week_before = minutes_per_week_before / nullif(clients, 0)
+-- disclosure: derived mean_minutes_per_week_after = minutes_per_week_after / nullif(clients, 0)
 WITH period AS (
   SELECT data_to, year(data_to)::INTEGER AS last_year FROM staging.data_period
 ), latest_tariff AS (

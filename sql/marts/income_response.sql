@@ -17,6 +17,13 @@
 -- nl: Het abonnementstarief (2019) maakte de eigen bijdrage vooral voor hogere inkomens veel lager; voor lage
 -- nl: inkomens veranderde weinig. Groeiden beide klassen anders gelijk op, dan is dat verschil de groei die met
 -- nl: het vaste tarief kwam.
+-- disclosure: audience council
+-- disclosure: persons clients_laag, clients_midden, clients_hoog, clients_onbekend
+-- disclosure: persons clients_laag_baseline, clients_midden_baseline, clients_hoog_baseline, clients_onbekend_baseline
+-- disclosure: derived growth_laag = clients_laag / nullif(clients_laag_baseline, 0) - 1
+-- disclosure: derived growth_midden = clients_midden / nullif(clients_midden_baseline, 0) - 1
+-- disclosure: derived growth_hoog = clients_hoog / nullif(clients_hoog_baseline, 0) - 1
+-- disclosure: derived growth_difference_points = 100 * ((clients_hoog / nullif(clients_hoog_baseline, 0)) - (clients_laag / nullif(clients_laag_baseline, 0)))
 WITH any_class AS (
   SELECT count(*) > 0 AS present FROM staging.client_income
 ), cy AS (

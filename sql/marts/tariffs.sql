@@ -17,6 +17,7 @@
 -- nl: gemeenten mee. Verandering = tarief / tarief vorig jaar − 1; trend = de gemiddelde jaarlijkse stijging in
 -- nl: de jaren daarvóór; tariefstap = (1 + verandering) / (1 + trend) − 1: de stijging bovenop de gewone
 -- nl: jaarlijkse stijging (zoals de stap van de reële tarieven in 2026).
+-- disclosure: audience council (contracted tariffs per hour and an hours-weighted mean: no person counts)
 WITH period AS (
   SELECT year(data_from)::INTEGER AS first_year, year(data_to)::INTEGER AS last_year FROM staging.data_period
 ), weights AS (  -- declared hours per gemeente and product in the last data year: the fixed mix

@@ -15,6 +15,10 @@
 -- nl: cliënten. Grootste aanbieder: de aanbieder met het grootste marktaandeel in de wijk. Van aanbieder
 -- nl: gewisseld: personen bij wie in dat jaar een ZIN-indicatie in de wijk ingaat bij een andere aanbieder
 -- nl: dan hun vorige ZIN-indicatie (een nieuw gezicht aan de deur); aandeel = gewisseld / cliënten ZIN.
+-- disclosure: audience council
+-- disclosure: recompute from the published marts.aanbieder_wijk_year (hhi, market shares; the counts below from staging)
+-- disclosure: persons zin_clients, switched_clients
+-- disclosure: derived share_switched = switched_clients / nullif(zin_clients, 0)
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), zin AS (
