@@ -116,7 +116,9 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
       year, the age bands of a gemeente × year, the urgenties and their 'alle' row) is hidden, the
       next-smallest cell of the group is hidden too, so no hidden cell equals total − Σ shown; likewise
       when exactly one part of a row's total is hidden (``COLUMN_PARTS``: clients_zin / clients_pgb of
-      clients); repeated over all margins until stable;
+      clients, and the catalogue's ``parts`` lines), and when the hidden parts of a row together count fewer than
+      ``threshold`` while its total is shown (total − shown parts would tell that small sum); repeated over all
+      margins until stable;
     - clients_baseline is hidden when the baseline year's clients of the same cell is hidden;
     - amounts (hours, euros) are hidden when the row's client count is hidden, an amount of a part
       (``indicated_hours_pgb``) also when that part's count (``clients_pgb``) is;
@@ -182,9 +184,13 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
         for total, parts in groups:
             hidden = " + ".join(f"_s_{p}::INTEGER" for p in parts)
             smallest = "least(" + ", ".join(f"CASE WHEN NOT _s_{p} THEN {p} END" for p in parts) + ")"
+            # what the hidden parts hold together: total − shown parts tells it (to within the rounding), so it must
+            # not be a small number either (parts 2 and 1 hidden next to a shown total 12 and part 9 give them away)
+            hidden_sum = " + ".join(f"CASE WHEN _s_{p} THEN coalesce({p}, 0) ELSE 0 END" for p in parts)
             for p in parts:
                 changed += con.execute(
-                    f"UPDATE {tmp} SET _s_{p} = true WHERE {hidden} = 1 AND NOT _s_{total} AND NOT _s_{p} "
+                    f"UPDATE {tmp} SET _s_{p} = true WHERE ({hidden} = 1 OR ({hidden} > 1 AND {hidden_sum} < {t})) "
+                    f"AND NOT _s_{total} AND NOT _s_{p} "
                     f"AND {p} IS NOT NULL AND {p} = {smallest}"
                 ).fetchall()[0][0]
         if not changed:
