@@ -23,7 +23,8 @@ tests (tests/test_intruder.py) read this one catalogue.
 The method for the council audience (named after its source, CBS's rules for Wmo tables on StatLine):
   1. primary suppression: a person count below the threshold (default 10) is hidden;
   2. secondary suppression: no group of cells that adds up to a total keeps exactly one hidden cell
-     (wijken of a gemeente, age bands, aanbieders, urgenties, parts of a row), repeated until stable;
+     (wijken of a gemeente, age bands, aanbieders, urgenties, parts of a row), and the hidden parts of a row
+     with a shown total together count at least the threshold, repeated until stable;
   3. rounding: every person count that is shown is rounded to the nearest multiple of 5;
   4. every derived number (rates, shares, growth) is computed again FROM the rounded counts, amounts
      (hours, euros, days) are hidden with the counts of their row, and model outputs are computed by the
