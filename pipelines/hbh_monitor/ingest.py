@@ -257,13 +257,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
             missing = [c.name for c in contract.columns if c.required and c.name not in delivery.columns]
             out = room.gate(contract, delivery, key, missing, today)
         except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError, MemoryError) as exc:
-            fault = machine_fault(exc)
+            fault = _machine_fault_of(exc, rel)
             if fault:  # the machine failed, not the file: stop the run, do not record the file as broken
-                raise MachineFault(
-                    f"Machinefout: {fault} bij het laden van {rel} ({mask_digits(str(exc)).splitlines()[0][:300]}). "
-                    "De run is gestopt en publiceert niet; los de oorzaak op en start de run opnieuw "
-                    "(het bestand zelf is niet afgekeurd)."
-                ) from exc
+                raise fault from exc
             return _failed(con, contract, rel, digest, size, fmt, f"{rel}: {_dutch(exc, fmt)}")
         if missing:
             status = "fout"
@@ -272,9 +268,27 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
         else:
             status = "geladen"
             note = f"{rel}: bestand bevat alleen een kopregel" if out.rows_in == 0 else None
-        return _store(con, contract, rel, digest, stat, fmt, out, status, note)
+        try:
+            return _store(con, contract, rel, digest, stat, fmt, out, status, note)
+        except (duckdb.Error, OSError, MemoryError) as exc:  # e.g. the warehouse's commit on a full disk
+            fault = _machine_fault_of(exc, rel)
+            if fault:
+                raise fault from exc
+            raise
     finally:
         room.close()
+
+
+def _machine_fault_of(exc: BaseException, rel: str) -> MachineFault | None:
+    """The run-stopping error for a machine fault behind ``exc`` while loading ``rel``, else None."""
+    fault = machine_fault(exc)
+    if not fault:
+        return None
+    return MachineFault(
+        f"Machinefout: {fault} bij het laden van {rel} ({mask_digits(str(exc)).splitlines()[0][:300]}). "
+        "De run is gestopt en publiceert niet; los de oorzaak op en start de run opnieuw "
+        "(het bestand zelf is niet afgekeurd)."
+    )
 
 
 def _failed(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest: str, size: int, fmt: str,

@@ -1085,6 +1085,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     mapping_files, mapping = money.write_productmapping(out_dir, region, last_year)
     files += mapping_files
     files += cbs_export.write(out_dir, region, pop, pop_years, realised, client_years, seed)  # CBS open data (StatLine)
+    for f in files:  # the files written after the format pass (income registration, mapping) are CSV
+        f.setdefault("format", "csv")
     geo = wijk_geojson(_rng(seed, "geo"), region)
     (out_dir / "geo").mkdir(parents=True, exist_ok=True)
     (out_dir / "geo/wijken.geojson").write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
