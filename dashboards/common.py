@@ -2,7 +2,7 @@
 
 The pages only select, format and show; everything that touches the serving snapshot lives here.
 
-Data access rules (see /work/shared/stack-notes.md):
+Data access rules (measured behaviour of DuckDB 2.0 and Streamlit):
 - read ONLY the published snapshot at ``settings.serving_path()``, read-only;
 - open a new connection per query and close it (DuckDB's in-process instance cache would otherwise
   keep serving the old file after the pipeline swaps in a new snapshot with ``os.replace``);

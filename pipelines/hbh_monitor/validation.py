@@ -6,7 +6,7 @@ second line that proves it on what was actually loaded (and would catch a gate b
 How every row is validated within the performance budget:
 
 * GX 1.x's SQL datasource cannot read DuckDB (every metric fails with IndexError, great_expectations
-  issue 11579), so rows go to GX's pandas datasource.
+  GitHub #11579), so rows go to GX's pandas datasource.
 * Each row is validated once, when its file is loaded: the check validates only the files the ledger
   marks as not yet validated under the current contract version (a new contract version re-validates
   everything). A nightly run therefore validates one month of declarations, not the whole history.

@@ -73,7 +73,7 @@ def every_declaration_has_a_tariff(duckdb: DuckDBResource) -> dg.AssetCheckResul
 model_checks = [every_client_in_a_known_wijk, rates_plausible, age_bands_add_up, every_declaration_has_a_tariff]
 
 
-# --- analytics marts (issue 4) ---------------------------------------------------------------------
+# --- analytics marts ------------------------------------------------------------------------------
 
 BACKTEST_MAPE_BOUND = 0.10  # clients: mean absolute percentage error per gemeente must stay below 10%
 
