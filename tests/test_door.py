@@ -253,12 +253,13 @@ def test_a_file_missing_a_required_column_is_fout_and_the_failed_files_check_see
 
     from hbh_monitor.defs.ingestion.checks import no_failed_files, rows_accounted_for
 
-    write(tmp_path / "landing/indicaties/a.csv", [HEADER.replace(";volume", ""), good(0).replace(";150", "")])
+    # ingangsdatum is required (volume is not: a budget-only toewijzing has none)
+    write(tmp_path / "landing/indicaties/a.csv", [HEADER.replace(";ingangsdatum", ""), good(0).replace(";15-01-2020", "")])
     write(tmp_path / "landing/indicaties/b.csv", [HEADER, good(1)])
     con, res = ingest(tmp_path)
     r = res["indicaties/a.csv"]
     assert (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("fout", 1, 0, 1)
-    assert "volume" in r.message and r.message.startswith("indicaties/a.csv: ")
+    assert "ingangsdatum" in r.message and r.message.startswith("indicaties/a.csv: ")
     con.close()
     resource = DuckDBResource(database=str(tmp_path / "w.duckdb"))
     c = contract("indicaties")
@@ -279,7 +280,7 @@ def test_the_fast_path_and_the_line_by_line_reader_give_the_same_rows(tmp_path):
     rows[1] = rows[1].replace(";ZIN;", ';"ZIN";')                  # a quoted field
     rows[2] = rows[2].replace(";01A01;", ';"01A;01";')              # a separator inside quotes
     rows[3] = rows[3].replace(";WK990101;", ';"WK""99";')           # a doubled quote
-    rows[4] = rows[4].replace(";150;", ";;")                        # an empty required field
+    rows[4] = rows[4].replace(";15-01-2020;", ";;")                 # an empty required field
     lines = [HEADER + ";opmerking", *[r + ";x" for r in rows[:3]], ";" * len(fields), *[r + ";" for r in rows[3:]]]
     f = tmp_path / "a.csv"
     f.write_bytes(("\n".join(lines)).encode())  # no line feed after the last line
