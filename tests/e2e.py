@@ -68,9 +68,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def streamlit_server(serving: Path, *, log_dir: Path, extra_env: dict | None = None) -> Iterator[Server]:
-    """``streamlit run dashboards/app.py`` on a free port, reading ``serving``; stopped on exit."""
-    port = free_port()
+def streamlit_server(serving: Path, *, log_dir: Path, extra_env: dict | None = None, port: int | None = None,
+                     extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
+    """``streamlit run dashboards/app.py`` on ``port`` (default a free one), reading ``serving``, with
+    ``extra_args`` added to the command line; stopped on exit."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HBH_")}
     env.update(HBH_SERVING=str(serving), PYTHONUNBUFFERED="1", **(extra_env or {}))
     log = log_dir / f"streamlit-{port}.log"
@@ -78,7 +80,7 @@ def streamlit_server(serving: Path, *, log_dir: Path, extra_env: dict | None = N
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [streamlit, "run", "dashboards/app.py", "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra_args],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"

@@ -10,12 +10,7 @@ Streamlit's st.login needs Authlib; the provider runs in a thread of the test pr
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "dashboards"))
 
-import e2e  # noqa: E402  (dashboards/e2e.py)
+import e2e  # noqa: E402  (tests/e2e.py)
 
 pytest.importorskip("authlib", reason="st.login needs Authlib (pip install 'streamlit[auth]')")
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
@@ -56,34 +51,9 @@ def _server(serving: Path, idp: str, tmp: Path, mode: str):
         'client_secret = "hbh-secret"\n'
         f'server_metadata_url = "{idp}/.well-known/openid-configuration"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HBH_")}
-    env.update(HBH_SERVING=str(serving), HBH_DASHBOARD_MODE=mode, PYTHONUNBUFFERED="1")
-    log = tmp / f"streamlit-{mode}.log"
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [streamlit, "run", "dashboards/app.py", "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield url, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with e2e.streamlit_server(serving, log_dir=tmp, extra_env={"HBH_DASHBOARD_MODE": mode}, port=port,
+                              extra_args=("--secrets.files", str(secrets))) as server:
+        yield url, server.log
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +105,7 @@ def test_council_server_has_no_analyst_page_even_by_deep_link(serving_db, idp, b
             page.goto(f"{url}/{path}")
             page.wait_for_selector('h1:has-text("Overzicht")', timeout=WAIT)  # the default page instead
             # the sidebar menu: page links in the container keyed hbh_nav (dashboards/app.py)
-            page.locator(".st-key-hbh_nav").wait_for(state="visible", timeout=WAIT)
+            page.locator(".st-key-hbh_nav a").get_by_text("Wijken", exact=True).wait_for(state="visible", timeout=WAIT)
             nav = page.locator(".st-key-hbh_nav").inner_text()
             assert "Aanbieders" not in nav and "Datakwaliteit" not in nav and "Wijken" in nav
             assert page.get_by_role("button", name="Inloggen").count() == 0
