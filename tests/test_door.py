@@ -9,7 +9,8 @@ from __future__ import annotations
 import duckdb
 
 from hbh_monitor.contracts import contract
-from hbh_monitor.ingest import ingest_dataset
+from hbh_monitor.gate import ClearRoom
+from hbh_monitor.ingest import ensure_tables, ingest_dataset, ingest_file, landing_files
 
 KEY = b"test-key"
 HEADER = ("bsn;geboortedatum;geslacht;gemeente_code;wijk_code;toewijzing_nummer;product_code;leveringsvorm;"
@@ -58,6 +59,31 @@ def test_a_bad_file_does_not_touch_the_files_after_it(tmp_path):
     assert [x for (x,) in con.execute("SELECT source_line FROM meta.quarantine ORDER BY 1").fetchall()] == [3, 5]
     assert [x for (x,) in con.execute("SELECT source_line FROM raw.indicaties WHERE source_file = 'indicaties/a_bad.csv' "
                                        "ORDER BY 1").fetchall()] == [2, 4, 6]
+
+
+def test_the_clear_room_is_empty_after_every_file(tmp_path):
+    """One clear room reads the files of a dataset in turn: after each file (loaded, partly
+    quarantined, unreadable, or read line by line) no table or view of it is left, so no BSN of one
+    file is still in memory when the next is read, and the next file loads as if it were alone."""
+    land = tmp_path / "landing/indicaties"
+    write(land / "a_bad.csv", [HEADER, good(0), good(1) + ";extra;velden", "kapot", good(3)])
+    write(land / "b_binary.csv", ["\x00\x01\x02 geen tekst"])
+    write(land / "c_cp1252.csv", [HEADER + ";opmerking", good(4) + ";café", good(5) + ";"], encoding="cp1252")
+    write(land / "d_clean.csv", [HEADER] + [good(10 + i) for i in range(4)])
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_tables(con, contract("indicaties"))
+    results = {}
+    with ClearRoom() as room:
+        for path in landing_files(tmp_path / "landing", "indicaties"):
+            r = ingest_file(con, contract("indicaties"), path, tmp_path / "landing", KEY, room=room)
+            results[path.name] = r
+            left = room.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT internal "
+                "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+            assert left == [], f"after {path.name} the clear room still holds {left}"
+    assert {k: (r.status, r.rows_in, r.rows_loaded) for k, r in results.items()} == {
+        "a_bad.csv": ("geladen", 4, 2), "b_binary.csv": ("fout", 0, 0), "c_cp1252.csv": ("geladen", 2, 2),
+        "d_clean.csv": ("geladen", 4, 4)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ plus ``source_line`` (:mod:`hbh_monitor.readers`). The gate
   between columns and against today's date, see :mod:`hbh_monitor.contracts`),
 * and replaces the BSN by its keyed pseudonym (:mod:`hbh_monitor.pseudonym`).
 
-**The clear room.** The gate runs in a fresh in-memory DuckDB instance per file
-(:class:`ClearRoom`), not in the warehouse's instance, with spilling to disk switched off: the BSN
-in clear exists only in that instance's memory and is gone when it closes. What leaves the room are
-the loaded rows with the pseudonym instead of the BSN (an Arrow stream) and the quarantine rows,
-whose reasons and records have every 9-digit number masked. So nothing of one file's load can touch
-another file's (each file has its own instance), and no byte of a BSN reaches the warehouse file,
-its WAL or its temp folder.
+**The clear room.** The gate runs in an in-memory DuckDB instance of its own (:class:`ClearRoom`),
+not in the warehouse's instance, with spilling to disk switched off: the BSN in clear exists only in
+that instance's memory. What leaves the room are the loaded rows with the pseudonym instead of the
+BSN (an Arrow stream) and the quarantine rows, whose reasons and records have every 9-digit number
+masked. One room serves the files of one dataset in turn and is emptied (every table and view
+dropped) after each file, so nothing of one file's load can touch another file's, and no byte of a
+BSN reaches the warehouse file, its WAL or its temp folder.
 """
 
 from __future__ import annotations
@@ -222,14 +222,19 @@ class GateOutcome:
 
 
 class ClearRoom:
-    """A fresh in-memory DuckDB instance for one file: the only place a BSN exists in clear.
+    """An in-memory DuckDB instance where files are read and gated, one at a time, emptied after each
+    (:meth:`clear`): the only place a BSN exists in clear.
 
     Spilling to disk is off (``temp_directory`` empty), so a file too large for memory fails with an
     out-of-memory error instead of writing its rows to a temp file.
     """
 
     def __init__(self) -> None:
-        self.con = duckdb.connect(":memory:", config={"temp_directory": "", "autoinstall_known_extensions": False})
+        self.con = self._open()
+
+    @staticmethod
+    def _open() -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(":memory:", config={"temp_directory": "", "autoinstall_known_extensions": False})
 
     def __enter__(self) -> ClearRoom:
         return self
@@ -239,6 +244,27 @@ class ClearRoom:
 
     def close(self) -> None:
         self.con.close()
+
+    def clear(self) -> None:
+        """Drop every table and view the last file left, so the next file starts in an empty room.
+
+        One room serves all files of a dataset: opening a DuckDB instance per file cost more than
+        reading a small file. After this call none of the previous file's rows, BSNs included, are
+        reachable; DuckDB returns their memory to its buffer pool (never to disk: spilling is off).
+        """
+        try:
+            self._drop_all()
+        except duckdb.Error:  # the last file's error ended this instance (e.g. out of memory): a new one
+            self.con.close()
+            self.con = self._open()
+
+    def _drop_all(self) -> None:
+        objects = self.con.execute(
+            "SELECT 'TABLE', database_name, schema_name, table_name FROM duckdb_tables() WHERE NOT internal "
+            "UNION ALL SELECT 'VIEW', database_name, schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        for kind, db, schema, name in objects:
+            self.con.execute(f'DROP {kind} IF EXISTS "{db}"."{schema}"."{name}"')
 
     def gate(self, contract: Contract, delivery: readers.Delivery, key: bytes, missing: list[str],
              today: date | None = None) -> GateOutcome:

@@ -220,7 +220,24 @@ def _dutch(exc: BaseException, fmt: str) -> str:
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes,
-                today: date | None = None) -> FileResult:
+                today: date | None = None, room: ClearRoom | None = None) -> FileResult:
+    """Load one landing file: its rows go to raw.<dataset> or to quarantine, one ledger row says how.
+
+    ``room`` is the clear room to read it in (emptied afterwards); without it the file gets its own.
+    """
+    own = room is None
+    room = room or ClearRoom()
+    try:
+        return _ingest_file(con, contract, path, landing, key, today, room)
+    finally:
+        if own:
+            room.close()
+        else:
+            room.clear()
+
+
+def _ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, landing: Path, key: bytes,
+                 today: date | None, room: ClearRoom) -> FileResult:
     rel = path.relative_to(landing).as_posix()
     stat = path.stat()
     size = stat.st_size
@@ -243,40 +260,36 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, 
         return FileResult(contract.name, rel, "geladen", skipped=True, message="ongewijzigd, niet opnieuw geladen")
 
     fmt = path.suffix.lower().lstrip(".")
-    room = ClearRoom()
     try:
-        try:
-            fmt = readers.sniff_format(path) or fmt
-            if fmt not in SUPPORTED:
-                raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
-            if size == 0:
-                raise FileError("bestand is leeg (0 bytes)")
-            delivery = (read_csv(path, contract, is_utf8, plain, room.con) if fmt == "csv"
-                        else readers.read(path, contract, fmt))
-            fmt = delivery.fmt
-            missing = [c.name for c in contract.columns if c.required and c.name not in delivery.columns]
-            out = room.gate(contract, delivery, key, missing, today)
-        except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError, MemoryError) as exc:
-            fault = _machine_fault_of(exc, rel)
-            if fault:  # the machine failed, not the file: stop the run, do not record the file as broken
-                raise fault from exc
-            return _failed(con, contract, rel, digest, size, fmt, f"{rel}: {_dutch(exc, fmt)}")
-        if missing:
-            status = "fout"
-            note = (f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}; geen enkele rij geladen "
-                    f"({out.rows_in} in quarantaine)")
-        else:
-            status = "geladen"
-            note = f"{rel}: bestand bevat alleen een kopregel" if out.rows_in == 0 else None
-        try:
-            return _store(con, contract, rel, digest, stat, fmt, out, status, note)
-        except (duckdb.Error, OSError, MemoryError) as exc:  # e.g. the warehouse's commit on a full disk
-            fault = _machine_fault_of(exc, rel)
-            if fault:
-                raise fault from exc
-            raise
-    finally:
-        room.close()
+        fmt = readers.sniff_format(path) or fmt
+        if fmt not in SUPPORTED:
+            raise FileError(f"bestandsformaat .{fmt} wordt (nog) niet ondersteund")
+        if size == 0:
+            raise FileError("bestand is leeg (0 bytes)")
+        delivery = (read_csv(path, contract, is_utf8, plain, room.con) if fmt == "csv"
+                    else readers.read(path, contract, fmt))
+        fmt = delivery.fmt
+        missing = [c.name for c in contract.columns if c.required and c.name not in delivery.columns]
+        out = room.gate(contract, delivery, key, missing, today)
+    except (FileError, readers.ReadError, duckdb.Error, OSError, UnicodeError, MemoryError) as exc:
+        fault = _machine_fault_of(exc, rel)
+        if fault:  # the machine failed, not the file: stop the run, do not record the file as broken
+            raise fault from exc
+        return _failed(con, contract, rel, digest, size, fmt, f"{rel}: {_dutch(exc, fmt)}")
+    if missing:
+        status = "fout"
+        note = (f"{rel}: verplichte kolom(men) ontbreken: {', '.join(missing)}; geen enkele rij geladen "
+                f"({out.rows_in} in quarantaine)")
+    else:
+        status = "geladen"
+        note = f"{rel}: bestand bevat alleen een kopregel" if out.rows_in == 0 else None
+    try:
+        return _store(con, contract, rel, digest, stat, fmt, out, status, note)
+    except (duckdb.Error, OSError, MemoryError) as exc:  # e.g. the warehouse's commit on a full disk
+        fault = _machine_fault_of(exc, rel)
+        if fault:
+            raise fault from exc
+        raise
 
 
 def _machine_fault_of(exc: BaseException, rel: str) -> MachineFault | None:
@@ -313,4 +326,5 @@ def landing_files(landing: Path, dataset: str) -> list[Path]:
 
 def ingest_dataset(con: duckdb.DuckDBPyConnection, contract: Contract, landing: Path, key: bytes) -> list[FileResult]:
     ensure_tables(con, contract)
-    return [ingest_file(con, contract, p, landing, key) for p in landing_files(landing, contract.name)]
+    with ClearRoom() as room:
+        return [ingest_file(con, contract, p, landing, key, room=room) for p in landing_files(landing, contract.name)]

@@ -2,7 +2,7 @@
 
 Every format ends in the same place: text columns named as in the contract plus ``source_line``,
 which :func:`hbh_monitor.gate.gate_select` (the contract's row gate, ONE path for all formats)
-types, checks and pseudonymises inside a per-file in-memory DuckDB instance (:class:`hbh_monitor.gate.ClearRoom`). What a reader adds is only what the format needs:
+types, checks and pseudonymises inside an in-memory DuckDB instance, emptied after each file (:class:`hbh_monitor.gate.ClearRoom`). What a reader adds is only what the format needs:
 
 ==========  ==========================================  ===================================================
 format      reader                                      source_line
