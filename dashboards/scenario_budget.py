@@ -106,9 +106,9 @@ def budget_section(fc: pl.DataFrame, scen_rows: pl.DataFrame, scenario: F.Scenar
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Extra budget nodig in {year}", c.fmt_eur(r["extra_budget_eur"]),
               help="Kosten in het scenario − budget, als dat positief is (anders € 0).")
-    m2.metric("Bandbreedte", f"{c.fmt_eur(r['extra_budget_low_eur'])} – {c.fmt_eur(r['extra_budget_high_eur'])}",
-              help="Uit de terugtoets: de grootste afwijking van de kostenprognose (1–3 jaar vooruit), "
-                   "voor latere jaren breder.")
+    m2.metric("Bandbreedte (80%)", f"{c.fmt_eur(r['extra_budget_low_eur'])} – {c.fmt_eur(r['extra_budget_high_eur'])}",
+              help="De bandbreedte van de kostenprognose (pagina Prognose met bandbreedte): de kosten vallen met "
+                   "80% kans tussen de onder- en bovengrens, volgens de terugtoets; voor latere jaren breder.")
     diff = r["extra_budget_eur"] - s["extra_budget_eur"]
     m3.metric("Standaardscenario", c.fmt_eur(s["extra_budget_eur"]),
               delta=c.signed_difference(diff, c.fmt_eur) + " door dit scenario" if round(diff) else None,

@@ -4,8 +4,8 @@ with the gap, the extra budget needed and its band. The same rules as ``sql/mart
 
     cost      = Σ of hbh_monitor.forecast.apply(marts.forecast, scenario).cost_eur (per gemeente; regio: sum)
     budget    = marts.budget_scenario.budget_eur (does not depend on the scenario)
-    band      = marts.budget_scenario.cost_error (the backtest's largest cost error, widened with the horizon)
-    gap       = cost − budget;  extra budget = max(gap, 0);  low/high: cost × (1 ∓ band)
+    band      = marts.budget_scenario.band_low_ratio / band_high_ratio (the 80% band of marts.forecast_bands)
+    gap       = cost − budget;  extra budget = max(gap, 0);  low/high: cost × band_low_ratio / band_high_ratio
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ def budget_view(components: pl.DataFrame, scenario: F.Scenario, budget: pl.DataF
         cost.group_by("year").agg(pl.col("cost_eur").sum()).with_columns(
             level=pl.lit("regio"), gemeente_code=pl.lit(None, pl.String)),
     ], how="diagonal_relaxed")
-    keep = ["level", "gemeente_code", "gemeente_name", "year", "fit_year", "budget_eur", "budget_basis", "cost_error"]
+    keep = ["level", "gemeente_code", "gemeente_name", "year", "fit_year", "budget_eur", "budget_basis", "band_low_ratio",
+            "band_high_ratio"]
     out = budget.select(keep).join(cost, on=["level", "gemeente_code", "year"], how="left", nulls_equal=True)
-    low = pl.col("cost_eur") * (1 - pl.col("cost_error"))
-    high = pl.col("cost_eur") * (1 + pl.col("cost_error"))
+    low = pl.col("cost_eur") * pl.col("band_low_ratio")
+    high = pl.col("cost_eur") * pl.col("band_high_ratio")
     return out.with_columns(
         gap_eur=pl.col("cost_eur") - pl.col("budget_eur"),
         cost_low_eur=low, cost_high_eur=high,

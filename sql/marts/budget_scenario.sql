@@ -8,21 +8,20 @@
 --   regio: the sum of the gemeenten's budgets; budget_basis 'doorgetrokken' when any of them is.
 -- gap_eur = cost_eur − budget_eur (positive: the budget falls short); extra_budget_eur = max(gap_eur, 0): the
 --   extra budget needed in that year.
--- The band: cost_error = the largest absolute percentage error of the cost in marts.forecast_backtest for the
---   same gemeente (regio: the regio rows), i.e. what the method missed predicting 1–3 years ahead, widened for
---   later years by √(horizon / 3) (horizon = year − fit_year, at least 3). cost_low / cost_high = cost_eur ×
---   (1 ∓ error); gap_low_eur / gap_high_eur and extra_budget_low_eur / extra_budget_high_eur follow from them.
+-- The band: the 80% band of the cost forecast in marts.forecast_bands (measure cost_eur, same level, gemeente and
+--   year), as ratios band_low_ratio = lower / forecast and band_high_ratio = upper / forecast: the same band as
+--   on the page "Prognose met bandbreedte". cost_low_eur / cost_high_eur = cost_eur × those ratios;
+--   gap_low_eur / gap_high_eur and extra_budget_low_eur / extra_budget_high_eur follow from them.
 -- Any other scenario: hbh_monitor.budget recomputes these columns from marts.forecast with the same rules.
 -- nl: De verwachte kosten tegenover het budget, per gemeente en voor de regio, per prognosejaar, in het
 -- nl: standaardscenario. Kosten: de kostenprognose (uren × tarief, zie de Prognose). Budget: het budget uit de
 -- nl: begroting; voor jaren zonder begroting het laatst bekende budget, doorgetrokken met de gemiddelde
 -- nl: jaarlijkse groei van het budget in de jaren ervoor. Tekort = kosten − budget; extra budget nodig = het
--- nl: tekort als het positief is (anders 0). De bandbreedte komt uit de terugtoets van de prognose: de grootste
--- nl: afwijking van de kosten die de methode maakte bij het voorspellen van 1 tot 3 jaar vooruit, voor latere
--- nl: jaren breder (× de wortel van het aantal jaren vooruit / 3). Lage en hoge kosten = kosten × (1 ∓ die
--- nl: afwijking); het tekort en het extra budget in de band volgen daaruit.
+-- nl: tekort als het positief is (anders 0). De bandbreedte is die van de prognose met bandbreedte: de kosten
+-- nl: vallen met 80% kans tussen de onder- en bovengrens daar; het tekort en het extra budget in de band volgen
+-- nl: daaruit.
 -- disclosure: audience council
--- disclosure: recompute from the published marts.forecast, marts.forecast_backtest (and the other marts it reads)
+-- disclosure: recompute from the published marts.forecast, marts.forecast_bands (and the other marts it reads)
 WITH fc AS (
   SELECT gemeente_code, any_value(gemeente_name) AS gemeente_name, year, any_value(fit_year) AS fit_year,
          sum(forecast_cost_eur) AS cost_eur
@@ -52,23 +51,24 @@ WITH fc AS (
               WHEN bool_or(budget_basis = 'doorgetrokken') THEN 'doorgetrokken' ELSE 'begroting' END,
          NULL
   FROM gem GROUP BY year
-), err AS (
-  SELECT level, gemeente_code, max(ape_cost) AS cost_error FROM marts.forecast_backtest GROUP BY ALL
+), band AS (
+  SELECT level, gemeente_code, year, lower / forecast AS band_low, upper / forecast AS band_high
+  FROM marts.forecast_bands WHERE measure = 'cost_eur' AND forecast > 0
 ), banded AS (
-  SELECT b.*, e.cost_error * sqrt(greatest(b.year - b.fit_year, 3) / 3.0) AS band
+  SELECT b.*, x.band_low, x.band_high
   FROM both_levels b
-  LEFT JOIN err e ON e.level = b.level AND e.gemeente_code IS NOT DISTINCT FROM b.gemeente_code
+  LEFT JOIN band x ON x.level = b.level AND x.gemeente_code IS NOT DISTINCT FROM b.gemeente_code AND x.year = b.year
 )
 SELECT level, gemeente_code, gemeente_name, year::INTEGER AS year, fit_year::INTEGER AS fit_year,
        cost_eur::DOUBLE AS cost_eur, budget_eur::DOUBLE AS budget_eur, budget_basis,
        budget_index::DOUBLE AS budget_index,
        (cost_eur - budget_eur)::DOUBLE AS gap_eur,
        greatest(cost_eur - budget_eur, 0)::DOUBLE AS extra_budget_eur,
-       band::DOUBLE AS cost_error,
-       (cost_eur * (1 - band))::DOUBLE AS cost_low_eur, (cost_eur * (1 + band))::DOUBLE AS cost_high_eur,
-       (cost_eur * (1 - band) - budget_eur)::DOUBLE AS gap_low_eur,
-       (cost_eur * (1 + band) - budget_eur)::DOUBLE AS gap_high_eur,
-       greatest(cost_eur * (1 - band) - budget_eur, 0)::DOUBLE AS extra_budget_low_eur,
-       greatest(cost_eur * (1 + band) - budget_eur, 0)::DOUBLE AS extra_budget_high_eur
+       band_low::DOUBLE AS band_low_ratio, band_high::DOUBLE AS band_high_ratio,
+       (cost_eur * band_low)::DOUBLE AS cost_low_eur, (cost_eur * band_high)::DOUBLE AS cost_high_eur,
+       (cost_eur * band_low - budget_eur)::DOUBLE AS gap_low_eur,
+       (cost_eur * band_high - budget_eur)::DOUBLE AS gap_high_eur,
+       greatest(cost_eur * band_low - budget_eur, 0)::DOUBLE AS extra_budget_low_eur,
+       greatest(cost_eur * band_high - budget_eur, 0)::DOUBLE AS extra_budget_high_eur
 FROM banded
 ORDER BY level, gemeente_code, year
