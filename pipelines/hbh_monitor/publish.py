@@ -18,6 +18,7 @@ import duckdb
 
 from hbh_monitor import disclosure, money_disclosure, settings
 from hbh_monitor.models import _variables, sql_models
+from hbh_monitor.sqltext import ident
 from hbh_monitor.status import record_published, record_unchanged, remove_stale_tmp
 
 # Who sees which table, which columns count persons, which are derived: the catalogue in the SQL headers
@@ -256,13 +257,25 @@ _COMPARED_META = {
 
 
 def _content(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
-    """{table: (rows, order-independent hash of the rows)} of the marts and ``_COMPARED_META`` in ``catalog``."""
+    """{table: (rows, order-independent hash of the rows)} of the marts and ``_COMPARED_META`` in ``catalog``.
+
+    Floating-point columns are compared to 12 significant digits: DuckDB sums doubles in parallel, so the
+    same input can give a different last bit from run to run, which is not a new figure."""
     tables = [t for (t,) in con.execute(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_catalog = ? ORDER BY 1",
         [catalog]).fetchall() if t.startswith("marts.") or t in _COMPARED_META]
-    return {t: tuple(con.execute(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM "
-                                 f"(SELECT {_COMPARED_META.get(t, '*')} FROM {catalog}.{t}) AS x").fetchall()[0])
-            for t in tables}
+    out = {}
+    for t in tables:
+        schema, name = t.split(".")
+        columns = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? "
+            "AND table_name = ? ORDER BY ordinal_position", [catalog, schema, name]).fetchall()
+        wanted = None if _COMPARED_META.get(t, "*") == "*" else {c.strip() for c in _COMPARED_META[t].split(",")}
+        parts = [f"printf('%.11e', {ident(c)})" if kind in ("DOUBLE", "FLOAT", "REAL") else ident(c)
+                 for c, kind in columns if wanted is None or c in wanted]
+        out[t] = tuple(con.execute(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM "
+                                   f"(SELECT {', '.join(parts)} FROM {catalog}.{t}) AS x").fetchall()[0])
+    return out
 
 
 def _same_as_live(con: duckdb.DuckDBPyConnection, target: Path) -> str | None:
