@@ -2,7 +2,7 @@
 -- clients: distinct persons with at least one active zorg-in-natura indication of the aanbieder in the year;
 -- declared_hours, cost_eur: the aanbieder's declaration lines in the year (hours; hours × contracted tariff);
 -- wijken: number of wijken where the aanbieder had clients or declared hours (marts.aanbieder_wijk_year);
--- main_wijken: wijken where it has the largest market share; market_share_region = its declared hours /
+-- main_wijken: wijken where it has the largest market share (a tie goes to the higher AGB code); market_share_region = its declared hours /
 --   all declared hours in the region that year; hours_per_client = declared_hours / clients.
 -- nl: Eén rij per aanbieder per jaar, met de totalen van die aanbieder over de hele regio. Cliënten: het
 -- nl: aantal verschillende personen met minstens één lopende indicatie in zorg in natura (ZIN) bij deze
@@ -29,7 +29,7 @@ WITH years AS (
   FROM marts.aanbieder_wijk_year GROUP BY ALL
 ), main AS (
   SELECT aanbieder_agb, year, count(*) AS main_wijken
-  FROM (SELECT wijk_code, year, arg_max(aanbieder_agb, market_share) AS aanbieder_agb
+  FROM (SELECT wijk_code, year, arg_max(aanbieder_agb, (market_share, aanbieder_agb)) AS aanbieder_agb
         FROM marts.aanbieder_wijk_year GROUP BY ALL)
   GROUP BY ALL
 )

@@ -4,7 +4,7 @@
 -- aanbieders_in_wijk, hhi: from marts.aanbieder_wijk_year (hhi = Σ over the wijk's aanbieders of
 --   market_share², market share by declared hours; 1 = one aanbieder does everything);
 -- hhi_clients = Σ clients_share² (the same index by clients; a client with two aanbieders counts at both).
--- main_aanbieder_name, main_market_share: the aanbieder with the largest market share in the wijk and year.
+-- main_aanbieder_name, main_market_share: the aanbieder with the largest market share in the wijk and year (a tie goes to the higher AGB code).
 -- switched_clients: persons with a ZIN indication starting in the year in the wijk at another aanbieder
 --   than their previous ZIN indication (ordered by ingangsdatum, then toewijzing number), whenever that
 --   previous one ran; share_switched = switched_clients / zin_clients.
@@ -42,7 +42,7 @@ WITH years AS (
   SELECT wijk_code, year, any_value(gemeente_code) AS gemeente_code, any_value(gemeente_name) AS gemeente_name,
          any_value(wijk_name) AS wijk_name, any_value(aanbieders_in_wijk) AS aanbieders_in_wijk,
          any_value(hhi) AS hhi, sum(clients_share * clients_share) AS hhi_clients,
-         arg_max(aanbieder_name, market_share) AS main_aanbieder_name, max(market_share) AS main_market_share
+         arg_max(aanbieder_name, (market_share, aanbieder_agb)) AS main_aanbieder_name, max(market_share) AS main_market_share
   FROM marts.aanbieder_wijk_year
   GROUP BY wijk_code, year
 )

@@ -1,6 +1,7 @@
 -- marts.wijk_month: one row per wijk per calendar month of the data period (year, month).
 -- clients: persons with at least one HbH indication active on at least one day of the month, counted
---   in the wijk of the indication that started last among those active in the month (so each client is
+--   in the wijk of the indication that started last among those active in the month (same start: the higher
+--   wijk code), so each client is
 --   in one wijk a month; the monthly counts do not add up to the year's clients, a client counts in
 --   every month of care).
 -- new_clients (instroom): of those, not active in the previous month (first month of a new episode);
@@ -37,7 +38,7 @@ WITH months AS (
   JOIN months m ON i.start_date <= last_day(m.month_start)
                AND coalesce(i.end_date, DATE '9999-12-31') >= m.month_start
 ), client_month AS (
-  SELECT client_id, month_start, arg_max(wijk_code, start_date) AS wijk_code
+  SELECT client_id, month_start, arg_max(wijk_code, (start_date, wijk_code)) AS wijk_code
   FROM ind_month GROUP BY ALL
 ), flows AS (  -- new: the client's previous active month is not the month before; ended: likewise the next
   SELECT client_id, month_start, wijk_code,
