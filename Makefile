@@ -75,8 +75,10 @@ chromium:
 	  fi; \
 	fi
 
+# Two workers (pytest-xdist), one per core; a test module stays on one worker (its fixtures are built once).
+TEST_WORKERS ?= 2
 test: install $(DAGSTER_HOME)/dagster.yaml chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # docs/screenshots/*.png for the README, with the same browser tooling (uses the published demo
 # snapshot when there is one, else generates a small demo region and runs the pipeline first).

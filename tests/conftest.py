@@ -12,7 +12,10 @@ are re-exported for the test modules that import them from here.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +36,33 @@ class PipelineRun:
     stdout: str
 
 
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory) -> PipelineRun:
-    data_dir = tmp_path_factory.mktemp("hbh_data")
+def _build_session_run(data_dir: Path) -> None:
+    """The demo region in ``data_dir``/landing and one CLI run over it; ``run.json`` says how it went."""
     env = run_env(data_dir)
     demo_region(data_dir / "landing", DEMO_ARGS)
     proc = run_refresh(env)
-    assert proc.returncode == 0, f"Dagster run failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+    (data_dir / "run.json").write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
+                                                   "stderr": proc.stderr, "env": env}))
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> PipelineRun:
+    """The session's run. Under pytest-xdist (``make test`` runs two workers) the workers share one run:
+    the first to get here builds it under a file lock, the others wait for it and read it."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
+        data_dir = root / "hbh_data_shared"
+        with open(root / "hbh_data_shared.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (data_dir / "run.json").is_file():
+                shutil.rmtree(data_dir, ignore_errors=True)
+                data_dir.mkdir()
+                _build_session_run(data_dir)
+    else:
+        data_dir = tmp_path_factory.mktemp("hbh_data")
+        _build_session_run(data_dir)
+    run = json.loads((data_dir / "run.json").read_text())
+    assert run["returncode"] == 0, f"Dagster run failed:\n{run['stdout'][-4000:]}\n{run['stderr'][-8000:]}"
     return PipelineRun(
         data_dir=data_dir,
         landing=data_dir / "landing",
@@ -47,8 +70,8 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
         serving=data_dir / "serving" / "hbh_serving.duckdb",
         dagster_home=data_dir / "dagster_home",
         manifest=json.loads((data_dir / "landing" / "demo_manifest.json").read_text()),
-        env=env,
-        stdout=proc.stdout + proc.stderr,
+        env=run["env"],
+        stdout=run["stdout"] + run["stderr"],
     )
 
 

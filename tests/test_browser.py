@@ -58,7 +58,9 @@ def test_every_page_renders_offline_and_filters_work(browser, server):
         timings[title] = round(time.monotonic() - t, 2)
         _no_exception(page, title)
         # sidebar navigation lists the page, and the snapshot's publication time is shown
-        assert page.locator('[data-testid="stSidebar"] a').get_by_text(title, exact=True).count() >= 1
+        # (waited for: on a loaded machine the menu can still be drawing when the page's own element is)
+        page.locator('[data-testid="stSidebar"] a').get_by_text(title, exact=True).first.wait_for(
+            state="attached", timeout=20_000)
         assert page.get_by_text("Gepubliceerd").count() >= 1
     # the Wijken map: a WebGL canvas with the choropleth, next to the sortable table
     e2e.goto(page, server, "wijken")

@@ -21,7 +21,8 @@ def _pytest(tmp_path, env_extra: dict) -> subprocess.CompletedProcess:
         def test_reads_reference(tmp_path):
             assert tmp_path.is_dir()
     """))
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    # not CI, and nothing of the outer run (pytest-xdist worker, PYTEST_ADDOPTS)
+    env = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith("PYTEST_")}
     env.update(env_extra, PYTHONPATH=str(ROOT / "tests"))
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "no:randomly",
                            "--rootdir", str(tmp_path), str(test)],
