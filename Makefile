@@ -49,13 +49,16 @@ demo: demo-data pipeline
 	  --dagster-log $(DATA)/dagster_dev.log
 
 # CBS open data (needs the internet): Wmo-cliënten per wijk and Kerncijfers wijken en buurten, fetched with
-# cbsodata into landing/cbs_wmo and landing/cbs_kwb in StatLine's layout; the next pipeline run loads them.
+# cbsodata into landing/cbs_wmo and landing/cbs_kwb (and 85043NED, clients by income, into
+# landing/cbs_wmo_kenmerken) in StatLine's layout; the next pipeline run loads them.
 # CBS_REGION=GM0268 keeps only that gemeente (the benchmark then lacks its peers).
 CBS_WMO_TABLES ?= 85639NED
 CBS_KWB_TABLES ?= 85618NED
+CBS_KENMERKEN_TABLES ?= 85043NED
 cbs: install
 	$(BIN)/python -m hbh_monitor.cbs_fetch --dataset cbs_wmo $(foreach t,$(CBS_WMO_TABLES),--table $(t)) $(foreach r,$(CBS_REGION),--region $(r))
 	$(BIN)/python -m hbh_monitor.cbs_fetch --dataset cbs_kwb $(foreach t,$(CBS_KWB_TABLES),--table $(t)) $(foreach r,$(CBS_REGION),--region $(r))
+	$(BIN)/python -m hbh_monitor.cbs_fetch --dataset cbs_wmo_kenmerken $(foreach t,$(CBS_KENMERKEN_TABLES),--table $(t)) $(foreach r,$(CBS_REGION),--region $(r))
 
 dashboards: install
 	$(BIN)/streamlit run dashboards/app.py --server.port $(DASHBOARD_PORT)

@@ -336,6 +336,119 @@ def test_without_income_classes_the_income_mart_is_empty(tmp_path):
     assert con.execute("SELECT count(*) FROM marts.income_response").fetchall()[0][0] == 0
 
 
+# The layout of 85043NED (Wmo-cliënten; type maatwerkvoorziening, persoonskenmerken, regio) as StatLine exports it.
+KENMERKEN_HEADER = ["ID", "Persoonskenmerken", "TypeMaatwerkvoorziening", "RegioS", "Perioden", "WmoClienten_1",
+                    "WmoClientenPer1000Inwoners_2"]
+
+
+def _kenmerk_rows(region, period, counts, typ="Hulp bij het huishouden"):
+    names = ["Inkomen: 1e 20%-groep", "Inkomen: 2e 20%-groep", "Inkomen: 3e 20%-groep", "Inkomen: 4e 20%-groep",
+             "Inkomen: 5e 20%-groep", "Inkomen: onbekend", "Leeftijd: 75 jaar of ouder", "Totaal personen"]
+    return [[k, typ, f"{region:<10}", period, v, None if v is None else "12.5"] for k, v in zip(names, counts)]
+
+
+def test_scenario_default_is_the_income_distribution_of_the_cbs_landing_file_times_the_national_response(tmp_path):
+    """No income class in clienten/: the 2027 eigen bijdrage scenario takes the HbH clients' income distribution per
+    gemeente from the StatLine export of 85043NED in landing/cbs_wmo_kenmerken/ (read by the StatLine reader and
+    the contract gate), and the response per class from the national monitor. The default is computed by hand
+    from the file's numbers below."""
+    import duckdb
+
+    from hbh_monitor.contracts import load_contracts
+    from hbh_monitor.demo.cbs_export import write_statline
+    from hbh_monitor.ingest import ingest_dataset
+    from hbh_monitor.models import build, sql_models
+
+    landing = tmp_path / "landing"
+    (landing / "wijken").mkdir(parents=True)
+    (landing / "wijken" / "wijken.csv").write_text(
+        "gemeente_code;gemeente_naam;wijk_code;wijk_naam\nGM9901;Demostad;WK990101;Centrum\n"
+        "GM9901;Demostad;WK990102;Noord\nGM9902;Dorp;WK990201;Dorp\n", encoding="utf-8")
+    rows = (
+        # fifths 1..5, onbekend, 75+, totaal. 2023: the latest year, used
+        _kenmerk_rows("GM9901", "2023JJ00", ["150", "120", "90", "60", "30", "15", "300", "465"])
+        + _kenmerk_rows("GM9902", "2023JJ00", ["40", "35", "20", "10", None, None, "80", "110"])  # 5th: "." secret
+        + _kenmerk_rows("GM9901", "2023JJ00", ["900", "900", "900", "900", "900", "0", "0", "4500"],
+                        typ="Totaal Wmo-maatwerkvoorzieningen")  # another type: not HbH
+        + _kenmerk_rows("GM9999", "2023JJ00", ["5000", "0", "0", "0", "5000", "0", "0", "10000"])  # not in the region
+        + _kenmerk_rows("NL01", "2023JJ00", ["90000", "80000", "70000", "60000", "50000", "0", "0", "350000"])
+        + _kenmerk_rows("PV27", "2023JJ00", ["9000", "8000", "7000", "6000", "5000", "0", "0", "35000"])
+        + _kenmerk_rows("GM9901", "2022JJ00", ["10", "10", "500", "500", "500", "0", "0", "1520"])  # an older year
+    )
+    name = "85043NED_UntypedDataSet_03122026_101500.csv"
+    write_statline(landing / "cbs_wmo_kenmerken" / name, KENMERKEN_HEADER, rows)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    contracts = load_contracts()
+    for dataset in ("wijken", "clienten", "cbs_wmo_kenmerken"):
+        results = ingest_dataset(con, contracts[dataset], landing, b"")
+        if dataset == "cbs_wmo_kenmerken":
+            (r,) = results
+            assert (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("geladen", len(rows), len(rows), 0)
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, gemeente_code VARCHAR, year INTEGER)")
+    con.execute("INSERT INTO staging.client_years VALUES ('a', 'GM9901', 2018), ('a', 'GM9901', 2023)")
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con.execute("CREATE TABLE marts.forecast_inputs AS SELECT 2025 AS fit_year, 0.03::DOUBLE AS tariff_growth")
+    con.execute("CREATE TABLE marts.tariffs (level VARCHAR, product_code VARCHAR, year INTEGER, tariff_per_hour DOUBLE)")
+    models = {m.table: m for m in sql_models()}
+    for t in ("staging.wijken", "staging.client_income", "marts.income_response", "staging.cbs_wmo_income",
+              "marts.eigen_bijdrage_scenario", "marts.forecast_scenarios"):
+        build(con, models[t])
+    assert con.execute("SELECT count(*) FROM marts.income_response").fetchall()[0][0] == 0  # no client classes
+    # by hand, 2023, HbH, the two gemeenten of the region: laag = 1st + 2nd fifth, midden = 3rd, hoog = 4th + 5th
+    laag, midden, hoog = 150 + 120 + 40 + 35, 90 + 20, 60 + 30 + 10 + 0  # GM9902's secret 5th fifth counts as 0
+    total = laag + midden + hoog  # 555
+    # national monitor: hoog (1.00 - 0.05) / 1.00, midden (0.80 - 0.05) / 0.80, laag 0
+    want = midden / total * 0.9375 + hoog / total * 0.95  # = 198.125 / 555
+    assert want == pytest.approx(0.356982, abs=1e-6)
+    scen = {r[0]: r for r in con.execute("SELECT parameter, default_value, basis FROM marts.forecast_scenarios").fetchall()}
+    assert scen["excess_removed_share"][1] == pytest.approx(want, abs=1e-12)
+    assert "85043NED" in scen["excess_removed_share"][2] and "landelijke monitor" in scen["excess_removed_share"][2]
+    got = {(r["level"], r["gemeente_code"]): r for r in
+           con.sql("SELECT * FROM marts.eigen_bijdrage_scenario").pl().iter_rows(named=True)}
+    assert set(got) == {("gemeente", "GM9901"), ("gemeente", "GM9902"), ("regio", None)}
+    g1 = got[("gemeente", "GM9901")]
+    assert (g1["year"], g1["distribution_source"], g1["cbs_table_id"]) == (2023, "CBS", "85043NED")
+    assert (g1["clients_laag"], g1["clients_midden"], g1["clients_hoog"]) == (270, 90, 90)
+    assert g1["excess_removed_share"] == pytest.approx((90 * 0.9375 + 90 * 0.95) / 450)
+    reg = got[("regio", None)]
+    assert (reg["clients_laag"], reg["clients_midden"], reg["clients_hoog"]) == (laag, midden, hoog)
+    assert reg["excess_removed_share"] == pytest.approx(want)
+    # the Python scenario reads the same default
+    from hbh_monitor import forecast as F
+
+    default = F.Scenario.from_rows(con.sql("SELECT * FROM marts.forecast_scenarios").pl())
+    assert default.excess_removed_share == pytest.approx(want)
+
+
+def test_scenario_default_on_the_demo_is_the_clients_income_distribution_times_the_observed_response(pipeline_run,
+                                                                                                    warehouse):
+    """The demo's client registration names an income class per client: the distribution of the last year and the
+    response per class (its growth since the baseline beyond laag's, as a share of its growth), both from the
+    planted counts of the manifest (rows without planted defects), give the default."""
+    planted = pipeline_run.manifest["money"]["income"]
+    counts = planted["clients_per_class_valid_rows"]["region"]
+    base, last = str(planted["baseline_year"]), max(counts, key=int)
+    n, b = counts[last], counts[base]
+    total = n["laag"] + n["midden"] + n["hoog"]
+    growth = {k: n[k] / b[k] - 1 for k in ("laag", "midden", "hoog")}
+    response = {"laag": 0.0, **{k: min(max((growth[k] - growth["laag"]) / growth[k], 0.0), 1.0)
+                                for k in ("midden", "hoog")}}
+    want = sum(n[k] / total * response[k] for k in ("laag", "midden", "hoog"))
+    scen = {r["parameter"]: r for r in _rows(warehouse, "SELECT * FROM marts.forecast_scenarios").iter_rows(named=True)}
+    assert scen["excess_removed_share"]["default_value"] == pytest.approx(want, abs=1e-9)
+    assert "cliëntregistratie" in scen["excess_removed_share"]["basis"]
+    assert "verschil-in-verschillen" in scen["excess_removed_share"]["basis"]
+    # and the forecast's default columns use it
+    fc = _rows(warehouse, "SELECT year, eigen_bijdrage_year, sum(clients_expected) AS e, sum(clients_excess) AS x, "
+                          "sum(forecast_clients) AS f FROM marts.forecast "
+                          "JOIN (SELECT default_value AS eigen_bijdrage_year FROM marts.forecast_scenarios "
+                          "WHERE parameter = 'eigen_bijdrage_year') ON true GROUP BY ALL")
+    for r in fc.iter_rows(named=True):
+        removed = want if r["year"] >= r["eigen_bijdrage_year"] else 0.0
+        assert r["f"] == pytest.approx(r["e"] + r["x"] * (1 - removed), rel=1e-9)
+
+
 # --------------------------------------------------------------------------------------------------
 # Herindicatie simulation
 # --------------------------------------------------------------------------------------------------
@@ -510,6 +623,18 @@ def test_eigen_bijdrage_page_shows_the_response_and_its_sources(serving_db, monk
     assert did.startswith("+") and did.endswith("procentpunt")
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "Waar de uitgangspunten vandaan komen" in text and "Significant" in text and "185%" in text
+    # the Prognose's standard share removed, with where its parameters come from
+    import duckdb
+
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        default = con.sql("SELECT default_value FROM marts.forecast_scenarios "
+                          "WHERE parameter = 'excess_removed_share'").fetchall()[0][0]
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    import common
+
+    assert metrics["Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)"] == common.fmt_pct(default, 1)
+    assert "eigen cliëntregistratie" in text and "verschil-in-verschillen" in text
+    assert "85043NED" in text  # the CBS source, for a registration without income classes
 
 
 def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):

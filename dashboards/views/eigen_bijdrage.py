@@ -29,15 +29,66 @@ SOURCES = """**Waar de uitgangspunten vandaan komen**
 - **Inkomensafhankelijke eigen bijdrage:** vanaf ongeveer € 30.000 huishoudinkomen (185% van het sociaal minimum),
   oplopend tot een maximum per maand (genoemd: € 225; in de pers € 255 vanaf circa € 66.000); volgens de
   raadsstukken mogelijk vanaf 2027.
-- Het deel van de extra groei dat dan verdwijnt is in de Prognose een instelling (standaard een aanname); deze
-  pagina laat zien hoe groot de groep is die meer gaat betalen en hoe sterk die groep op het vaste tarief reageerde.
+- **Inkomensverdeling zonder inkomensklasse per cliënt:** CBS-tabel 85043NED "Wmo-cliënten; type
+  maatwerkvoorziening, persoonskenmerken, regio" (per gemeente, afgerond op 5), in `landing/cbs_wmo_kenmerken/`
+  zoals StatLine hem exporteert (of `make cbs`). Laag = 1e en 2e 20%-groep van het huishoudinkomen, midden = 3e,
+  hoog = 4e en 5e.
+- Het deel van de extra groei dat dan verdwijnt is in de Prognose een instelling; de standaardwaarde staat
+  hieronder: inkomensverdeling van de cliënten × de reactie per inkomensklasse.
 """
 
+SCENARIO_CLASSES = (("laag", "Laag inkomen"), ("midden", "Midden inkomen"), ("hoog", "Hoog inkomen"))
+
+
+def scenario_parameter(eb: pl.DataFrame) -> None:
+    """Where the Prognose's standard 'share of the extra growth that disappears' comes from (regio and gemeenten)."""
+    st.subheader("Uitgangspunt voor de Prognose: welk deel van de extra groei verdwijnt?")
+    reg = eb.filter(pl.col("level") == "regio")
+    if reg.is_empty() or reg["excess_removed_share"][0] is None:
+        st.info("De inkomensverdeling van de regio is afgeschermd of onbekend: de Prognose rekent met de aanname 50%.")
+        return
+    r = reg.row(0, named=True)
+    dist = ("de eigen cliëntregistratie (inkomensklasse per cliënt)" if r["distribution_source"] == "cliëntregistratie"
+            else f"CBS-tabel {r['cbs_table_id'] or '85043NED'} (tellingen afgerond op 5)")
+    resp = (f"de eigen gegevens: de groei per inkomensklasse van {r['response_from_year']} tot {r['response_to_year']} "
+            "(verschil-in-verschillen, hierboven)" if r["response_source"] == "verschil-in-verschillen"
+            else "de landelijke monitor abonnementstarief (CBS: inkomens boven € 40.000 +100%, onder € 20.000 +5%; "
+                 "Significant: midden- en hoge inkomens +80%)")
+    st.metric(f"Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)",
+              c.fmt_pct(r["excess_removed_share"], 1),
+              help="Som over de inkomensklassen van (aandeel cliënten in de klasse × reactie van de klasse).")
+    st.markdown(f"Inkomensverdeling van de cliënten in **{r['year']}** uit {dist}; reactie per inkomensklasse uit "
+                f"{resp}. Reactie = (groei van de klasse − groei bij lage inkomens) / groei van de klasse: het deel "
+                "van de groei dat met het vaste tarief kwam en verdwijnt als de bijdrage weer van het inkomen "
+                "afhangt. Bij lage inkomens verandert de bijdrage niet (reactie 0).")
+    table = pl.DataFrame({
+        "Inkomensklasse": [label for _, label in SCENARIO_CLASSES],
+        "Cliënten": [r[f"clients_{k}"] for k, _ in SCENARIO_CLASSES],
+        "Aandeel cliënten (%)": [None if r[f"share_{k}"] is None else round(100 * r[f"share_{k}"], 1)
+                                 for k, _ in SCENARIO_CLASSES],
+        "Reactie (%)": [round(100 * r[f"response_{k}"], 1) for k, _ in SCENARIO_CLASSES],
+        "Aandeel × reactie (%)": [None if r[f"share_{k}"] is None else round(100 * r[f"share_{k}"] * r[f"response_{k}"], 1)
+                                  for k, _ in SCENARIO_CLASSES],
+    })
+    st.dataframe(table, hide_index=True, column_config=c.localized_numbers(table))
+    gem = eb.filter(pl.col("level") == "gemeente").select(
+        pl.col("gemeente_name").alias("Gemeente"), pl.col("year").alias("Jaar"),
+        *[pl.col(f"clients_{k}").alias(f"Cliënten {label.lower()}") for k, label in SCENARIO_CLASSES],
+        (pl.col("excess_removed_share") * 100).round(1).alias("Verdwijnend deel (%)"))
+    if gem.height:
+        st.caption("Per gemeente (ter vergelijking; de Prognose rekent met de regio-waarde):")
+        st.dataframe(gem, hide_index=True, column_config=c.localized_numbers(gem))
+    c.how_calculated(["marts.eigen_bijdrage_scenario"])
+
+
 mart = c.load_optional("marts.income_response")
+eb = c.load_optional("marts.eigen_bijdrage_scenario")
 if mart is None or mart.is_empty():
-    st.info("De cliëntregistratie (clienten/) bevat geen inkomensklasse per cliënt, dus deze analyse is niet "
-            "beschikbaar. Voeg de kolom `inkomensklasse` (laag, midden, hoog) toe aan de export van de "
+    st.info("De cliëntregistratie (clienten/) bevat geen inkomensklasse per cliënt, dus de groei per inkomensklasse "
+            "is niet beschikbaar. Voeg de kolom `inkomensklasse` (laag, midden, hoog) toe aan de export van de "
             "cliëntregistratie.")
+    if eb is not None and not eb.is_empty():
+        scenario_parameter(eb)
     st.markdown(SOURCES)
     st.stop()
 
@@ -86,4 +137,6 @@ data = rows.select(
 c.show_chart(fig, data, name=f"inkomen-{name}", key="eb_klassen", tables=["marts.income_response"],
              title="Cliënten per inkomensklasse", filters=name)
 st.dataframe(data, hide_index=True, column_config=c.localized_numbers(data))
+if eb is not None and not eb.is_empty():
+    scenario_parameter(eb)
 st.markdown(SOURCES)

@@ -75,7 +75,7 @@ def fetch(table: str, dataset: str, out: Path, regions: list[str] | None = None)
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hbh_monitor.cbs_fetch", description=__doc__.split("\n\n")[0])
     p.add_argument("--table", action="append", required=True, help="StatLine table id, e.g. 85639NED (repeatable)")
-    p.add_argument("--dataset", required=True, choices=["cbs_wmo", "cbs_kwb"])
+    p.add_argument("--dataset", required=True, choices=["cbs_wmo", "cbs_kwb", "cbs_wmo_kenmerken"])
     p.add_argument("--region", action="append", help="gemeente code (GM0268) to keep; default: the whole table")
     p.add_argument("--out", type=Path, default=None, help="landing folder (default: HBH_LANDING_DIR)")
     a = p.parse_args(argv)

@@ -25,7 +25,9 @@ import polars as pl
 class Scenario:
     """Scenario parameters (names as in marts.forecast_scenarios.parameter)."""
 
-    excess_removed_share: float = 0.5  # share of the abonnementstarief excess gone from eigen_bijdrage_year
+    # share of the abonnementstarief excess gone from eigen_bijdrage_year; 0.5 only when no income distribution is
+    # known (the published default comes from marts.eigen_bijdrage_scenario)
+    excess_removed_share: float = 0.5
     eigen_bijdrage_year: int = 2027  # first year of the income-dependent eigen bijdrage
     biweekly_shift_share: float = 0.0  # share of weekly clients moving to help every other week
     tariff_growth: float = 0.03  # yearly tariff growth

@@ -11,7 +11,7 @@ import re
 from hbh_monitor import disclosure
 
 MONEY_TABLES = ("marts.tariffs", "marts.cost_bridge", "marts.budget_scenario", "marts.income_response",
-                "marts.herindicatie_simulation")
+                "marts.eigen_bijdrage_scenario", "marts.herindicatie_simulation")
 _cat = disclosure.catalogue()
 
 # Person counts per table.
