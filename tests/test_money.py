@@ -508,6 +508,81 @@ def test_herindicatie_simulation_equals_a_hand_computation_on_a_small_case(tmp_p
     assert r["yearly_cost_effect_eur"] == pytest.approx(1580.8)
 
 
+def test_herindicatie_after_the_round_observed_beside_simulated_equals_a_hand_computation(tmp_path):
+    """The data run to the end of 2026, the round's first year (mapping as in the demo: 01A01 → 120, 01A02 → 60,
+    01A03 → 45 minutes per week). The round's clients are those with a mapped indicatie on 31-12-2025; what they
+    have on 31-12-2026 is observed, the mapping is simulated. Worked out by hand below."""
+    import duckdb
+
+    from hbh_monitor.models import build, sql_models
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE TABLE staging.data_period AS SELECT DATE '2016-01-01' AS data_from, DATE '2026-12-31' AS data_to")
+    con.execute("CREATE TABLE staging.indicaties (client_id VARCHAR, gemeente_code VARCHAR, product_code VARCHAR, "
+                "hours_per_week DOUBLE, start_date DATE, end_date DATE)")
+    con.execute("""INSERT INTO staging.indicaties VALUES
+        ('a', 'GM9901', '01A01', 2.5, '2024-03-01', '2026-03-31'),  -- 150 min/week, re-indicated:
+        ('a', 'GM9901', '01B01', 2.0, '2026-04-01', NULL),          --   the new product, 120
+        ('b', 'GM9901', '01A02', 1.0, '2023-01-01', NULL),          -- 60 per week (every other week), unchanged
+        ('c', 'GM9901', '01A01', 1.5, '2025-01-01', '2026-05-31'),  -- 90, raised to
+        ('c', 'GM9901', '01A01', 1.75, '2026-06-01', NULL),         --   105 (same product)
+        ('c', 'GM9901', '01A03', 0.5, '2025-01-01', NULL),          -- 30 wasverzorging, unchanged
+        ('d', 'GM9901', '01A01', 3.0, '2020-01-01', '2026-02-28'),  -- 180, left care during the round
+        ('e', 'GM9901', '01A01', 2.0, '2026-02-01', NULL),          -- new in 2026: not in the round
+        ('f', 'GM9901', '01A01', 2.25, '2022-01-01', NULL)          -- 135, not (yet) re-indicated""")
+    con.execute("CREATE TABLE staging.productmapping (gemeente_code VARCHAR, old_product_code VARCHAR, "
+                "new_product_code VARCHAR, new_product_name VARCHAR, minutes_per_week INTEGER, "
+                "transition_months INTEGER, start_year INTEGER)")
+    con.execute("""INSERT INTO staging.productmapping VALUES ('GM9901', '01A01', '01B01', NULL, 120, 3, 2026),
+        ('GM9901', '01A02', '01B02', NULL, 60, 3, 2026), ('GM9901', '01A03', '01B03', NULL, 45, 0, 2026)""")
+    con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "
+                "tariff_per_hour DOUBLE)")
+    con.execute("INSERT INTO staging.producten VALUES ('GM9901', '01A01', 2026, 40.0), ('GM9901', '01A03', 2026, 40.0), "
+                "('GM9901', '01A02', 2026, 40.0)")
+    con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, year INTEGER, wijk_code VARCHAR, age_band VARCHAR)")
+    con.execute("""INSERT INTO staging.client_years VALUES ('a', 2025, 'WK990101', '75-84'), ('b', 2025, 'WK990101', '75-84'),
+        ('c', 2025, 'WK990101', '85+'), ('d', 2025, 'WK990101', '85+'), ('f', 2025, 'WK990101', '85+'),
+        ('a', 2026, 'WK990101', '75-84'), ('b', 2026, 'WK990101', '75-84'), ('c', 2026, 'WK990101', '85+'),
+        ('e', 2026, 'WK990101', '75-84'), ('f', 2026, 'WK990101', '85+')""")
+    con.execute("CREATE TABLE staging.wijken AS SELECT 'GM9901' AS gemeente_code, 'Demostad' AS gemeente_name, "
+                "'WK990101' AS wijk_code, 'Centrum' AS wijk_name")
+    models = {m.table: m for m in sql_models()}
+    build(con, models["marts.herindicatie_simulation"])
+    build(con, models["marts.herindicatie_comparison"])
+    # the simulation stays the one made before the round: the clients of 31-12-2025 (a, b | c, d, f), not e
+    sim = {r[0]: r[1:] for r in con.execute("SELECT age_band, clients, minutes_per_week_before "
+                                            "FROM marts.herindicatie_simulation").fetchall()}
+    assert sim == {"75-84": (2, 210.0), "85+": (3, 120.0 + 180.0 + 135.0)}
+    got = {r["age_band"]: r for r in con.sql("SELECT * FROM marts.herindicatie_comparison").pl().iter_rows(named=True)}
+    assert set(got) == {"75-84", "85+"}
+    # 75-84: a 150 → observed 120 (down), simulated 120 (down); b 60 → 60 observed and simulated (same)
+    r = got["75-84"]
+    assert (r["year"], r["clients"], r["clients_ended"]) == (2026, 2, 0)
+    assert (r["clients_down_observed"], r["clients_same_observed"], r["clients_up_observed"]) == (1, 1, 0)
+    assert (r["clients_down_simulated"], r["clients_same_simulated"], r["clients_up_simulated"]) == (1, 1, 0)
+    assert (r["minutes_per_week_before"], r["minutes_per_week_after_observed"],
+            r["minutes_per_week_after_simulated"]) == pytest.approx((210, 180, 180))
+    assert (r["mean_minutes_per_week_before"], r["mean_minutes_per_week_after_observed"],
+            r["mean_minutes_per_week_after_simulated"]) == pytest.approx((105, 90, 90))
+    # 85+: d left care (ended, out of the figures); c 90 + 30 = 120 → observed 105 + 30 = 135 (up), simulated
+    #   120 + 45 = 165 (up); f 135 → observed 135 (same), simulated 120 (down)
+    r = got["85+"]
+    assert (r["clients"], r["clients_ended"]) == (2, 1)
+    assert (r["clients_down_observed"], r["clients_same_observed"], r["clients_up_observed"]) == (0, 1, 1)
+    assert (r["clients_down_simulated"], r["clients_same_simulated"], r["clients_up_simulated"]) == (1, 0, 1)
+    assert (r["minutes_per_week_before"], r["minutes_per_week_after_observed"],
+            r["minutes_per_week_after_simulated"]) == pytest.approx((255, 270, 285))
+    assert (r["mean_minutes_per_week_before"], r["mean_minutes_per_week_after_observed"],
+            r["mean_minutes_per_week_after_simulated"]) == pytest.approx((127.5, 135, 142.5))
+    # before the round's first year there is nothing observed yet
+    con.execute("CREATE OR REPLACE TABLE staging.data_period AS SELECT DATE '2016-01-01' AS data_from, "
+                "DATE '2025-12-31' AS data_to")
+    con.execute("DROP TABLE marts.herindicatie_comparison")
+    build(con, models["marts.herindicatie_comparison"])
+    assert con.execute("SELECT count(*) FROM marts.herindicatie_comparison").fetchall()[0][0] == 0
+
+
 def test_herindicatie_simulation_on_the_demo_region(pipeline_run, warehouse):
     """Every client with a mapped indicatie on the last day is in exactly one direction; the totals follow the
     mapping of the manifest (after = the mapped minutes)."""
@@ -595,7 +670,7 @@ def test_prognose_page_budget_view_follows_the_scenario_and_returns_to_the_stand
 
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Extra budget nodig in 2026"] == common.fmt_eur(row[0])
-    assert metrics["Bandbreedte"] == f"{common.fmt_eur(row[1])} – {common.fmt_eur(row[2])}"
+    assert metrics["Bandbreedte (80%)"] == f"{common.fmt_eur(row[1])} – {common.fmt_eur(row[2])}"
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "Het standaardscenario gaat uit van" in text and "gecontracteerd" in text
     reset = next(b for b in at.button if b.label == "Terug naar het standaardscenario")

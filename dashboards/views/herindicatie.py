@@ -67,5 +67,41 @@ table = rows.sort("wijk_name", "age_band").select(
 c.show_chart(fig, table, name=f"herindicatie-simulatie-{name}", key="herind", tables=["marts.herindicatie_simulation"],
              title="Herindicatie: simulatie per wijk en leeftijdsgroep", filters=name)
 st.dataframe(table, hide_index=True, column_config=c.localized_numbers(table))
-st.caption("Na de ronde: de werkelijke herindicaties staan op de pagina Levering en wachttijd (herindicaties per "
-           "wijk, uren per week vóór en na).")
+
+# --- After the round: observed beside simulated (marts.herindicatie_comparison) ----------------------------------
+st.subheader(f"Na de ronde: werkelijk naast gesimuleerd · {name}")
+comp = c.load_optional("marts.herindicatie_comparison")
+comp = None if comp is None else (comp if code == c.REGIO else comp.filter(pl.col("gemeente_code") == code))
+if comp is None or comp.is_empty():
+    st.caption(f"De gegevens lopen nog niet tot in {year}, het eerste jaar van de ronde: er is nog niets waargenomen. "
+               "De werkelijke herindicaties tot nu toe staan op de pagina Levering en wachttijd.")
+else:
+    CSUMS = ("clients", "clients_ended", "clients_down_observed", "clients_same_observed", "clients_up_observed",
+             "clients_down_simulated", "clients_same_simulated", "clients_up_simulated", "minutes_per_week_before",
+             "minutes_per_week_after_observed", "minutes_per_week_after_simulated")
+    ct = comp.select([c._partial_sum(x) for x in CSUMS]).row(0, named=True)
+    n = st.columns(3)
+    n[0].metric("Cliënten van de ronde nog in zorg", c.fmt_count(ct["clients"]),
+                help=f"Uit zorg gegaan sinds de ronde: {c.fmt_count(ct['clients_ended'])} (tellen verder niet mee).")
+    n[1].metric("Omlaag / gelijk / omhoog: werkelijk",
+                f"{c.fmt_count(ct['clients_down_observed'])} / {c.fmt_count(ct['clients_same_observed'])} / "
+                f"{c.fmt_count(ct['clients_up_observed'])}")
+    n[2].metric("Omlaag / gelijk / omhoog: gesimuleerd",
+                f"{c.fmt_count(ct['clients_down_simulated'])} / {c.fmt_count(ct['clients_same_simulated'])} / "
+                f"{c.fmt_count(ct['clients_up_simulated'])}")
+    if ct["clients"]:
+        st.markdown(f"Minuten per week per cliënt: vóór **{c.fmt_number(ct['minutes_per_week_before'] / ct['clients'])}**, "
+                    f"werkelijk na **{c.fmt_number(ct['minutes_per_week_after_observed'] / ct['clients'])}**, "
+                    f"gesimuleerd na **{c.fmt_number(ct['minutes_per_week_after_simulated'] / ct['clients'])}**.")
+    ctable = comp.sort("wijk_name", "age_band").select(
+        pl.col("wijk_name").alias("Wijk"), pl.col("age_band").alias("Leeftijd"), pl.col("clients").alias("Cliënten"),
+        pl.col("clients_down_observed").alias("Omlaag (werkelijk)"),
+        pl.col("clients_down_simulated").alias("Omlaag (gesimuleerd)"),
+        pl.col("clients_up_observed").alias("Omhoog (werkelijk)"),
+        pl.col("clients_up_simulated").alias("Omhoog (gesimuleerd)"),
+        pl.col("mean_minutes_per_week_before").round(0).alias("Minuten per week per cliënt vóór"),
+        pl.col("mean_minutes_per_week_after_observed").round(0).alias("Na, werkelijk"),
+        pl.col("mean_minutes_per_week_after_simulated").round(0).alias("Na, gesimuleerd"),
+    )
+    st.dataframe(ctable, hide_index=True, column_config=c.localized_numbers(ctable))
+    c.how_calculated(["marts.herindicatie_comparison"])

@@ -1,10 +1,12 @@
 -- marts.herindicatie_simulation: what a herindicatie round to a new product set would do, before it starts; one
 -- row per gemeente × wijk × age band (year = the first year of the new product set, staging.productmapping).
--- Current indicaties: those active on the last day of the data period (staging.data_period) whose product has a
---   mapping (staging.productmapping); minutes per week before = hours_per_week × 60 (staging.indicaties: every
+-- Current indicaties: those active on the reference day whose product has a mapping (staging.productmapping); the
+--   reference day is the last day of the data period (staging.data_period), or, when the data already run into the
+--   round's first year, the day before that year (so the simulation stays the one made before the round, to set
+--   beside the observed herindicaties in marts.herindicatie_comparison); minutes per week before = hours_per_week × 60 (staging.indicaties: every
 --   volume normalised to a week, every-other-week help halved); after = the new product's minutes per week.
 -- Per client (summed over the client's mapped indicaties): down when after < before, same when equal, up when
---   after > before. wijk and age band: the client's in the last data year (staging.client_years).
+--   after > before. wijk and age band: the client's in the reference day's year (staging.client_years).
 -- clients, clients_down, clients_same, clients_up: those counts; minutes_per_week_before / _after: Σ over the
 --   clients; mean_minutes_per_week_before / _after: per client (Σ / clients).
 -- tariff: the new product's tariff in the first year (staging.producten), else the old product's in that year,
@@ -14,8 +16,9 @@
 -- yearly_cost_effect_eur = Σ (after − before) / 60 × 52 × tariff: the change of the yearly cost of the indicated
 --   help once the round is done (negative: savings), at the tariff of the first year.
 -- nl: Wat doet een herindicatieronde naar een nieuwe productenset, vóórdat die begint? Per gemeente, wijk en
--- nl: leeftijdsgroep. Uitgangspunt zijn de indicaties die op de laatste dag van de gegevens lopen, met een product
--- nl: dat in de productmapping staat. Minuten per week vóór = de huidige indicatie (hulp eens per twee weken telt
+-- nl: leeftijdsgroep. Uitgangspunt zijn de indicaties die op de laatste dag van de gegevens lopen (lopen de gegevens
+-- nl: al in het eerste jaar van de ronde: op de dag ervoor), met een product dat in de productmapping staat.
+-- nl: Minuten per week vóór = de huidige indicatie (hulp eens per twee weken telt
 -- nl: als de helft per week); na = de minuten per week van het nieuwe product. Per cliënt (alle gemapte
 -- nl: indicaties samen): omlaag, gelijk of omhoog. Overgangskosten = wat het kost dat cliënten die omlaag gaan
 -- nl: tijdens de overgangsperiode hun huidige minuten houden; jaarlijks effect = (minuten na − vóór) / 60 × 52 weken
@@ -29,7 +32,10 @@
 -- disclosure: derived mean_minutes_per_week_before = minutes_per_week_before / nullif(clients, 0)
 -- disclosure: derived mean_minutes_per_week_after = minutes_per_week_after / nullif(clients, 0)
 WITH period AS (
-  SELECT data_to, year(data_to)::INTEGER AS last_year FROM staging.data_period
+  SELECT ref AS data_to, year(ref)::INTEGER AS last_year
+  FROM (SELECT least(d.data_to, coalesce(make_date((SELECT min(start_year) FROM staging.productmapping), 1, 1)
+                                                   - INTERVAL 1 DAY, d.data_to))::DATE AS ref
+        FROM staging.data_period d)
 ), latest_tariff AS (
   SELECT gemeente_code, product_code, arg_max(tariff_per_hour, year) AS tariff_per_hour FROM staging.producten GROUP BY ALL
 ), cur AS (
