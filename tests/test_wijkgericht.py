@@ -151,14 +151,19 @@ def test_switches_are_counted_as_an_independent_count_does(tmp_path):
                 "w AS wijk_code, w AS wijk_name, 'x' AS aanbieder_agb, 'x' AS aanbieder_name, y AS year, 1 AS clients, "
                 "1.0 AS market_share, 1.0 AS clients_share, 1 AS aanbieders_in_wijk, 1.0 AS hhi "
                 "FROM (VALUES ('WK990101'), ('WK990102')) a(w), (VALUES (2022), (2023)) b(y)")
+    dicts = [dict(zip(("bsn", "toewijzing_nummer", "wijk_code", "aanbieder_agb", "ingangsdatum", "einddatum",
+                       "leveringsvorm"), r)) for r in rows]
+    want = independent_switches(dicts, [2022, 2023])
+    # zin_clients is marts.delivery_year's count (all aanbieders): that table, with the independent count
+    con.execute("CREATE TABLE marts.delivery_year (gemeente_code VARCHAR, wijk_code VARCHAR, aanbieder_agb VARCHAR, "
+                "year INTEGER, clients BIGINT)")
+    con.executemany("INSERT INTO marts.delivery_year VALUES ('GM9901', ?, 'alle', ?, ?)",
+                    [[w, y, n] for (w, y), n in want["zin"].items()])
     model = next(m for m in sql_models() if m.table == "marts.wijk_concentration")
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     build(con, model)
     got = {(w, y): (z, s) for w, y, z, s in con.execute(
         "SELECT wijk_code, year, zin_clients, switched_clients FROM marts.wijk_concentration").fetchall()}
-    dicts = [dict(zip(("bsn", "toewijzing_nummer", "wijk_code", "aanbieder_agb", "ingangsdatum", "einddatum",
-                       "leveringsvorm"), r)) for r in rows]
-    want = independent_switches(dicts, [2022, 2023])
     assert got == {k: (want["zin"].get(k, 0), want["switched"].get(k, 0)) for k in got}
     assert got[("WK990101", 2023)][1] == 1 and got[("WK990102", 2023)][1] == 1 and got[("WK990101", 2022)][1] == 1
 

@@ -159,7 +159,8 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT *, {primary} FROM {table}")
     for col, source, scol, where in linked or ():  # the same count hidden in a table published before
         if col in cell_counts:
-            on = " AND ".join(f"s.{k} = {tmp}.{k}" for k in keys if k in _columns(con, source))
+            scols = _columns(con, source)  # the same cell: every key both tables have, the year included
+            on = " AND ".join(f"s.{k} = {tmp}.{k}" for k in keys + (["year"] if has_year else []) if k in scols)
             cond = f" AND {tmp}.{where}" if where else ""
             con.execute(f"UPDATE {tmp} SET _s_{col} = true WHERE EXISTS (SELECT 1 FROM {source} s WHERE {on} "
                         f"AND s.{scol}_suppressed){cond}")
@@ -391,6 +392,10 @@ def _publish_marts(con: duckdb.DuckDBPyConnection, marts: list, threshold: int, 
     links: dict[str, list] = {}
     for t, d in cat.items():
         for col, other, ocol, where in d.same:
+            # a model output made from the published tables (recompute) already reads the other table's protected
+            # count: nothing to hide there for it
+            if d.recompute:
+                continue
             if d.audience == "council" and cat.get(other) and cat[other].audience == "council":
                 links.setdefault(other, []).append((ocol, f"snap.{t}", col, where))
     order = sorted((m for m in marts if m not in recomputed), key=lambda m: m.table in links)
