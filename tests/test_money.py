@@ -719,6 +719,51 @@ def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):
     assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 2
 
 
+def test_pages_with_cbs_incomes_only_and_after_the_round(serving_db, tmp_path, monkeypatch):
+    """A copy of the published snapshot as another municipality would have it: no income class per client (the
+    distribution from CBS 85043NED, the national responses) and a herindicatie round already in the data (the
+    comparison filled from the simulation's rows, observed = simulated). Both pages show it without error."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "hbh_serving.duckdb"
+    shutil.copy(serving_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("DELETE FROM marts.income_response")
+        con.execute("UPDATE marts.eigen_bijdrage_scenario SET distribution_source = 'CBS', cbs_table_id = '85043NED', "
+                    "response_source = 'landelijke monitor', response_from_year = NULL, response_to_year = NULL")
+        con.execute("""INSERT INTO marts.herindicatie_comparison BY NAME
+            SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year, clients, clients_suppressed,
+                   0::BIGINT AS clients_ended, false AS clients_ended_suppressed,
+                   clients_down AS clients_down_observed, clients_same AS clients_same_observed,
+                   clients_up AS clients_up_observed, clients_down AS clients_down_simulated,
+                   clients_same AS clients_same_simulated, clients_up AS clients_up_simulated,
+                   minutes_per_week_before, minutes_per_week_after AS minutes_per_week_after_observed,
+                   minutes_per_week_after AS minutes_per_week_after_simulated,
+                   mean_minutes_per_week_before, mean_minutes_per_week_after AS mean_minutes_per_week_after_observed,
+                   mean_minutes_per_week_after AS mean_minutes_per_week_after_simulated
+            FROM marts.herindicatie_simulation""")
+        default = con.sql("SELECT default_value FROM marts.forecast_scenarios "
+                          "WHERE parameter = 'excess_removed_share'").fetchall()[0][0]
+        sim = con.sql("SELECT sum(clients), sum(minutes_per_week_before) / sum(clients), "
+                      "sum(minutes_per_week_after) / sum(clients) FROM marts.herindicatie_simulation").fetchall()[0]
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    import common
+
+    at = _app(copy, monkeypatch, "views/eigen_bijdrage.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)"] == common.fmt_pct(default, 1)
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "CBS-tabel 85043NED" in text and "landelijke monitor" in text
+    at = _app(copy, monkeypatch, "views/herindicatie.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cliënten van de ronde nog in zorg"] == common.fmt_count(sim[0])
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert (f"werkelijk na **{common.fmt_number(sim[2])}**" in text
+            and f"vóór **{common.fmt_number(sim[1])}**" in text), text
+
+
 def test_budget_downloads_carry_the_scenario_in_chromium(serving_db, tmp_path_factory):
     """The real app in headless Chromium: the Prognose page shows the budget view; its Excel download is
     named after the scenario and has a sheet 'Scenario' with every setting; the Prognose chart downloads
