@@ -673,6 +673,8 @@ def test_prognose_page_budget_view_follows_the_scenario_and_returns_to_the_stand
     assert metrics["Bandbreedte (80%)"] == f"{common.fmt_eur(row[1])} – {common.fmt_eur(row[2])}"
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "Het standaardscenario gaat uit van" in text and "gecontracteerd" in text
+    # where the eigen bijdrage share comes from: the clients' income distribution × the response per class
+    assert "inkomensverdeling van de cliënten (cliëntregistratie" in text and "verschil-in-verschillen" in text
     reset = next(b for b in at.button if b.label == "Terug naar het standaardscenario")
     assert reset.disabled
     names = [d.proto.label for d in at.get("download_button")]
