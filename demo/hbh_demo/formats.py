@@ -368,7 +368,7 @@ def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
     for r in rows:
         r["_begin"], r["_end"] = _iso(r["begindatum"], entry), _iso(r["einddatum"], entry)
     for nummer, idx in groups.items():
-        month = nummer[1:7]  # D<yyyymm>-<aanbieder>-<gemeente>, see generator.declaraties_frame
+        month = nummer[1:7]  # D<yyyymm>-<aanbieder>-<gemeente>, see declaraties_files.declaraties_frame
         gm = rows[idx[0]]["gemeente_code"]
         rel = f"declaraties/{agb}_wmo323/{month[:4]}/WMO323_{agb}_{gm}_{month}.xml"
         path = out_dir / rel
@@ -590,7 +590,7 @@ def to_parquet(out_dir: Path, entry: dict) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The hook called by generator.generate
+# The pass called by generator.generate
 # ---------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""CLI: ``python -m hbh_monitor.demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed]``."""
+"""CLI: ``python -m hbh_demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed]``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import time
 from pathlib import Path
 
-from hbh_monitor.demo.generator import generate
+from hbh_demo.generator import generate
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hbh_monitor.demo",
+        prog="python -m hbh_demo",
         description="Write fictional HbH demo exports (landing folders) and demo_manifest.json.",
     )
     parser.add_argument("--out", type=Path, required=True, help="landing folder to write into")
