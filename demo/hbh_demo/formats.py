@@ -561,9 +561,29 @@ def to_xlsx(out_dir: Path, entry: dict) -> list[dict]:
         ws.append(cells)
     rel = str(Path(entry["path"]).with_suffix(".xlsx"))
     wb.save(out_dir / rel)
+    _fix_xlsx_time(out_dir / rel, dt.datetime(int(entry.get("jaar") or 2000) + 1, 1, 15))
     (out_dir / entry["path"]).unlink()
     return [_new_entry(entry, rel, "xlsx", len(rows), list(entry["defects"]),
                        credit_corrections=entry.get("credit_corrections", []))]
+
+
+def _fix_xlsx_time(path: Path, when: dt.datetime) -> None:
+    """openpyxl stamps a workbook with the time of writing (document properties and every zip member):
+    set both to ``when`` so the same seed gives the same bytes."""
+    import re
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            z.writestr(fixed, data)
 
 
 def to_parquet(out_dir: Path, entry: dict) -> list[dict]:
