@@ -121,7 +121,7 @@ def _remap_defects(entry: dict, positions: list[int]) -> list[dict]:
 
 def _new_entry(entry: dict, path: str, fmt: str, rows: int, defects: list[dict], **extra) -> dict:
     keep = {k: v for k, v in entry.items() if k not in ("path", "rows", "defects", "dialect", "format",
-                                                        "credit_corrections")}
+                                                        "credit_corrections", "credit_variants")}
     out = {"path": path, "dataset": entry["dataset"], "rows": rows, "format": fmt}
     out.update({k: v for k, v in keep.items() if k != "dataset"})
     out.update(extra)
@@ -173,8 +173,9 @@ def wmo301_message(rows: list[dict], entry: dict, ident: str) -> str:
             f"</{ns}:Contactgegevens>",
             f"<{ns}:ToegewezenProducten>"]
     for r in rows:
+        code = [_el("Code", r["product_code"], "iwmo")] if r.get("product_code") else []  # none: category level
         out += [f"<{ns}:ToegewezenProduct>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
-                f"<{ns}:Product>", _el("Categorie", "01", "iwmo"), _el("Code", r["product_code"], "iwmo"), f"</{ns}:Product>",
+                f"<{ns}:Product>", _el("Categorie", "01", "iwmo"), *code, f"</{ns}:Product>",
                 _el("Toewijzingsdatum", _iso(r["toewijzingsdatum"], entry), ns), _el("Toewijzingstijd", "12:00:00", ns),
                 _el("Ingangsdatum", _iso(r["ingangsdatum"], entry), ns)]
         if r.get("einddatum"):
@@ -182,8 +183,13 @@ def wmo301_message(rows: list[dict], entry: dict, ident: str) -> str:
         if r.get("reden_wijziging"):
             out.append(_el("RedenWijziging", r["reden_wijziging"], ns))
         volume, eenheid, frequentie = omvang_variant(r, entry)
-        out += [f"<{ns}:Omvang>", _el("Volume", volume, "iwmo"), _el("Eenheid", eenheid, "iwmo"),
-                _el("Frequentie", frequentie, "iwmo"), f"</{ns}:Omvang>", f"</{ns}:ToegewezenProduct>"]
+        if volume or eenheid or frequentie:  # no Omvang at all: a budget-only toewijzing
+            out += [f"<{ns}:Omvang>", _el("Volume", volume, "iwmo"), _el("Eenheid", eenheid, "iwmo"),
+                    _el("Frequentie", frequentie, "iwmo"), f"</{ns}:Omvang>"]
+        budget = _decimal(r.get("budget"))
+        if budget is not None:  # LDT_Budget: eurocent
+            out.append(_el("Budget", int((budget * 100).to_integral_value()), ns))
+        out.append(f"</{ns}:ToegewezenProduct>")
     out += [f"</{ns}:ToegewezenProducten>", f"</{ns}:Client>", f"</{ns}:Bericht>", ""]
     return "\n".join(out)
 
@@ -278,10 +284,7 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
     header, rows = read_csv_entry(out_dir, entry)
     gm = entry.get("gemeente_code") or rows[0]["gemeente_code"]
     defects = {d["record"]: d for d in entry["defects"]}
-    by_client: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
-        by_client.setdefault(r["bsn"], []).append(i)
-    new_client = {b for b, idx in by_client.items() if (_first_year(rows, idx, entry) or 0) >= from_year}
+    new_client = new_clients(rows, entry, from_year)
     zin = [i for i, r in enumerate(rows) if r["leveringsvorm"] != "PGB" and r["bsn"] in new_client]
     in_xml = set(zin)
     rest = [i for i in range(len(rows)) if i not in in_xml]
@@ -308,7 +311,8 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
         variants: dict[str, int] = {}
         for i in idx:
             v = omvang_variant(rows[i], entry)
-            variants[f"{v[1]}/{v[2]}"] = variants.get(f"{v[1]}/{v[2]}", 0) + 1
+            key = f"{v[1]}/{v[2]}" if v[1] or v[2] else "geen omvang"
+            variants[key] = variants.get(key, 0) + 1
         out.append(_new_entry(entry, rel, "iwmo-wmo301", len(idx), _remap_defects(entry, idx),
                               omvang_variants=variants))
     _write_csv(out_dir / entry["path"], entry, header, [rows[i] for i in rest])
@@ -361,6 +365,8 @@ def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
     agb = entry.get("aanbieder_agb") or rows[0]["aanbieder_agb"]
     for c in entry.get("credit_corrections", []):  # a credit line names the debet it undoes
         rows[c["credit_record"] - 1]["_vorig"] = rows[c["original_record"] - 1]["referentie_nummer"]
+    for c in entry.get("credit_variants", []):  # planted credits (iwmo_variants) name theirs
+        rows[c["record"] - 1]["_vorig"] = c["vorig"]
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         groups.setdefault(r["declaratie_nummer"], []).append(i)
@@ -614,6 +620,25 @@ def to_parquet(out_dir: Path, entry: dict) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 
 
+def iwmo_targets(files: list[dict], last_year: int | None) -> tuple[str | None, list[str], int]:
+    """Which CSV exports "mixed" turns into iWmo: the gemeente whose indicaties become WMO301 (the third,
+    or the last), the aanbieders in order (the first one's declaraties become WMO323, its starts and stops
+    WMO305/307), and the first year in iWmo."""
+    gems = sorted({f["gemeente_code"] for f in files if f["dataset"] == "indicaties" and f.get("gemeente_code")})
+    agbs = sorted({f["aanbieder_agb"] for f in files if f["dataset"] == "declaraties" and f.get("aanbieder_agb")})
+    years = [f["jaar"] for f in files if f.get("jaar")]
+    from_year = (last_year or max(years, default=2025)) - IWMO_YEARS + 1
+    return (gems[min(2, len(gems) - 1)] if gems else None), agbs, from_year
+
+
+def new_clients(rows: list[dict], entry: dict, from_year: int) -> set[str]:
+    """BSNs whose first toewijzing of the export lies in ``from_year`` or later (their ZIN rows go to WMO301)."""
+    by_client: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_client.setdefault(r["bsn"], []).append(i)
+    return {b for b, idx in by_client.items() if (_first_year(rows, idx, entry) or 0) >= from_year}
+
+
 def apply(out_dir: Path, files: list[dict], formats: str, last_year: int | None = None) -> list[dict]:
     """Annotate every entry with its format; for "mixed", rewrite the chosen files (see module doc)."""
     if formats not in FORMATS:
@@ -623,14 +648,10 @@ def apply(out_dir: Path, files: list[dict], formats: str, last_year: int | None 
     if formats == "csv":
         return files
     out_dir = Path(out_dir)
-    gems = sorted({f["gemeente_code"] for f in files if f["dataset"] == "indicaties" and f.get("gemeente_code")})
-    agbs = sorted({f["aanbieder_agb"] for f in files if f["dataset"] == "declaraties" and f.get("aanbieder_agb")})
-    wmo301_gem = gems[min(2, len(gems) - 1)] if gems else None
+    wmo301_gem, agbs, from_year = iwmo_targets(files, last_year)
     convert = {}
     for agb, fn in zip(agbs, (to_wmo323, to_xlsx, to_parquet)):
         convert[agb] = fn
-    years = [f["jaar"] for f in files if f.get("jaar")]
-    from_year = (last_year or max(years, default=2025)) - IWMO_YEARS + 1
     persons = persons_of(out_dir, files)
     out = []
     for f in files:

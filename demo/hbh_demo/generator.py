@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hbh_demo import cbs_export, delivery, money
+from hbh_demo import cbs_export, delivery, iwmo_variants, money
 from hbh_demo import formats as demo_formats
 from hbh_demo.calibration import PROGNOSE_UNTIL, rng_for
 from hbh_demo.clients import client_attributes, realised_counts, simulate_clients
@@ -46,10 +46,11 @@ from hbh_demo.reference_files import write_reference_files
 
 def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int = 5,
              first_year: int = 2016, last_year: int = 2025, defect_rate: float = 0.003,
-             formats: str = "csv") -> dict:
+             formats: str = "csv", variants: bool | None = None) -> dict:
     """Write the demo landing files into ``out_dir`` and return the manifest (also written).
 
     Files of an earlier demo run in ``out_dir`` (as listed by its manifest) are removed first.
+    ``variants``: plant the iWmo variants (iwmo_variants.py); by default with ``formats="mixed"`` only.
     """
     if first_year > last_year:
         raise ValueError("first_year must not be after last_year")
@@ -61,6 +62,8 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
         raise ValueError("defect_rate must lie in [0, 0.5)")
     if formats not in demo_formats.FORMATS:
         raise ValueError(f"formats must be one of {demo_formats.FORMATS}")
+    if variants is None:
+        variants = formats == "mixed"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_previous_demo(out_dir)
@@ -96,7 +99,12 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
                                                         defect_rate)
     files += decl_files
     files += delivery.write_files(out_dir, plan, ind, clients, region, first_year, last_year)
+    variant_truth = None
+    if variants:  # what real iWmo archives hold beyond the registration's minutes per week
+        files, variant_truth = iwmo_variants.plant(out_dir, files, seed, last_year)
     files = demo_formats.apply(out_dir, files, formats, last_year)  # "mixed": iWmo XML, xlsx, Parquet (formats.py)
+    if variant_truth is not None and formats == "mixed":
+        files = iwmo_variants.redeliver(out_dir, files, variant_truth)
     income_files, income = money.write_income_registration(out_dir, seed, persons, clients, region, first_year, last_year,
                                                            ind=ind, usable=usable)
     files += income_files
@@ -112,8 +120,9 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     manifest = build_manifest(region, pop, pop_years, realised, clients_valid, client_years, multiplier,
                               files, n_corrections, persons.wijk.size, bsn_prefixes,
                               dict(seed=seed, scale=scale, gemeenten=gemeenten, first_year=first_year,
-                                   last_year=last_year, defect_rate=defect_rate, formats=formats))
+                                   last_year=last_year, defect_rate=defect_rate, formats=formats, variants=variants))
     manifest["delivery"] = delivery.truth(plan, ind, persons, clients, region, first_year, last_year)
+    manifest["iwmo_variants"] = variant_truth
     manifest["money"] = money.truth(tariff, region, first_year, last_year) | {"income": income, "herindicatie_mapping": mapping}
     (out_dir / "demo_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
