@@ -16,7 +16,10 @@ including the planted defects, stay the same, so the marts must come out identic
   "registration valid at the start".
   The Omvang of a weekly product is written in one of the forms iWmo 3.2 allows that holds exactly the
   same hours per week (uren per week, minuten per dag, per maand, totaal binnen de geldigheidsduur;
-  :func:`omvang_variant`); each file's manifest entry counts them (``omvang_variants``).
+  ``iwmo_messages.omvang_variant``); each file's manifest entry counts them (``omvang_variants``).
+  With the iWmo variants (``iwmo_variants.py``, planted before this pass) the export also holds other
+  units and frequencies, budget-only (no Omvang, a Budget) and category-level (no Product/Code)
+  toewijzingen: the messages carry them as they are.
 * declaraties of the first aanbieder for the last ``IWMO_YEARS`` years: monthly iWmo 3.2 **WMO323**
   messages, one per gemeente and declaration month
   (``declaraties/<agb>_wmo323/<year>/WMO323_<agb>_<GM>_<yyyymm>.xml``), amounts in eurocent, the
@@ -41,240 +44,24 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import random
+from decimal import Decimal
 from pathlib import Path
-from xml.sax.saxutils import escape
+
+from hbh_demo.csv_rows import (first_year, iso_date, new_clients, new_entry, parse_date, parse_decimal, parse_int,
+                               read_csv_entry, remap_defects, write_csv)
+from hbh_demo.iwmo_messages import omvang_variant, start_stop_message, wmo301_message, wmo323_message, wmo325_message
 
 FORMATS = ("csv", "mixed")
 # iWmo messages cover the last IWMO_YEARS years of the window (the municipality and the first
 # aanbieder switched to iWmo then; earlier years stay CSV). One message per file, as the GGK
 # delivers them, keeps the file count (and the ingestion time per file) bounded this way.
 IWMO_YEARS = 2
-NS_BASIS = "http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-DATE_FORMATS = {"dd-mm-jjjj": "%d-%m-%Y", "jjjj-mm-dd": "%Y-%m-%d"}
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading back the CSV the generator wrote
-# ---------------------------------------------------------------------------------------------
-
-
-def read_csv_entry(out_dir: Path, entry: dict) -> tuple[list[str], list[dict]]:
-    d = entry["dialect"]
-    enc = "utf-8-sig" if d["encoding"].startswith("utf-8") else d["encoding"]
-    with (out_dir / entry["path"]).open("r", encoding=enc, newline="") as f:
-        reader = csv.DictReader(f, delimiter=d["separator"])
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
-
-
-def _write_csv(path: Path, entry: dict, header: list[str], rows: list[dict]) -> None:
-    d = entry["dialect"]
-    enc = "utf-8-sig" if d["encoding"].endswith("-sig") else d["encoding"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=enc, newline="") as f:
-        w = csv.writer(f, delimiter=d["separator"], lineterminator="\r\n" if d["line_terminator"] == "CRLF" else "\n")
-        w.writerow(header)
-        w.writerows([[r.get(h) or "" for h in header] for r in rows])
-
-
-def _date(text: str, entry: dict) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(text, DATE_FORMATS[entry["dialect"]["date_format"]]).date()
-    except (ValueError, KeyError):
-        return None
-
-
-def _iso(text: str | None, entry: dict) -> str:
-    """A date of the dialect as ISO (iWmo); a value that is no date (a planted defect) unchanged."""
-    if not text:
-        return ""
-    d = _date(text, entry)
-    return d.isoformat() if d else text
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    if not text:
-        return None
-    t = text.strip()
-    if "," in t:
-        t = t.replace(".", "").replace(",", ".")
-    try:
-        return Decimal(t)
-    except InvalidOperation:
-        return None
-
-
-def _int(text: str | None) -> int | None:
-    return int(text) if text and text.strip().isdigit() else None
-
-
-def _remap_defects(entry: dict, positions: list[int]) -> list[dict]:
-    """Defects of the rows ``positions`` (0-based in the old file), renumbered in the new file."""
-    by_record = {d["record"]: d for d in entry["defects"]}
-    out = []
-    for new, old in enumerate(positions, start=1):
-        if old + 1 in by_record:
-            out.append({**by_record[old + 1], "record": new})
-    return out
-
-
-def _new_entry(entry: dict, path: str, fmt: str, rows: int, defects: list[dict], **extra) -> dict:
-    keep = {k: v for k, v in entry.items() if k not in ("path", "rows", "defects", "dialect", "format",
-                                                        "credit_corrections", "credit_variants")}
-    out = {"path": path, "dataset": entry["dataset"], "rows": rows, "format": fmt}
-    out.update({k: v for k, v in keep.items() if k != "dataset"})
-    out.update(extra)
-    out["defects"] = defects
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# iWmo 3.2 writers
-# ---------------------------------------------------------------------------------------------
-
-
-def _el(tag: str, value, ns: str) -> str:
-    return f"<{ns}:{tag}>{escape(str(value))}</{ns}:{tag}>"
-
-
-def _header(ns: str, code: str, afzender: str, ontvanger: str, ident: str, dagtekening: str) -> list[str]:
-    return [
-        f"<{ns}:Header>",
-        _el("BerichtCode", code, ns), _el("BerichtVersie", 3, ns), _el("BerichtSubversie", 2, ns),
-        _el("Afzender", afzender, ns), _el("Ontvanger", ontvanger, ns),
-        f"<{ns}:BerichtIdentificatie>", _el("Identificatie", ident, "iwmo"), _el("Dagtekening", dagtekening, "iwmo"),
-        f"</{ns}:BerichtIdentificatie>",
-        f"<{ns}:XsdVersie>", _el("BasisschemaXsdVersie", "1.0.0", "iwmo"), _el("BerichtXsdVersie", "1.0.0", "iwmo"),
-        f"</{ns}:XsdVersie>",
-        f"</{ns}:Header>",
-    ]
-
-
-def _root(ns: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{ns}:Bericht xmlns:iwmo="{NS_BASIS}" '
-            f'xmlns:{ns}="http://www.istandaarden.nl/iwmo/3_2/{ns}/schema">')
-
-
-def wmo301_message(rows: list[dict], entry: dict, ident: str) -> str:
-    """One WMO301 (one client, one aanbieder, all their toegewezen producten), one element a line."""
-    first = rows[0]
-    ns = "wmo301"
-    dag = max((_iso(r["toewijzingsdatum"], entry) for r in rows if _date(r["toewijzingsdatum"] or "", entry)),
-              default="2000-01-01")
-    out = [_root(ns)]
-    out += _header(ns, 414, first["gemeente_code"][2:], first["aanbieder_agb"] or "", ident, dag)
-    out += [f"<{ns}:Client>", _el("Bsn", first["bsn"], ns),
-            f"<{ns}:Geboortedatum>", _el("Datum", _iso(first["geboortedatum"], entry), "iwmo"), f"</{ns}:Geboortedatum>",
-            _el("Geslacht", first["geslacht"], ns),
-            f"<{ns}:Naam>", "<iwmo:Geslachtsnaam>", _el("Achternaam", "Demo", "iwmo"), "</iwmo:Geslachtsnaam>",
-            _el("NaamGebruik", 1, "iwmo"), f"</{ns}:Naam>",
-            f"<{ns}:Contactgegevens>", f"<{ns}:Contact>", _el("Soort", "01", ns), f"</{ns}:Contact>",
-            f"</{ns}:Contactgegevens>",
-            f"<{ns}:ToegewezenProducten>"]
-    for r in rows:
-        code = [_el("Code", r["product_code"], "iwmo")] if r.get("product_code") else []  # none: category level
-        out += [f"<{ns}:ToegewezenProduct>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
-                f"<{ns}:Product>", _el("Categorie", "01", "iwmo"), *code, f"</{ns}:Product>",
-                _el("Toewijzingsdatum", _iso(r["toewijzingsdatum"], entry), ns), _el("Toewijzingstijd", "12:00:00", ns),
-                _el("Ingangsdatum", _iso(r["ingangsdatum"], entry), ns)]
-        if r.get("einddatum"):
-            out.append(_el("Einddatum", _iso(r["einddatum"], entry), ns))
-        if r.get("reden_wijziging"):
-            out.append(_el("RedenWijziging", r["reden_wijziging"], ns))
-        volume, eenheid, frequentie = omvang_variant(r, entry)
-        if volume or eenheid or frequentie:  # no Omvang at all: a budget-only toewijzing
-            out += [f"<{ns}:Omvang>", _el("Volume", volume, "iwmo"), _el("Eenheid", eenheid, "iwmo"),
-                    _el("Frequentie", frequentie, "iwmo"), f"</{ns}:Omvang>"]
-        budget = _decimal(r.get("budget"))
-        if budget is not None:  # LDT_Budget: eurocent
-            out.append(_el("Budget", int((budget * 100).to_integral_value()), ns))
-        out.append(f"</{ns}:ToegewezenProduct>")
-    out += [f"</{ns}:ToegewezenProducten>", f"</{ns}:Client>", f"</{ns}:Bericht>", ""]
-    return "\n".join(out)
-
-
-WEEKLY_PRODUCTS = ("01A01", "01A03")  # help every week (frequentie_weken 1 in the demo catalogue)
-
-
-def omvang_variant(r: dict, entry: dict) -> tuple[str, str, str]:
-    """The Omvang of a WMO301 product: the registration's minutes per week, written in one of the other
-    forms iWmo 3.2 allows when that form holds exactly the same hours per week (so the marts stay equal):
-    by ToewijzingNummer mod 5: 0 minuten per week, 1 uren per week, 2 minuten per dag, 3 minuten per
-    maand (× 52 / 12), 4 minuten totaal binnen de geldigheidsduur (× weeks of validity). Products given
-    every other week keep their per-week form (its volume is per two weeks)."""
-    volume, eenheid, frequentie = r["volume"], r["eenheid"], r["frequentie"]
-    v = _int(volume)
-    if v is None or v == 0 or (eenheid, frequentie) != ("01", "2") or r.get("product_code") not in WEEKLY_PRODUCTS:
-        return volume, eenheid, frequentie
-    kind = (_int(r.get("toewijzing_nummer")) or 0) % 5
-    if kind == 1 and v % 60 == 0:
-        return str(v // 60), "04", "2"
-    if kind == 2 and v % 7 == 0:
-        return str(v // 7), "01", "1"
-    if kind == 3 and v % 3 == 0:
-        return str(v * 13 // 3), "01", "4"
-    start, end = _date(r.get("ingangsdatum") or "", entry), _date(r.get("einddatum") or "", entry)
-    if kind == 4 and start and end and end >= start and ((end - start).days + 1) % 7 == 0:
-        return str(v * ((end - start).days + 1) // 7), "01", "6"
-    return volume, eenheid, frequentie
-
-
-def _cents(r: dict) -> int:
-    return int((_decimal(r["bedrag"]) * 100).to_integral_value())
-
-
-def wmo323_message(rows: list[dict], entry: dict, ident: str, month: str) -> str:
-    """One WMO323: one aanbieder, one gemeente, one declaration month; clients in row order."""
-    first = rows[0]
-    ns = "wmo323"
-    y, m = int(month[:4]), int(month[4:])
-    begin = dt.date(y, m, 1)
-    end = (dt.date(y + m // 12, m % 12 + 1, 1) - dt.timedelta(days=1))
-    dag = (end + dt.timedelta(days=6)).isoformat()
-    total = sum(_cents(r) * (-1 if r["debet_credit"] == "C" else 1) for r in rows)
-    out = [_root(ns)]
-    out += _header(ns, 484, first["aanbieder_agb"], first["gemeente_code"][2:], ident, dag)
-    # the iWmo DeclaratieNummer is alphanumeric only: D202401-1-01 → D202401101 (still unique)
-    nummer = "".join(ch for ch in first["declaratie_nummer"] if ch.isalnum())
-    out += [f"<{ns}:Declaratie>", _el("DeclaratieNummer", nummer, ns),
-            f"<{ns}:DeclaratiePeriode>", _el("Begindatum", begin.isoformat(), "iwmo"),
-            _el("Einddatum", end.isoformat(), "iwmo"), f"</{ns}:DeclaratiePeriode>",
-            _el("DeclaratieDagtekening", dag, ns),
-            f"<{ns}:TotaalIngediendBedrag>", _el("TotaalBedrag", abs(total), "iwmo"),
-            _el("DebetCredit", "C" if total < 0 else "D", "iwmo"), f"</{ns}:TotaalIngediendBedrag>",
-            f"<{ns}:Clienten>"]
-    current = None
-    for r in rows:
-        if r["bsn"] != current:
-            if current is not None:
-                out += [f"</{ns}:Prestaties>", f"</{ns}:Client>"]
-            out += [f"<{ns}:Client>", _el("Bsn", r["bsn"], ns), f"<{ns}:Prestaties>"]
-            current = r["bsn"]
-        vorig = [_el("VorigReferentieNummer", r["_vorig"], "iwmo")] if r.get("_vorig") else []
-        out += [f"<{ns}:Prestatie>", f"<{ns}:ProductReferentie>", _el("ReferentieNummer", r["referentie_nummer"], "iwmo"),
-                *vorig, f"</{ns}:ProductReferentie>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
-                _el("ProductCategorie", "01", ns), _el("ProductCode", r["product_code"], ns),
-                f"<{ns}:ProductPeriode>", _el("Begindatum", _iso(r["begindatum"], entry), "iwmo"),
-                _el("Einddatum", _iso(r["einddatum"], entry), "iwmo"), f"</{ns}:ProductPeriode>",
-                _el("GeleverdVolume", r["geleverd_volume"], ns), _el("Eenheid", r["eenheid"], ns),
-                f"<{ns}:IngediendBedrag>", _el("Bedrag", _cents(r), "iwmo"),
-                _el("DebetCredit", r["debet_credit"], "iwmo"), f"</{ns}:IngediendBedrag>", f"</{ns}:Prestatie>"]
-    if current is not None:
-        out += [f"</{ns}:Prestaties>", f"</{ns}:Client>"]
-    out += [f"</{ns}:Clienten>", f"</{ns}:Declaratie>", f"</{ns}:Bericht>", ""]
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
 # Converters: one CSV entry → entries of the new format
 # ---------------------------------------------------------------------------------------------
-
-
-def _first_year(rows: list[dict], idx: list[int], entry: dict) -> int | None:
-    years = [d.year for i in idx for c in ("toewijzingsdatum", "ingangsdatum")
-             if (d := _date(rows[i][c] or "", entry))]
-    return min(years) if years else None
 
 
 def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
@@ -303,7 +90,7 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
         groups.setdefault((rows[i]["bsn"], rows[i]["aanbieder_agb"]), []).append(i)
     out = []
     for n, ((_bsn, _agb), idx) in enumerate(groups.items(), start=1):
-        year = _first_year(rows, idx, entry) or "onbekend"
+        year = first_year(rows, idx, entry) or "onbekend"
         rel = f"indicaties/{gm}_wmo301/{year}/WMO301_{gm}_{n:06d}.xml"
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -313,10 +100,10 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
             v = omvang_variant(rows[i], entry)
             key = f"{v[1]}/{v[2]}" if v[1] or v[2] else "geen omvang"
             variants[key] = variants.get(key, 0) + 1
-        out.append(_new_entry(entry, rel, "iwmo-wmo301", len(idx), _remap_defects(entry, idx),
+        out.append(new_entry(entry, rel, "iwmo-wmo301", len(idx), remap_defects(entry, idx),
                               omvang_variants=variants))
-    _write_csv(out_dir / entry["path"], entry, header, [rows[i] for i in rest])
-    e = _new_entry(entry, entry["path"], "csv", len(rest), _remap_defects(entry, rest))
+    write_csv(out_dir / entry["path"], entry, header, [rows[i] for i in rest])
+    e = new_entry(entry, entry["path"], "csv", len(rest), remap_defects(entry, rest))
     e["dialect"] = entry["dialect"]
     out.insert(0, e)
     out.append(_clienten(out_dir, entry, gm, rows, zin))
@@ -335,7 +122,7 @@ def _clienten(out_dir: Path, entry: dict, gm: str, rows: list[dict], zin: list[i
         if r.get("wijk_code"):
             wijk.setdefault(r["bsn"], r["wijk_code"])
         for c in ("toewijzingsdatum", "ingangsdatum"):
-            d = _date(r[c] or "", entry)
+            d = parse_date(r[c] or "", entry)
             if d and (r["bsn"] not in first or d < first[r["bsn"]]):
                 first[r["bsn"]] = d
     wijken = sorted(set(wijk.values()))
@@ -372,7 +159,7 @@ def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
         groups.setdefault(r["declaratie_nummer"], []).append(i)
     out = []
     for r in rows:
-        r["_begin"], r["_end"] = _iso(r["begindatum"], entry), _iso(r["einddatum"], entry)
+        r["_begin"], r["_end"] = iso_date(r["begindatum"], entry), iso_date(r["einddatum"], entry)
     for nummer, idx in groups.items():
         month = nummer[1:7]  # D<yyyymm>-<aanbieder>-<gemeente>, see declaraties_files.declaraties_frame
         gm = rows[idx[0]]["gemeente_code"]
@@ -381,8 +168,8 @@ def to_wmo323(out_dir: Path, entry: dict) -> list[dict]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wmo323_message([rows[i] for i in idx], entry, f"{month}{gm[2:]}", month),
                         encoding="utf-8")
-        defects = _remap_defects(entry, idx)
-        out.append(_new_entry(entry, rel, "iwmo-wmo323", len(idx), defects, gemeente_code=gm,
+        defects = remap_defects(entry, idx)
+        out.append(new_entry(entry, rel, "iwmo-wmo323", len(idx), defects, gemeente_code=gm,
                               credits_with_debet=sum(1 for i in idx if rows[i].get("_vorig"))))
         answer = wmo325_answer(out_dir, [rows[i] for i in idx], {d["record"] for d in defects}, agb, gm, month,
                                "".join(ch for ch in nummer if ch.isalnum()))
@@ -402,8 +189,6 @@ def wmo325_answer(out_dir: Path, rows: list[dict], defect_records: set[int], agb
     """A WMO325 for one WMO323 (``rows`` in message order): REJECT_SHARE of its debet lines without a
     planted defect are rejected, with retourcodes drawn from REJECT_CODES (deterministic per aanbieder and
     month). Returns the manifest entry (with the planted rejections), or None when nothing is rejected."""
-    import random
-
     rnd = random.Random(int(agb) * 1_000_000 + int(month))
     eligible = [i for i, r in enumerate(rows) if r["debet_credit"] == "D" and i + 1 not in defect_records]
     k = round(len(eligible) * REJECT_SHARE)
@@ -421,52 +206,6 @@ def wmo325_answer(out_dir: Path, rows: list[dict], defect_records: set[int], agb
             "defects": []}
 
 
-def wmo325_message(rows: list[dict], codes: dict[int, tuple], agb: str, gm: str, month: str, nummer: str) -> str:
-    """WMO325 (as the official iWmo 3.2 example): header with the DeclaratieIdentificatie, then per client
-    the prestaties not granted, each with its RetourCodes."""
-    ns = "wmo325"
-    y, m = int(month[:4]), int(month[4:])
-    dag = (dt.date(y + m // 12, m % 12 + 1, 1) + dt.timedelta(days=14)).isoformat()
-    total = sum(_cents(r) * (-1 if r["debet_credit"] == "C" else 1) for r in rows)
-    granted = total - sum(_cents(rows[i]) for i in codes)
-    out = [_root(ns)]
-    head = _header(ns, 485, gm[2:], agb, f"{month}{gm[2:]}A", dag)
-    out += head[:-1] + [f"<{ns}:DeclaratieIdentificatie>", _el("Identificatie", f"{month}{gm[2:]}", "iwmo"),
-                        _el("Dagtekening", dag, "iwmo"), f"</{ns}:DeclaratieIdentificatie>",
-                        _el("XsltVersie", "1.0.0", ns),
-                        f"<{ns}:XsdVersieDeclaratie>", _el("BasisschemaXsdVersie", "1.0.0", "iwmo"),
-                        _el("BerichtXsdVersie", "1.0.0", "iwmo"), f"</{ns}:XsdVersieDeclaratie>",
-                        f"<{ns}:RetourCodes>", _el("RetourCode", "0200", ns), f"</{ns}:RetourCodes>", head[-1]]
-    out += [f"<{ns}:DeclaratieAntwoord>", _el("DeclaratieNummer", nummer, ns),
-            f"<{ns}:TotaalIngediendBedrag>", _el("TotaalBedrag", abs(total), "iwmo"),
-            _el("DebetCredit", "C" if total < 0 else "D", "iwmo"), f"</{ns}:TotaalIngediendBedrag>",
-            f"<{ns}:TotaalToegekendBedrag>", _el("TotaalBedrag", abs(granted), "iwmo"),
-            _el("DebetCredit", "C" if granted < 0 else "D", "iwmo"), f"</{ns}:TotaalToegekendBedrag>",
-            f"<{ns}:Clienten>"]
-    by_client: dict[str, list[int]] = {}
-    for i in sorted(codes):
-        by_client.setdefault(rows[i]["bsn"], []).append(i)
-    for bsn, idx in by_client.items():
-        out += [f"<{ns}:Client>", _el("Bsn", bsn, ns), f"<{ns}:Prestaties>"]
-        for i in idx:
-            r = rows[i]
-            out += [f"<{ns}:Prestatie>", f"<{ns}:ProductReferentie>",
-                    _el("ReferentieNummer", r["referentie_nummer"], "iwmo"), f"</{ns}:ProductReferentie>",
-                    _el("ToewijzingNummer", r["toewijzing_nummer"], ns), _el("ProductCategorie", "01", ns),
-                    _el("ProductCode", r["product_code"], ns), f"<{ns}:ProductPeriode>",
-                    _el("Begindatum", r["_begin"], "iwmo"), _el("Einddatum", r["_end"], "iwmo"),
-                    f"</{ns}:ProductPeriode>", _el("GeleverdVolume", r["geleverd_volume"], ns),
-                    _el("Eenheid", r["eenheid"], ns), f"<{ns}:IngediendBedrag>", _el("Bedrag", _cents(r), "iwmo"),
-                    _el("DebetCredit", r["debet_credit"], "iwmo"), f"</{ns}:IngediendBedrag>",
-                    f"<{ns}:RetourCodes>", *[_el("RetourCode", c, ns) for c in codes[i]], f"</{ns}:RetourCodes>",
-                    f"</{ns}:Prestatie>"]
-        out += [f"</{ns}:Prestaties>", f"<{ns}:RetourCodes>", _el("RetourCode", "0200", ns), f"</{ns}:RetourCodes>",
-                f"</{ns}:Client>"]
-    out += [f"</{ns}:Clienten>", f"<{ns}:RetourCodes>", _el("RetourCode", "0200", ns), f"</{ns}:RetourCodes>",
-            f"</{ns}:DeclaratieAntwoord>", f"</{ns}:Bericht>", ""]
-    return "\n".join(out)
-
-
 def persons_of(out_dir: Path, files: list[dict]) -> dict[str, tuple[str, str]]:
     """bsn → (geboortedatum ISO, geslacht) from the indicaties exports (a WMO305/307 names the client)."""
     out: dict[str, tuple[str, str]] = {}
@@ -474,34 +213,10 @@ def persons_of(out_dir: Path, files: list[dict]) -> dict[str, tuple[str, str]]:
         if f["dataset"] == "indicaties" and f.get("format", "csv") == "csv":
             _h, rows = read_csv_entry(out_dir, f)
             for r in rows:
-                d = _date(r.get("geboortedatum") or "", f)
+                d = parse_date(r.get("geboortedatum") or "", f)
                 if d and r.get("geslacht") in ("0", "1", "2"):
                     out.setdefault(r["bsn"], (d.isoformat(), r["geslacht"]))
     return out
-
-
-def start_stop_message(rows: list[dict], entry: dict, stop: bool, person: tuple[str, str], ident: str) -> str:
-    """One WMO305 (start zorg) or WMO307 (stop zorg): one client, one aanbieder, its products."""
-    ns, code, item = ("wmo307", 420, "StopProduct") if stop else ("wmo305", 418, "StartProduct")
-    first = rows[0]
-    dates = [_iso(r["einddatum" if stop else "begindatum"], entry) for r in rows]
-    dag = (dt.date.fromisoformat(max(dates)) + dt.timedelta(days=3)).isoformat()
-    out = [_root(ns)]
-    out += _header(ns, code, first["aanbieder_agb"], first["gemeente_code"][2:], ident, dag)
-    out += [f"<{ns}:Client>", _el("Bsn", first["bsn"], ns),
-            f"<{ns}:Geboortedatum>", _el("Datum", person[0], "iwmo"), f"</{ns}:Geboortedatum>",
-            _el("Geslacht", person[1], ns),
-            f"<{ns}:Naam>", "<iwmo:Geslachtsnaam>", _el("Achternaam", "Demo", "iwmo"), "</iwmo:Geslachtsnaam>",
-            f"</{ns}:Naam>", f"<{ns}:{item}en>"]
-    for r in rows:
-        out += [f"<{ns}:{item}>", _el("ToewijzingNummer", r["toewijzing_nummer"], ns),
-                f"<{ns}:Product>", _el("Categorie", "01", "iwmo"), _el("Code", r["product_code"], "iwmo"), f"</{ns}:Product>",
-                _el("Begindatum", _iso(r["begindatum"], entry), ns)]
-        if stop:
-            out += [_el("RedenBeeindiging", r["reden_beeindiging"], ns), _el("Einddatum", _iso(r["einddatum"], entry), ns)]
-        out += [_el("StatusAanlevering", r.get("status_aanlevering") or "1", ns), f"</{ns}:{item}>"]
-    out += [f"</{ns}:{item}en>", f"</{ns}:Client>", f"</{ns}:Bericht>", ""]
-    return "\n".join(out)
 
 
 def to_wmo305_307(out_dir: Path, entry: dict, from_year: int, persons: dict[str, tuple[str, str]]) -> list[dict]:
@@ -513,22 +228,22 @@ def to_wmo305_307(out_dir: Path, entry: dict, from_year: int, persons: dict[str,
     code = "WMO307" if stop else "WMO305"
     agb = entry.get("aanbieder_agb") or (rows[0]["aanbieder_agb"] if rows else "")
     xml = [i for i, r in enumerate(rows)
-           if (d := _date(r[col] or "", entry)) and d.year >= from_year and r["bsn"] in persons]
+           if (d := parse_date(r[col] or "", entry)) and d.year >= from_year and r["bsn"] in persons]
     groups: dict[tuple, list[int]] = {}
     for i in xml:
         groups.setdefault((rows[i]["bsn"], rows[i]["gemeente_code"]), []).append(i)
     out = []
     for n, ((bsn, gm), idx) in enumerate(groups.items(), start=1):
-        year = min(_date(rows[i][col], entry).year for i in idx)
+        year = min(parse_date(rows[i][col], entry).year for i in idx)
         rel = f"{entry['dataset']}/{agb}_{code.lower()}/{year}/{code}_{agb}_{gm}_{n:06d}.xml"
         (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         (out_dir / rel).write_text(start_stop_message([rows[i] for i in idx], entry, stop, persons[bsn],
                                                       f"{agb[-4:]}{n:08d}"), encoding="utf-8")
-        out.append(_new_entry(entry, rel, f"iwmo-{code.lower()}", len(idx), [], gemeente_code=gm))
+        out.append(new_entry(entry, rel, f"iwmo-{code.lower()}", len(idx), [], gemeente_code=gm))
     in_xml = set(xml)
     rest = [rows[i] for i in range(len(rows)) if i not in in_xml]
-    _write_csv(out_dir / entry["path"], entry, header, rest)
-    e = _new_entry(entry, entry["path"], "csv", len(rest), [])
+    write_csv(out_dir / entry["path"], entry, header, rest)
+    e = new_entry(entry, entry["path"], "csv", len(rest), [])
     e["dialect"] = entry["dialect"]
     return [e] + out
 
@@ -541,11 +256,11 @@ def _typed(value: str, kind: str | None, entry: dict):
     if not value:
         return None
     if kind == "date":
-        return _date(value, entry)
+        return parse_date(value, entry)
     if kind == "int":
-        return _int(value)
+        return parse_int(value)
     if kind == "decimal":
-        return _decimal(value)
+        return parse_decimal(value)
     return value
 
 
@@ -569,7 +284,7 @@ def to_xlsx(out_dir: Path, entry: dict) -> list[dict]:
     wb.save(out_dir / rel)
     _fix_xlsx_time(out_dir / rel, dt.datetime(int(entry.get("jaar") or 2000) + 1, 1, 15))
     (out_dir / entry["path"]).unlink()
-    return [_new_entry(entry, rel, "xlsx", len(rows), list(entry["defects"]),
+    return [new_entry(entry, rel, "xlsx", len(rows), list(entry["defects"]),
                        credit_corrections=entry.get("credit_corrections", []))]
 
 
@@ -611,7 +326,7 @@ def to_parquet(out_dir: Path, entry: dict) -> list[dict]:
     rel = str(Path(entry["path"]).with_suffix(".parquet"))
     pq.write_table(pa.table(arrays, names=header), out_dir / rel)
     (out_dir / entry["path"]).unlink()
-    return [_new_entry(entry, rel, "parquet", len(rows), list(entry["defects"]),
+    return [new_entry(entry, rel, "parquet", len(rows), list(entry["defects"]),
                        credit_corrections=entry.get("credit_corrections", []))]
 
 
@@ -629,14 +344,6 @@ def iwmo_targets(files: list[dict], last_year: int | None) -> tuple[str | None, 
     years = [f["jaar"] for f in files if f.get("jaar")]
     from_year = (last_year or max(years, default=2025)) - IWMO_YEARS + 1
     return (gems[min(2, len(gems) - 1)] if gems else None), agbs, from_year
-
-
-def new_clients(rows: list[dict], entry: dict, from_year: int) -> set[str]:
-    """BSNs whose first toewijzing of the export lies in ``from_year`` or later (their ZIN rows go to WMO301)."""
-    by_client: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
-        by_client.setdefault(r["bsn"], []).append(i)
-    return {b for b, idx in by_client.items() if (_first_year(rows, idx, entry) or 0) >= from_year}
 
 
 def apply(out_dir: Path, files: list[dict], formats: str, last_year: int | None = None) -> list[dict]:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from hbh_demo import formats
+from hbh_demo.csv_rows import new_clients, parse_date, read_csv_entry, write_csv
 
 STREAM = 301
 RESULT_PRODUCT = ("01A04", "Schoon en leefbaar huis, resultaatgericht (per maand)")
@@ -49,7 +50,7 @@ VARIANTS = {
     "categorie": ("categorie", "01", "2", None, "", None, False),
     "resultaatgericht": ("resultaatgericht", "82", "4", "1", RESULT_PRODUCT[0], None, False),
 }
-VARIANT_SHARE = 0.01  # of the eligible toewijzingen, per kind (at least MIN_PER_KIND)
+VARIANT_SHARE = 0.03  # of the eligible toewijzingen, per kind (at least MIN_PER_KIND)
 MIN_PER_KIND = 2
 CREDITS_WITHOUT_DEBET_PER_FILE = 2
 DOUBLE_CREDITS_PER_FILE = 1
@@ -79,13 +80,13 @@ def plant(out_dir: Path, files: list[dict], seed: int, last_year: int) -> tuple[
 
 def _plant_toewijzingen(out_dir: Path, entry: dict, rng: np.random.Generator, from_year: int, last_year: int,
                         truth: dict) -> None:
-    header, rows = formats.read_csv_entry(out_dir, entry)
+    header, rows = read_csv_entry(out_dir, entry)
     defective = {d["record"] for d in entry["defects"]}
-    new = formats.new_clients(rows, entry, from_year)
+    new = new_clients(rows, entry, from_year)
     eligible = [i for i, r in enumerate(rows)
                 if i + 1 not in defective and r["leveringsvorm"] == "ZIN" and r["bsn"] in new
-                and r["product_code"] == "01A01" and formats._date(r["ingangsdatum"] or "", entry)]
-    with_end = [i for i in eligible if rows[i]["einddatum"] and formats._date(rows[i]["einddatum"], entry)]
+                and r["product_code"] == "01A01" and parse_date(r["ingangsdatum"] or "", entry)]
+    with_end = [i for i in eligible if rows[i]["einddatum"] and parse_date(rows[i]["einddatum"], entry)]
     if not eligible:
         return
     k = max(MIN_PER_KIND, round(VARIANT_SHARE * len(eligible)))
@@ -115,25 +116,25 @@ def _plant_toewijzingen(out_dir: Path, entry: dict, rng: np.random.Generator, fr
         jan1, dec31 = dt.date(y, 1, 1), dt.date(y, 12, 31)
         truth["clients_without_hours"][str(y)] = len({
             r["bsn"] for r in without_hours
-            if formats._date(r["ingangsdatum"], entry) <= dec31
-            and (not r["einddatum"] or formats._date(r["einddatum"], entry) >= jan1)})
+            if parse_date(r["ingangsdatum"], entry) <= dec31
+            and (not r["einddatum"] or parse_date(r["einddatum"], entry) >= jan1)})
     header = header + [c for c in ("reden_wijziging", "urgentie", "budget") if c not in header]
-    formats._write_csv(out_dir / entry["path"], entry, header, rows + added)
+    write_csv(out_dir / entry["path"], entry, header, rows + added)
     entry["rows"] = len(rows) + len(added)
 
 
 def _add_result_product(out_dir: Path, entry: dict) -> None:
     """The resultaatgericht product in every gemeente's catalogue, each year (hour tariff as 01A01's: the
     result itself is paid by the amount declared)."""
-    header, rows = formats.read_csv_entry(out_dir, entry)
+    header, rows = read_csv_entry(out_dir, entry)
     extra = [{**r, "product_code": RESULT_PRODUCT[0], "omschrijving": RESULT_PRODUCT[1], "productsoort": "regulier",
               "frequentie_weken": "1"} for r in rows if r["product_code"] == "01A01"]
-    formats._write_csv(out_dir / entry["path"], entry, header, rows + extra)
+    write_csv(out_dir / entry["path"], entry, header, rows + extra)
     entry["rows"] = len(rows) + len(extra)
 
 
 def _plant_credits(out_dir: Path, entry: dict, rng: np.random.Generator, truth: dict) -> None:
-    header, rows = formats.read_csv_entry(out_dir, entry)
+    header, rows = read_csv_entry(out_dir, entry)
     taken = {d["record"] for d in entry["defects"]} | {d["record"] for d in entry.get("duplicates", [])}
     taken |= {d.get("original_record") for d in entry.get("duplicates", [])}
     for c in entry.get("credit_corrections", []):
@@ -150,7 +151,7 @@ def _plant_credits(out_dir: Path, entry: dict, rng: np.random.Generator, truth: 
         planted.append({"kind": "dubbel_gecrediteerd", "vorig": original["referentie_nummer"]})
     if not added:
         return
-    formats._write_csv(out_dir / entry["path"], entry, header, rows + added)
+    write_csv(out_dir / entry["path"], entry, header, rows + added)
     entry["credit_variants"] = [{**p, "record": len(rows) + n + 1} for n, p in enumerate(planted)]
     entry["rows"] = len(rows) + len(added)
     truth["credits_without_debet"] += sum(p["kind"] == "credit_zonder_debet" for p in planted)
