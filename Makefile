@@ -32,7 +32,7 @@ $(DAGSTER_HOME)/dagster.yaml:
 
 # The demo region: fictional municipalities, written as real exports into data/landing.
 demo-data: install
-	HBH_DEMO=1 $(BIN)/python -m hbh_monitor.demo --out $(DATA)/landing --formats mixed
+	HBH_DEMO=1 $(BIN)/python -m hbh_demo --out $(DATA)/landing --formats mixed
 
 # One real Dagster run of the whole asset graph (job `refresh`), recorded in DAGSTER_HOME.
 pipeline: install $(DAGSTER_HOME)/dagster.yaml

@@ -2,7 +2,7 @@
 
 Not a test. For one scale it:
 
-1. generates the fictional demo region with the project's generator (``python -m hbh_monitor.demo``)
+1. generates the fictional demo region with the project's generator (``python -m hbh_demo``)
    and holds back the last month (December of ``--last-year``) of every declaraties file, so that
    month can arrive later as a new delivery, and the indicaties starting in that month from every
    gemeente's indicaties export;
@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"[bench {args.name}] generating: {' '.join(gen)}", flush=True)
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(landing), *gen],
+    subprocess.run([sys.executable, "-m", "hbh_demo", "--out", str(landing), *gen],
                    env=env, check=True, capture_output=True, text=True)
     res["generate_s"] = time.perf_counter() - t
     manifest = json.loads((landing / "demo_manifest.json").read_text())
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.results / f"{args.name}-floor.json").write_text(json.dumps(res, indent=2, default=str))
         f = res["floor"]
         md = (f"# Benchmark: {args.name} — DuckDB floor only\n\nCommand: `{command}` (generator: `python -m "
-              f"hbh_monitor.demo {' '.join(gen)}`, generated in {res['generate_s']:.0f} s). Code: {res['code']}.\n\n"
+              f"hbh_demo {' '.join(gen)}`, generated in {res['generate_s']:.0f} s). Code: {res['code']}.\n\n"
               f"Data: {_clients_last_year(res)}; {res['manifest_rows'].get('declaraties', 0):,} declaratie lines "
               f"generated ({res['declaraties_lines_full']:,} loaded here, {res['held_back']['lines']:,} held back as the "
               f"new month); landing {fmt_mb(res['landing_bytes'])}.\n\n"
@@ -594,7 +594,7 @@ def render(r: dict) -> str:
     lines = [
         f"# Benchmark: {r['name']}",
         "",
-        f"Command: `{r['command']}` (generator: `python -m hbh_monitor.demo {' '.join(r['generator_args'])}`)",
+        f"Command: `{r['command']}` (generator: `python -m hbh_demo {' '.join(r['generator_args'])}`)",
         f"Machine: {r['machine']['cpus']} CPUs, {fmt_mb(r['machine']['mem_total'])} RAM, Python {r['machine']['python']}, "
         f"{r['machine']['at']}. DuckDB: memory_limit {r['duckdb']['memory_limit']}, threads {r['duckdb']['threads']}. "
         f"Code: {r.get('code', 'not recorded')}." + (f" Note: {r['note']}" if r.get("note") else ""),

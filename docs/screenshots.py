@@ -36,7 +36,7 @@ def demo_run(data_dir: Path) -> Path:
     (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
     (data_dir / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     bin_dir = Path(sys.executable).parent
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(data_dir / "landing"), *DEMO_ARGS],
+    subprocess.run([sys.executable, "-m", "hbh_demo", "--out", str(data_dir / "landing"), *DEMO_ARGS],
                    env=env, check=True, capture_output=True)
     subprocess.run([str(bin_dir / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"],
                    cwd=ROOT / "pipelines", env=env, check=True, capture_output=True)

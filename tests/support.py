@@ -42,7 +42,7 @@ DEMO_ARGS = ["--seed", "7", "--scale", "0.2", "--gemeenten", "5"]
 SMALL_ARGS = ["--seed", "11", "--scale", "0.05", "--gemeenten", "2", "--first-year", "2023", "--formats", "csv"]
 
 # The demo region generator, as `make demo-data` runs it.
-DEMO_MODULE = "hbh_monitor.demo"
+DEMO_MODULE = "hbh_demo"
 REFRESH_CLI = [str(BIN / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"]
 
 # Generated regions are kept here between sessions (.pytest_cache is ignored by git; `pytest

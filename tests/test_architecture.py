@@ -1,6 +1,6 @@
 """Import boundaries (the contracts in pyproject.toml, ``[tool.importlinter]``), checked by import-linter:
-the dashboards never import Dagster or the pipeline's Dagster code, and the product never imports the
-demo generator."""
+the dashboards never import Dagster or the pipeline's Dagster code, the product never imports the
+demo generator (package ``hbh_demo`` beside it), and the generator's modules import each other without a cycle."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from support import BIN, ROOT
 
 
 def lint_imports(root=ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "pipelines"), str(root)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "pipelines"), str(root / "demo"), str(root)])}
     return subprocess.run([str(BIN / "lint-imports"), "--no-cache"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -19,7 +19,7 @@ def lint_imports(root=ROOT) -> subprocess.CompletedProcess:
 def test_import_contracts_are_kept():
     proc = lint_imports()
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "0 broken" in proc.stdout and "2 kept" in proc.stdout, proc.stdout[-2000:]
+    assert "0 broken" in proc.stdout and "3 kept" in proc.stdout, proc.stdout[-2000:]
 
 
 def test_a_forbidden_import_breaks_the_contracts(tmp_path):
@@ -27,14 +27,17 @@ def test_a_forbidden_import_breaks_the_contracts(tmp_path):
     import shutil
 
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for d in ("pipelines", "dashboards"):
+    for d in ("pipelines", "dashboards", "demo"):
         shutil.copytree(ROOT / d, tmp_path / d, ignore=ignore)
     shutil.copyfile(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with (tmp_path / "dashboards" / "app.py").open("a") as f:
         f.write("\nfrom hbh_monitor.defs import resources  # planted\n")
     with (tmp_path / "pipelines" / "hbh_monitor" / "publish.py").open("a") as f:
-        f.write("\nfrom hbh_monitor.demo import generator  # planted\n")
+        f.write("\nfrom hbh_demo import generator  # planted\n")
+    with (tmp_path / "demo" / "hbh_demo" / "dates.py").open("a") as f:  # a cycle: dates <-> generator
+        f.write("\nfrom hbh_demo import generator  # planted\n")
     proc = lint_imports(tmp_path)
-    assert proc.returncode != 0 and "2 broken" in proc.stdout, proc.stdout[-3000:]
+    assert proc.returncode != 0 and "3 broken" in proc.stdout, proc.stdout[-3000:]
     assert "dashboards.app -> hbh_monitor.defs" in proc.stdout
-    assert "hbh_monitor.publish -> hbh_monitor.demo" in proc.stdout
+    assert "hbh_monitor.publish -> hbh_demo" in proc.stdout
+    assert "- .dates -> .generator" in proc.stdout.split("without a cycle")[-1], proc.stdout[-3000:]

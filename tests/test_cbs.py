@@ -1,5 +1,5 @@
 """CBS open data beside our own: the StatLine importer on the real table layout (fixtures the project writes
-with hbh_monitor.demo.cbs_export.write_statline), the benchmark percentile against a hand computation, the
+with hbh_demo.cbs_export.write_statline), the benchmark percentile against a hand computation, the
 cbsodata conversion (without network), and the published comparison and page on the demo."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from hbh_monitor.cbs_fetch import statline_rows
 from hbh_monitor.contracts import load_contracts
-from hbh_monitor.demo.cbs_export import write_statline
+from hbh_demo.cbs_export import write_statline
 from hbh_monitor.ingest import ingest_dataset
 from hbh_monitor.models import build, sql_models
 

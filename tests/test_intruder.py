@@ -506,7 +506,7 @@ def small_municipality(tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("hbh_small")
     env = run_env(data_dir)
-    subprocess.run([sys.executable, "-m", "hbh_monitor.demo", "--out", str(data_dir / "landing"), "--seed", "11",
+    subprocess.run([sys.executable, "-m", "hbh_demo", "--out", str(data_dir / "landing"), "--seed", "11",
                     "--scale", "0.03", "--gemeenten", "2"], env=env, check=True, capture_output=True, text=True, timeout=600)
     proc = run_refresh(env)
     assert proc.returncode == 0, proc.stderr[-4000:]

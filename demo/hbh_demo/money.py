@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from hbh_demo.calibration import PRODUCTS, TARIFF_GROWTH, TARIFF_STEP_2026
+from hbh_demo.csv_files import DIALECTS, file_entry, write_small_csv
+from hbh_demo.dates import jan1
+
 
 def tariff_years(first_year: int, last_year: int) -> np.ndarray:
     """Years of the tariff table and of ``producten/``: the data period plus the next year, whose
@@ -19,21 +23,19 @@ def tariff_years(first_year: int, last_year: int) -> np.ndarray:
 
 def truth(tariff: np.ndarray, region, first_year: int, last_year: int) -> dict:
     """The manifest's "money" section: the planted tariff rule and the contracted tariffs."""
-    from hbh_monitor.demo import generator as gen
-
     years = tariff_years(first_year, last_year)
     return {
         "tariffs": {
             "rule": "tariff(gemeente, product, year) = level(gemeente) × product factor × (1 + growth)^(year − 2016) "
                     "× (1 + step from step_year), rounded to whole cents",
-            "growth_per_year": gen.TARIFF_GROWTH,
-            "step": gen.TARIFF_STEP_2026,
+            "growth_per_year": TARIFF_GROWTH,
+            "step": TARIFF_STEP_2026,
             "step_year": 2026,
             "contracted_until": int(years[-1]),
             "per_gemeente_product_year": {
                 region.gem_code[g]: {code: {str(int(y)): int(tariff[g, p, i]) / 100 for i, y in enumerate(years)
                                             if y >= from_year}
-                                     for p, (code, _o, _s, _f, _x, from_year) in enumerate(gen.PRODUCTS)}
+                                     for p, (code, _o, _s, _f, _x, from_year) in enumerate(PRODUCTS)}
                 for g in range(len(region.gem_code))
             },
         },
@@ -70,19 +72,17 @@ def write_income_registration(out_dir, seed: int, persons, clients, region, firs
     """clienten/<gemeente>_inkomen.csv: per client the wijk (valid from the first start of care) and the
     income class; and the manifest's truth: clients per class and year (counted from the persons, as the
     generator's other client counts) and the difference in differences between hoog and laag."""
-    from hbh_monitor.demo import generator as gen
-
     cls = income_classes(seed, persons.start)
-    d = gen.DIALECTS["c"]
+    d = DIALECTS["c"]
     files = []
-    win1 = int(gen.jan1(last_year + 1)) - 1
+    win1 = int(jan1(last_year + 1)) - 1
     for g, code in enumerate(region.gem_code):
         sel = np.flatnonzero((clients.gemeente == g) & (persons.start <= win1)
-                             & (persons.end >= int(gen.jan1(first_year))))
+                             & (persons.end >= int(jan1(first_year))))
         rows = [[str(clients.bsn[p]), region.wijk_code[persons.wijk[p]],
                  str(np.datetime64(int(persons.start[p]), "D")), INCOME_CLASSES[cls[p]]] for p in sel]
         rel = f"clienten/{code}_inkomen.csv"
-        files.append(gen._file_entry(rel, "clienten", d, gen.write_small_csv(
+        files.append(file_entry(rel, "clienten", d, write_small_csv(
             out_dir / rel, d, ("bsn", "wijk_code", "geldig_vanaf", "inkomensklasse"), rows), gemeente_code=code))
     years = list(range(first_year, last_year + 1))
 
@@ -92,7 +92,7 @@ def write_income_registration(out_dir, seed: int, persons, clients, region, firs
                 (code, clients.gemeente == g) for g, code in enumerate(region.gem_code)]:
             per = {}
             for y in years:
-                y0, y1 = int(gen.jan1(y)), int(gen.jan1(y + 1)) - 1
+                y0, y1 = int(jan1(y)), int(jan1(y + 1)) - 1
                 if valid_only:  # a client whose indicaties rows all carry a planted defect is quarantined
                     m = usable & (ind.start <= y1) & (ind.end >= y0)
                     active = np.zeros(cls.size, bool)
@@ -150,16 +150,14 @@ PRODUCT_MAPPING = (
 
 def write_productmapping(out_dir, region, last_year: int) -> tuple[list[dict], dict]:
     """herindicatie mapping/productmapping.csv for every gemeente, starting the year after the data period."""
-    from hbh_monitor.demo import generator as gen
-
-    d = gen.DIALECTS["c"]
+    d = DIALECTS["c"]
     rel = "productmapping/productmapping.csv"
     rows = [[code, old, new, name, minutes, months, last_year + 1]
             for code in region.gem_code for old, new, name, minutes, months in PRODUCT_MAPPING]
-    n = gen.write_small_csv(out_dir / rel, d, ("gemeente_code", "oud_product_code", "nieuw_product_code",
+    n = write_small_csv(out_dir / rel, d, ("gemeente_code", "oud_product_code", "nieuw_product_code",
                                                "nieuw_omschrijving", "minuten_per_week", "overgangsmaanden",
                                                "ingangsjaar"), rows)
     truth = {"start_year": last_year + 1,
              "mapping": [{"old": o, "new": n_, "minutes_per_week": m, "transition_months": t}
                          for o, n_, _name, m, t in PRODUCT_MAPPING]}
-    return [gen._file_entry(rel, "productmapping", d, n)], truth
+    return [file_entry(rel, "productmapping", d, n)], truth

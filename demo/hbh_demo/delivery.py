@@ -1,12 +1,12 @@
 """Delivery story of the demo region: what is indicated is not all delivered, care starts later,
 care stops for a reason, and the 2026 herindicatie round lowers hours (seeds: Nijmegen, Heemstede).
 
-Planted on top of the indications that ``generator.build_indicaties`` made (the clients, their
+Planted on top of the indications that ``indicaties.build_indicaties`` made (the clients, their
 episodes and therefore every client count stay exactly as before):
 
 * **staff shortage** from ``SHORTAGE_FROM``: in the short wijken (about a quarter of each
   gemeente's wijken) and with the short aanbieders, the declared volume is ``SHORT_SHARE`` of the
-  indicated volume instead of ``generator.DELIVERY_FACTOR[0]`` (~97%);
+  indicated volume instead of ``calibration.DELIVERY_FACTOR[0]`` (~97%);
 * **time to start**: for every new ZIN toewijzing (not a herindicatie) the aanbieder starts
   ``wait`` days after the toewijzingsdatum, lognormal with median ``WAIT_MEDIAN[year]`` (7 days up
   to 2021, rising to 21 days in 2025) and sigma ``WAIT_SIGMA``; urgent requests wait
@@ -35,9 +35,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from hbh_demo.calibration import AANBIEDERS, DELIVERY_FACTOR, PRODUCTS
+from hbh_demo.csv_files import (AANBIEDER_DIALECT_CYCLE, DIALECTS, constant_column, date_column, decimal_text,
+                                file_entry, write_frame, write_small_csv)
+from hbh_demo.dates import age_on_jan1, band_of, jan1
+from hbh_demo.indicaties import renumber_toewijzingen
+
 SHORTAGE_FROM = 2022
 SHORT_SHARE = 0.85  # delivered / indicated in short wijken and with short aanbieders from 2022
-SHORT_AANBIEDERS = (1, 4)  # indices into generator.AANBIEDERS
+SHORT_AANBIEDERS = (1, 4)  # indices into calibration.AANBIEDERS
 SHORT_WIJK_SHARE = 0.25
 
 WAIT_MEDIAN = {2021: 7.0, 2022: 10.5, 2023: 14.0, 2024: 17.5, 2025: 21.0}  # <=2021: 7, >=2025: 21
@@ -112,25 +118,11 @@ def _append(ind, rows: dict) -> None:
         setattr(ind, name, np.concatenate([getattr(ind, name), value]))
 
 
-def renumber_toewijzingen(ind, gem_of_person: np.ndarray) -> None:
-    """toewijzing_nummer: sequential per gemeente in order of toewijzingsdatum (the generator's
-    build_indicaties numbers its toewijzingen with this too)."""
-    n = ind.person.size
-    gem = gem_of_person[ind.person]
-    order = np.lexsort((np.arange(n), ind.toewijzingsdatum, gem))
-    first = np.searchsorted(gem[order], gem[order], side="left")
-    nummer = np.empty(n, np.int64)
-    nummer[order] = 100_001 + np.arange(n) - first
-    ind.toewijzing_nummer = nummer
-
-
 def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_year: int,
           last_year: int) -> Plan:
     """Plant the delivery story on ``ind`` (in place) and return what the files and manifest need."""
-    from hbh_monitor.demo import generator as gen
-
     P = persons.wijk.size
-    win0, win1 = int(gen.jan1(first_year)), int(gen.jan1(last_year + 1)) - 1
+    win0, win1 = int(jan1(first_year)), int(jan1(last_year + 1)) - 1
     kind = _kinds(ind, P)
     n0 = ind.person.size
 
@@ -198,7 +190,7 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
 
     # stops: every ZIN toewijzing ending inside the window
     rng = _rng(seed, 4)
-    band = gen.band_of(gen.age_on_jan1(persons.birth, 2000) + (_year(np.minimum(persons.end, win1)) - 2000))
+    band = band_of(age_on_jan1(persons.birth, 2000) + (_year(np.minimum(persons.end, win1)) - 2000))
     u = rng.random(P)
     person_reason = np.array(STOP_REASONS)[(u[:, None] > np.cumsum(STOP_P[band], axis=1)).sum(axis=1).clip(0, 5)]
     stop = np.full(n, "", dtype=object)
@@ -209,11 +201,11 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
     # budget: expected cost of the first year, indexed only
     years = np.arange(first_year, last_year + 2)
     gem = clients.gemeente[ind.person]
-    y0, y1 = int(gen.jan1(first_year)), int(gen.jan1(first_year + 1)) - 1
+    y0, y1 = int(jan1(first_year)), int(jan1(first_year + 1)) - 1
     days = np.clip(np.minimum(ind.end, y1) - np.maximum(ind.start, y0) + 1, 0, None)
-    fw = np.array([p[3] for p in gen.PRODUCTS])[ind.product]
+    fw = np.array([p[3] for p in PRODUCTS])[ind.product]
     cost0 = np.bincount(gem[zin], weights=(ind.volume / 60 / fw * days / 7 * tariff[gem, ind.product, 0] / 100
-                                          * gen.DELIVERY_FACTOR[0])[zin], minlength=len(region.gem_code))
+                                          * DELIVERY_FACTOR[0])[zin], minlength=len(region.gem_code))
     budget = np.round(cost0[:, None] * BUDGET_HEADROOM * (1 + BUDGET_INDEX) ** (years - first_year)[None, :], -2)
 
     return Plan(kind=kind, short_wijk=short_wijk, wait=wait, stop_reason=stop, budget=budget,
@@ -221,18 +213,16 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
 
 
 def delivered_factor(factor: np.ndarray, ind, ind_idx: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Hook for generator.build_declaraties: the shortage lowers the delivered share from 2022."""
+    """Called by declaraties.build_declaraties: the shortage lowers the delivered share from 2022."""
     short = getattr(ind, "short", None)
     if short is None:
         return factor
-    from hbh_monitor.demo import generator as gen
-
     hit = short[ind_idx] & (month >= (SHORTAGE_FROM - 1970) * 12)
-    return np.where(hit, factor * (SHORT_SHARE / gen.DELIVERY_FACTOR[0]), factor)
+    return np.where(hit, factor * (SHORT_SHARE / DELIVERY_FACTOR[0]), factor)
 
 
 def with_extra_columns(df: pl.DataFrame, sel: np.ndarray, ind) -> pl.DataFrame:
-    """Hook for generator.write_indicaties_files: the optional columns reden_wijziging and urgentie."""
+    """Called by indicaties_files.write_indicaties_files: the optional columns reden_wijziging and urgentie."""
     if getattr(ind, "urgentie", None) is None:
         return df
     def col(values, name):
@@ -242,52 +232,48 @@ def with_extra_columns(df: pl.DataFrame, sel: np.ndarray, ind) -> pl.DataFrame:
 
 def write_files(out_dir: Path, plan: Plan, ind, clients, region, first_year: int, last_year: int) -> list[dict]:
     """zorgstarts/ and zorgstops/ (one file per aanbieder, its dialect) and budget/budget.csv."""
-    from hbh_monitor.demo import generator as gen
-
     files = []
-    win0, win1 = int(gen.jan1(first_year)), int(gen.jan1(last_year + 1)) - 1
+    win0, win1 = int(jan1(first_year)), int(jan1(last_year + 1)) - 1
     zin = ~clients.pgb[ind.person]
     aanb = clients.aanbieder[ind.person]
     gem = clients.gemeente[ind.person]
     started = zin & (ind.start >= win0) & (ind.start <= win1)
     stopped = plan.stop_reason != ""
-    products = pl.Series([p[0] for p in gen.PRODUCTS])
+    products = pl.Series([p[0] for p in PRODUCTS])
     gem_codes = pl.Series(region.gem_code)
-    for a, (agb, _naam) in enumerate(gen.AANBIEDERS):
-        dialect = gen.DIALECTS[gen.AANBIEDER_DIALECT_CYCLE[a % len(gen.AANBIEDER_DIALECT_CYCLE)]]
+    for a, (agb, _naam) in enumerate(AANBIEDERS):
+        dialect = DIALECTS[AANBIEDER_DIALECT_CYCLE[a % len(AANBIEDER_DIALECT_CYCLE)]]
         for dataset, mask, extra in (("zorgstarts", started, False), ("zorgstops", stopped, True)):
             sel = np.flatnonzero(mask & (aanb == a))
             sel = sel[np.lexsort((ind.toewijzing_nummer[sel], gem[sel], ind.end[sel] if extra else ind.start[sel]))]
             cols = [
                 pl.Series("bsn", clients.bsn[ind.person[sel]]).cast(pl.String),
                 gem_codes.gather(gem[sel]).alias("gemeente_code"),
-                gen._constant(agb, sel.size, "aanbieder_agb"),
+                constant_column(agb, sel.size, "aanbieder_agb"),
                 pl.Series("toewijzing_nummer", ind.toewijzing_nummer[sel]).cast(pl.String),
                 products.gather(ind.product[sel]).alias("product_code"),
-                gen._dates(ind.start[sel], dialect, "begindatum"),
+                date_column(ind.start[sel], dialect, "begindatum"),
             ]
             if extra:
-                cols += [gen._dates(ind.end[sel], dialect, "einddatum"),
+                cols += [date_column(ind.end[sel], dialect, "einddatum"),
                          pl.Series("reden_beeindiging", plan.stop_reason[sel].astype(str))]
-            cols.append(gen._constant("1", sel.size, "status_aanlevering"))
+            cols.append(constant_column("1", sel.size, "status_aanlevering"))
             df = pl.DataFrame(cols)
             rel = f"{dataset}/{agb}_{dataset}.csv"
-            gen.write_frame(out_dir / rel, df, dialect)
-            files.append(gen._file_entry(rel, dataset, dialect, df.height, aanbieder_agb=agb))
-    d = gen.DIALECTS["c"]
+            write_frame(out_dir / rel, df, dialect)
+            files.append(file_entry(rel, dataset, dialect, df.height, aanbieder_agb=agb))
+    d = DIALECTS["c"]
     rel = "budget/budget.csv"
-    rows = [[region.gem_code[g], int(y), gen._decimal(float(plan.budget[g, i]), d)]
+    rows = [[region.gem_code[g], int(y), decimal_text(float(plan.budget[g, i]), d)]
             for g in range(len(region.gem_code)) for i, y in enumerate(plan.budget_years)]
-    files.append(gen._file_entry(rel, "budget", d,
-                                 gen.write_small_csv(out_dir / rel, d, ("gemeente_code", "jaar", "budget_eur"), rows)))
+    files.append(file_entry(rel, "budget", d,
+                                 write_small_csv(out_dir / rel, d, ("gemeente_code", "jaar", "budget_eur"), rows)))
     return files
 
 
 def truth(plan: Plan, ind, persons, clients, region, first_year: int, last_year: int) -> dict:
     """The manifest's "delivery" section: planted parameters and the realised values they produced."""
-    from hbh_monitor.demo import generator as gen
-
-    win0, win1 = int(gen.jan1(first_year)), int(gen.jan1(last_year + 1)) - 1
+    win0, win1 = int(jan1(first_year)), int(jan1(last_year + 1)) - 1
     years = list(range(first_year, last_year + 1))
     m = plan.wait >= 0
     wy = _year(ind.start[m])
@@ -307,8 +293,8 @@ def truth(plan: Plan, ind, persons, clients, region, first_year: int, last_year:
         "shortage": {
             "from_year": SHORTAGE_FROM,
             "delivered_share_short": SHORT_SHARE,
-            "delivered_share_normal": gen.DELIVERY_FACTOR[0],
-            "short_aanbieders": [gen.AANBIEDERS[a][0] for a in SHORT_AANBIEDERS],
+            "delivered_share_normal": DELIVERY_FACTOR[0],
+            "short_aanbieders": [AANBIEDERS[a][0] for a in SHORT_AANBIEDERS],
             "short_wijken": [region.wijk_code[w] for w in np.flatnonzero(plan.short_wijk)],
             "rule": "a ZIN indication is short when its client's wijk is a short wijk or its aanbieder a short "
                     "aanbieder; from 1 January of from_year its declared volume is delivered_share_short of the "
@@ -334,7 +320,7 @@ def truth(plan: Plan, ind, persons, clients, region, first_year: int, last_year:
         "herindicatie_round": None,
     }
     if plan.round_rows.size:
-        fw = np.array([p[3] for p in gen.PRODUCTS])
+        fw = np.array([p[3] for p in PRODUCTS])
         before = ind.volume[plan.round_old] / 60 / fw[ind.product[plan.round_old]]
         after = ind.volume[plan.round_rows] / 60 / fw[ind.product[plan.round_rows]]
         out["herindicatie_round"] = {

@@ -1,4 +1,4 @@
-"""CLI: ``python -m hbh_monitor.demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed]``."""
+"""CLI: ``python -m hbh_demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed]``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import time
 from pathlib import Path
 
-from hbh_monitor.demo.generator import generate
+from hbh_demo.generator import generate
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hbh_monitor.demo",
+        prog="python -m hbh_demo",
         description="Write fictional HbH demo exports (landing folders) and demo_manifest.json.",
     )
     parser.add_argument("--out", type=Path, required=True, help="landing folder to write into")
@@ -23,12 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--defect-rate", type=float, default=0.003, help="share of rows made defective")
     parser.add_argument("--formats", choices=["csv", "mixed"], default="csv",
                         help="csv: every file CSV; mixed: also iWmo 3.2 XML (WMO301/305/307/323/325), xlsx and Parquet")
+    parser.add_argument("--variants", action=argparse.BooleanOptionalAction, default=None,
+                        help="plant the iWmo variants (etmaal/dagdeel/stuks/euro Omvang, budget-only, category level, "
+                             "resultaatgericht, credits without debet, double credits, a re-delivered WMO301); "
+                             "default: with --formats mixed")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     m = generate(args.out, seed=args.seed, scale=args.scale, gemeenten=args.gemeenten,
                  first_year=args.first_year, last_year=args.last_year, defect_rate=args.defect_rate,
-                 formats=args.formats)
+                 formats=args.formats, variants=args.variants)
     secs = time.perf_counter() - t0
 
     print(f"Demo data (seed {args.seed}, scale {args.scale:g}) written to {args.out} in {secs:.1f} s")
@@ -48,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  iWmo: WMO325 rejections {rejected}; credits naming their debet "
               f"{sum(f.get('credits_with_debet', 0) for f in m['files'])}; WMO301 Omvang (eenheid/frequentie) "
               + ", ".join(f"{k} {v}" for k, v in sorted(variants.items())))
+    v = m.get("iwmo_variants")
+    if v:
+        print(f"  iWmo variants ({v['gemeente_code']}, from {v['from_year']}): toewijzingen "
+              + ", ".join(f"{k} {t['count']}" for k, t in v["toewijzingen"].items())
+              + f"; clients without hours {v['clients_without_hours']}; credits without debet "
+              f"{v['credits_without_debet']}, double credits {v['double_credits']}; re-delivered WMO301 "
+              f"{len(v['redelivered_files'])}")
     years = list(m["clients"]["region"])
     show = [y for y in ("2018", "2020", "2022", years[-1]) if y in years]
     print(f"  clients ({', '.join(show)}):")
