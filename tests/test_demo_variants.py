@@ -2,7 +2,8 @@
 every Eenheid/Frequentie of a WMO301 Omvang (etmaal, dagdeel, stuks, euro's; per dag, per maand,
 totaal binnen de geldigheidsduur), budget-only toewijzingen, toewijzingen on category level,
 resultaatgerichte HbH (a result per month), WMO323 credit lines without their debet and a debet
-credited twice, and a WMO301 delivered twice.
+credited twice, a WMO301 delivered twice, and WMO301 messages re-delivered with a correction (an einddatum
+brought forward, a changed Omvang volume): the later delivery wins.
 
 The planted counts are in demo_manifest.json ("iwmo_variants"). The oracles are computed here from the
 landing files (lxml on the XML, the csv module on the CSV), never with the pipeline's SQL: the pipeline
@@ -54,12 +55,14 @@ def _text(el, path):
     return found.text if found is not None else None
 
 
-def toewijzingen(data: Path, manifest: dict) -> list[dict]:
-    """Every ToegewezenProduct of the WMO301 files in the landing folder (a re-delivered file once)."""
+def wmo301_products(data: Path, manifest: dict, redeliveries: bool) -> list[dict]:
+    """Every ToegewezenProduct of the WMO301 files in the landing folder, in delivery order: the first
+    deliveries, then (``redeliveries``) the files delivered again."""
     out = []
-    for entry in manifest["files"]:
-        if entry["format"] != "iwmo-wmo301" or entry.get("redelivery_of"):
-            continue
+    entries = [e for e in manifest["files"] if e["format"] == "iwmo-wmo301" and not e.get("redelivery_of")]
+    if redeliveries:
+        entries += [e for e in manifest["files"] if e["format"] == "iwmo-wmo301" and e.get("redelivery_of")]
+    for entry in entries:
         root = etree.parse(str(data / "landing" / entry["path"])).getroot()
         gemeente = "GM" + root.findtext(f"{NS301}Header/{NS301}Afzender")
         for client in root.iter(f"{NS301}Client"):
@@ -80,6 +83,15 @@ def toewijzingen(data: Path, manifest: dict) -> list[dict]:
                     "defective": bool(entry["defects"]),
                 })
     return out
+
+
+def toewijzingen(data: Path, manifest: dict) -> list[dict]:
+    """Every toewijzing of the WMO301 files once, as its latest delivery holds it (a re-delivered
+    file replaces what the earlier one said about the same ToewijzingNummer)."""
+    latest = {}
+    for t in wmo301_products(data, manifest, redeliveries=True):
+        latest[(t["gemeente"], t["nummer"])] = t
+    return list(latest.values())
 
 
 def hand_hours(t: dict) -> float | None:
@@ -204,3 +216,49 @@ def test_a_redelivered_wmo301_replaces_and_does_not_double(run):
     raw = con.execute(f"SELECT count(*) FROM raw.indicaties WHERE source_file IN ({', '.join('?' * len(redelivered))})",
                       list(redelivered)).fetchone()[0]
     assert dupes == 0 and raw == sum(e["rows"] for e in manifest["files"] if e["path"] in redelivered) > 0
+
+
+def test_corrected_redeliveries_are_planted(region):
+    """A WMO301 re-delivered with a correction (einddatum brought forward, Omvang volume changed): the
+    first delivery holds the old value, the later one the new value, both read from the XML."""
+    data, manifest = region
+    planted = manifest["iwmo_variants"].get("corrections")
+    assert planted, "the demo plants no corrected re-delivery"
+    first = {(t["gemeente"], t["nummer"]): t for t in wmo301_products(data, manifest, redeliveries=False)}
+    latest = {(t["gemeente"], t["nummer"]): t for t in toewijzingen(data, manifest)}
+    field = {"einddatum": "end", "volume": "volume"}
+    for c in planted:
+        key = (c["gemeente_code"], c["toewijzing_nummer"])
+        assert c["gemeente_code"] == manifest["iwmo_variants"]["gemeente_code"] and not first[key]["defective"], c
+        old, new = first[key][field[c["field"]]], latest[key][field[c["field"]]]
+        old, new = (old.isoformat(), new.isoformat()) if c["field"] == "einddatum" else (old, new)
+        assert (old, new) == (c["old"], c["new"]) and old != new, (c, old, new)
+        assert first[key]["path"] == c["redelivery_of"] and latest[key]["path"] == c["path"], c
+        if c["field"] == "einddatum":
+            assert first[key]["start"] <= latest[key]["end"] < first[key]["end"], c  # brought forward
+    assert {c["field"] for c in planted} == {"einddatum", "volume"}
+
+
+def test_a_corrected_redelivery_wins(run):
+    """Staging carries the corrected value of a re-delivered toewijzing (the later delivery wins), from
+    the later file, once per toewijzing; both deliveries are in raw."""
+    data, manifest, con = run
+    planted = manifest["iwmo_variants"].get("corrections")
+    assert planted, "the demo plants no corrected re-delivery"
+    gemeente = manifest["iwmo_variants"]["gemeente_code"]
+    staged = {n: (end, volume, src) for n, end, volume, src in con.execute(
+        "SELECT toewijzing_nummer, end_date, volume, source_file FROM staging.indicaties WHERE gemeente_code = ?",
+        [gemeente]).fetchall()}
+    raw = Counter(n for (n,) in con.execute(
+        "SELECT toewijzing_nummer FROM raw.indicaties WHERE gemeente_code = ?", [gemeente]).fetchall())
+    latest = {t["nummer"]: t for t in toewijzingen(data, manifest) if t["gemeente"] == gemeente}
+    for c in planted:
+        end, volume, src = staged[c["toewijzing_nummer"]]
+        value = end.isoformat() if c["field"] == "einddatum" else str(int(volume))
+        assert (value, src) == (c["new"], c["path"]), (c, value, src)
+        t = latest[c["toewijzing_nummer"]]
+        assert (end, str(int(volume)) if volume is not None else None) == (t["end"], t["volume"]), (c, t)
+        assert raw[c["toewijzing_nummer"]] == 2, c  # both deliveries loaded, one staged
+    (rows, distinct) = con.execute("SELECT count(*), count(DISTINCT toewijzing_nummer) FROM staging.indicaties "
+                                   "WHERE gemeente_code = ?", [gemeente]).fetchone()
+    assert rows == distinct

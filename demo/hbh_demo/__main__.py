@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {t['count']}" for k, t in v["toewijzingen"].items())
               + f"; clients without hours {v['clients_without_hours']}; credits without debet "
               f"{v['credits_without_debet']}, double credits {v['double_credits']}; re-delivered WMO301 "
-              f"{len(v['redelivered_files'])}")
+              f"{len(v['redelivered_files'])}; corrected toewijzingen "
+              + (", ".join(f"{k} {sum(c['field'] == k for c in v.get('corrections', []))}"
+                           for k in sorted({c['field'] for c in v.get('corrections', [])})) or "0"))
     years = list(m["clients"]["region"])
     show = [y for y in ("2018", "2020", "2022", years[-1]) if y in years]
     print(f"  clients ({', '.join(show)}):")

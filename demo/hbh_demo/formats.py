@@ -19,7 +19,9 @@ including the planted defects, stay the same, so the marts must come out identic
   ``iwmo_messages.omvang_variant``); each file's manifest entry counts them (``omvang_variants``).
   With the iWmo variants (``iwmo_variants.py``, planted before this pass) the export also holds other
   units and frequencies, budget-only (no Omvang, a Budget) and category-level (no Product/Code)
-  toewijzingen: the messages carry them as they are.
+  toewijzingen: the messages carry them as they are. A toewijzing the variants corrected after its first
+  delivery (``toewijzing_corrections``) is written with its old values, and the message is delivered
+  again with the corrected ones as ``WMO301_GM9903_<n>_correctie.xml`` (``redelivery_of``, ``corrections``).
 * declaraties of the first aanbieder for the last ``IWMO_YEARS`` years: monthly iWmo 3.2 **WMO323**
   messages, one per gemeente and declaration month
   (``declaraties/<agb>_wmo323/<year>/WMO323_<agb>_<GM>_<yyyymm>.xml``), amounts in eurocent, the
@@ -84,6 +86,8 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
                 rows[i]["wijk_code"] = ""
             defects[i + 1] = {**d, "kind": "invalid_code", "column": "eenheid", "moved_from": d["column"]}
     entry = {**entry, "defects": list(defects.values())}
+    # toewijzingen corrected after their first delivery (iwmo_variants): record -> the old values
+    corrections = {c["record"]: c for c in entry.get("toewijzing_corrections", [])}
     # one message per client and aanbieder, in order of first appearance
     groups: dict[tuple, list[int]] = {}
     for i in zin:
@@ -94,7 +98,9 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
         rel = f"indicaties/{gm}_wmo301/{year}/WMO301_{gm}_{n:06d}.xml"
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(wmo301_message([rows[i] for i in idx], entry, f"{gm[2:]}{n:08d}"), encoding="utf-8")
+        fixed = [corrections[i + 1] for i in idx if i + 1 in corrections]
+        first = [{**rows[i], **corrections[i + 1]["old"]} if i + 1 in corrections else rows[i] for i in idx]
+        path.write_text(wmo301_message(first, entry, f"{gm[2:]}{n:08d}"), encoding="utf-8")
         variants: dict[str, int] = {}
         for i in idx:
             v = omvang_variant(rows[i], entry)
@@ -102,6 +108,14 @@ def to_wmo301(out_dir: Path, entry: dict, from_year: int) -> list[dict]:
             variants[key] = variants.get(key, 0) + 1
         out.append(new_entry(entry, rel, "iwmo-wmo301", len(idx), remap_defects(entry, idx),
                               omvang_variants=variants))
+        if fixed:  # corrected after the first delivery: the message again, with the corrected values
+            again = rel[:-len(".xml")] + "_correctie.xml"
+            (out_dir / again).write_text(wmo301_message([rows[i] for i in idx], entry, f"{gm[2:]}C{n:07d}"),
+                                         encoding="utf-8")
+            out.append(new_entry(entry, again, "iwmo-wmo301", len(idx), remap_defects(entry, idx),
+                                 omvang_variants=variants, redelivery_of=rel,
+                                 corrections=[{"toewijzing_nummer": int(rows[c["record"] - 1]["toewijzing_nummer"]),
+                                               "old": c["old"]} for c in fixed]))
     write_csv(out_dir / entry["path"], entry, header, [rows[i] for i in rest])
     e = new_entry(entry, entry["path"], "csv", len(rest), remap_defects(entry, rest))
     e["dialect"] = entry["dialect"]

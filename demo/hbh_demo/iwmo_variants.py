@@ -18,6 +18,13 @@ arrive as WMO301/WMO323 messages, and with CSV they stay in the CSV exports with
 * **A re-delivered export** (:func:`redeliver`): a few WMO301 messages delivered a second time, byte for
   byte, under a new file name, as a gemeente does after a failed transfer; the later delivery replaces
   the earlier one, nothing doubles.
+* **A re-delivery with a correction** (:data:`CORRECTIONS`): a few of the variant toewijzingen are
+  corrected after their first delivery: the einddatum brought forward (RedenWijziging 05, verkorting) or
+  the Omvang volume changed (RedenWijziging 14, administratieve correctie). The CSV export holds the
+  corrected toewijzing (the registration as it stands); with iWmo the first WMO301 message holds the old
+  value and the same message is delivered again later with the new one, as ``<name>_correctie.xml``
+  (``formats.to_wmo301``): the later delivery wins. The manifest's ``corrections`` names each toewijzing,
+  the field, the old and the new value (and, with iWmo, both files).
 
 Draws from its own random stream ([seed, 301]); every other figure of the demo stays as it was.
 The planted counts are the manifest's ``iwmo_variants``.
@@ -32,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from hbh_demo import formats
-from hbh_demo.csv_rows import new_clients, parse_date, read_csv_entry, write_csv
+from hbh_demo.csv_rows import DATE_FORMATS, new_clients, parse_date, read_csv_entry, write_csv
 
 STREAM = 301
 RESULT_PRODUCT = ("01A04", "Schoon en leefbaar huis, resultaatgericht (per maand)")
@@ -55,6 +62,8 @@ MIN_PER_KIND = 2
 CREDITS_WITHOUT_DEBET_PER_FILE = 2
 DOUBLE_CREDITS_PER_FILE = 1
 REDELIVER_SHARE = 0.02  # of the WMO301 messages without a defect (at least one)
+# field -> (variant kind whose toewijzingen are corrected, how many, RedenWijziging of the correction)
+CORRECTIONS = {"einddatum": ("etmaal_totaal", 2, "05"), "volume": ("uur_per_dag", 2, "14")}
 
 
 def plant(out_dir: Path, files: list[dict], seed: int, last_year: int) -> tuple[list[dict], dict]:
@@ -66,10 +75,11 @@ def plant(out_dir: Path, files: list[dict], seed: int, last_year: int) -> tuple[
              "toewijzingen": {}, "resultaatgericht_product": {"product_code": RESULT_PRODUCT[0],
                                                               "omschrijving": RESULT_PRODUCT[1]},
              "clients_without_hours": {}, "credits_without_debet": 0, "double_credits": 0,
-             "redelivered_files": {}}
+             "redelivered_files": {}, "corrections": []}
     for f in files:
         if f["dataset"] == "indicaties" and f.get("gemeente_code") == gem and "_indicaties" in f["path"]:
-            _plant_toewijzingen(out_dir, f, rng, from_year, last_year, truth)
+            _plant_toewijzingen(out_dir, f, rng, from_year, last_year, truth,
+                                np.random.default_rng([seed, STREAM, 2]))
         elif f["dataset"] == "producten":
             _add_result_product(out_dir, f)
         elif f["dataset"] == "declaraties" and agbs and f.get("aanbieder_agb") == agbs[0] \
@@ -79,7 +89,7 @@ def plant(out_dir: Path, files: list[dict], seed: int, last_year: int) -> tuple[
 
 
 def _plant_toewijzingen(out_dir: Path, entry: dict, rng: np.random.Generator, from_year: int, last_year: int,
-                        truth: dict) -> None:
+                        truth: dict, rng_corrections: np.random.Generator) -> None:
     header, rows = read_csv_entry(out_dir, entry)
     defective = {d["record"] for d in entry["defects"]}
     new = new_clients(rows, entry, from_year)
@@ -96,7 +106,7 @@ def _plant_toewijzingen(out_dir: Path, entry: dict, rng: np.random.Generator, fr
     rest = order
     nummer = max(int(r["toewijzing_nummer"]) for r in rows) + 1
     dialect_decimal = entry["dialect"]["decimal"]
-    added, without_hours = [], []
+    added, without_hours, kinds = [], [], []
     for kind, (key, eenheid, freq, volume, product, budget, hours) in VARIANTS.items():
         sources, rest = (ends, rest) if freq == "6" else (rest[:k], rest[k:])  # (no end: none of that kind)
         for i in sources:
@@ -107,11 +117,13 @@ def _plant_toewijzingen(out_dir: Path, entry: dict, rng: np.random.Generator, fr
                      budget="" if budget is None else f"{budget:.2f}".replace(".", dialect_decimal))
             nummer += 1
             added.append(r)
+            kinds.append(kind)
             if not hours:
                 without_hours.append(r)
         truth["toewijzingen"][kind] = {"key": key, "eenheid": eenheid or None, "frequentie": freq or None,
                                        "product_code": product if product is not None else "01A01",
                                        "budget_eur": budget, "hours_per_week": hours, "count": len(sources)}
+    _correct(rows, added, kinds, entry, rng_corrections, truth)
     for y in range(from_year, last_year + 1):
         jan1, dec31 = dt.date(y, 1, 1), dt.date(y, 12, 31)
         truth["clients_without_hours"][str(y)] = len({
@@ -121,6 +133,39 @@ def _plant_toewijzingen(out_dir: Path, entry: dict, rng: np.random.Generator, fr
     header = header + [c for c in ("reden_wijziging", "urgentie", "budget") if c not in header]
     write_csv(out_dir / entry["path"], entry, header, rows + added)
     entry["rows"] = len(rows) + len(added)
+
+
+def _correct(rows: list[dict], added: list[dict], kinds: list[str], entry: dict, rng: np.random.Generator,
+             truth: dict) -> None:
+    """Correct a few of the ``added`` toewijzingen in place (the export holds the corrected values) and
+    record the old values in ``entry["toewijzing_corrections"]`` (record: 1-based in the export, after
+    ``rows``), from which ``formats.to_wmo301`` writes the first delivery. Only toewijzingen whose
+    client's message (client and aanbieder) holds no planted defect: the re-delivery is clean."""
+    defective = {(rows[d["record"] - 1]["bsn"], rows[d["record"] - 1]["aanbieder_agb"])
+                 for d in entry["defects"] if d["record"] <= len(rows)}
+    records = []
+    for field, (kind, n, reden) in CORRECTIONS.items():
+        pool = [j for j, (r, k) in enumerate(zip(added, kinds))
+                if k == kind and (r["bsn"], r["aanbieder_agb"]) not in defective]
+        if field == "einddatum":
+            pool = [j for j in pool if (parse_date(added[j]["einddatum"], entry) - parse_date(added[j]["ingangsdatum"],
+                                                                                              entry)).days >= 2]
+        for j in sorted(int(x) for x in rng.choice(pool, min(n, len(pool)), replace=False)):
+            r = added[j]
+            old = {"einddatum": r["einddatum"], "volume": r["volume"], "reden_wijziging": r["reden_wijziging"]}
+            if field == "einddatum":
+                start, end = parse_date(r["ingangsdatum"], entry), parse_date(r["einddatum"], entry)
+                new_end = start + dt.timedelta(days=(end - start).days // 2)
+                r["einddatum"] = new_end.strftime(DATE_FORMATS[entry["dialect"]["date_format"]])
+                was, now = end.isoformat(), new_end.isoformat()
+            else:
+                was, now = r["volume"], str(int(r["volume"]) * 2)
+                r["volume"] = now
+            r["reden_wijziging"] = reden
+            records.append({"record": len(rows) + j + 1, "old": old})
+            truth["corrections"].append({"gemeente_code": r["gemeente_code"], "toewijzing_nummer": int(r["toewijzing_nummer"]),
+                                         "field": field, "old": was, "new": now, "reden_wijziging": reden})
+    entry["toewijzing_corrections"] = records
 
 
 def _add_result_product(out_dir: Path, entry: dict) -> None:
@@ -159,13 +204,22 @@ def _plant_credits(out_dir: Path, entry: dict, rng: np.random.Generator, truth: 
 
 
 def redeliver(out_dir: Path, files: list[dict], truth: dict) -> list[dict]:
-    """A few WMO301 messages delivered again, byte for byte, as ``<name>_herzending.xml``."""
-    clean = [f for f in files if f["format"] == "iwmo-wmo301" and not f["defects"]]
+    """A few WMO301 messages delivered again, byte for byte, as ``<name>_herzending.xml`` (not those
+    re-delivered with a correction); the files of the corrections go into the manifest's truth."""
+    corrected = {f["redelivery_of"] for f in files if f.get("corrections")}
+    for f in files:
+        for c in f.get("corrections", []):
+            for t in truth["corrections"]:
+                if (t["gemeente_code"], t["toewijzing_nummer"]) == (f["gemeente_code"], c["toewijzing_nummer"]):
+                    t.update(path=f["path"], redelivery_of=f["redelivery_of"])
+    clean = [f for f in files if f["format"] == "iwmo-wmo301" and not f["defects"] and not f.get("redelivery_of")
+             and f["path"] not in corrected]
     step = max(1, round(1 / REDELIVER_SHARE))
     out = list(files)
     for f in clean[step // 2::step] or clean[:1]:
         rel = f["path"][:-len(".xml")] + "_herzending.xml"
         shutil.copyfile(out_dir / f["path"], out_dir / rel)
-        out.append({**{k: v for k, v in f.items() if k != "omvang_variants"}, "path": rel, "redelivery_of": f["path"]})
+        out.append({**{k: v for k, v in f.items() if k not in ("omvang_variants", "corrections")}, "path": rel,
+                    "redelivery_of": f["path"]})
         truth["redelivered_files"][rel] = f["path"]
     return out
