@@ -2,8 +2,9 @@
 every Eenheid/Frequentie of a WMO301 Omvang (etmaal, dagdeel, stuks, euro's; per dag, per maand,
 totaal binnen de geldigheidsduur), budget-only toewijzingen, toewijzingen on category level,
 resultaatgerichte HbH (a result per month), WMO323 credit lines without their debet and a debet
-credited twice, a WMO301 delivered twice, and WMO301 messages re-delivered with a correction (an einddatum
-brought forward, a changed Omvang volume): the later delivery wins.
+credited twice, a WMO301 delivered twice, WMO301 messages re-delivered with a correction (an einddatum
+brought forward, a changed Omvang volume): the later delivery wins, and WMO305/WMO307 follow-ups (a start
+delivered again with StatusAanlevering 2 and a corrected begindatum, a stop withdrawn with 3).
 
 The planted counts are in demo_manifest.json ("iwmo_variants"). The oracles are computed here from the
 landing files (lxml on the XML, the csv module on the CSV), never with the pipeline's SQL: the pipeline
@@ -28,6 +29,8 @@ ARGS = ["--seed", "5", "--scale", "0.05", "--gemeenten", "3", "--first-year", "2
 NSB = "{http://www.istandaarden.nl/iwmo/3_2/basisschema/schema}"
 NS301 = "{http://www.istandaarden.nl/iwmo/3_2/wmo301/schema}"
 NS323 = "{http://www.istandaarden.nl/iwmo/3_2/wmo323/schema}"
+NS_START_STOP = {"iwmo-wmo305": ("{http://www.istandaarden.nl/iwmo/3_2/wmo305/schema}", "StartProduct"),
+                 "iwmo-wmo307": ("{http://www.istandaarden.nl/iwmo/3_2/wmo307/schema}", "StopProduct")}
 # hours in one unit, and the factor of a frequentie to "per week" (iWmo 3.2 code lists, by hand)
 UNIT_HOURS = {"01": 1 / 60, "04": 1.0, "14": 24.0, "16": 4.0}
 PER_WEEK = {"1": 7.0, "2": 1.0, "4": 12 / 52}
@@ -262,3 +265,63 @@ def test_a_corrected_redelivery_wins(run):
     (rows, distinct) = con.execute("SELECT count(*), count(DISTINCT toewijzing_nummer) FROM staging.indicaties "
                                    "WHERE gemeente_code = ?", [gemeente]).fetchone()
     assert rows == distinct
+
+
+def start_stop_products(data: Path, manifest: dict) -> dict[str, dict]:
+    """Per format (iwmo-wmo305 / iwmo-wmo307): the latest StartProduct/StopProduct of each (gemeente,
+    ToewijzingNummer) in delivery order (first messages, then their follow-ups), with the file it came from
+    and every delivered StatusAanlevering; from the landing XML."""
+    out: dict[str, dict] = {fmt: {} for fmt in NS_START_STOP}
+    entries = [e for e in manifest["files"] if e["format"] in NS_START_STOP]
+    for entry in sorted(entries, key=lambda e: bool(e.get("follow_up_of"))):
+        ns, item = NS_START_STOP[entry["format"]]
+        root = etree.parse(str(data / "landing" / entry["path"])).getroot()
+        gemeente = "GM" + root.findtext(f"{ns}Header/{ns}Ontvanger")
+        for p in root.iter(f"{ns}{item}"):
+            key = (gemeente, int(p.findtext(f"{ns}ToewijzingNummer")))
+            seen = out[entry["format"]].get(key, {}).get("statuses", [])
+            out[entry["format"]][key] = {"path": entry["path"], "begindatum": p.findtext(f"{ns}Begindatum"),
+                                         "status": p.findtext(f"{ns}StatusAanlevering"),
+                                         "statuses": [*seen, p.findtext(f"{ns}StatusAanlevering")]}
+    return out
+
+
+def test_start_and_stop_follow_ups_are_planted(region):
+    """A start delivered again with a corrected begindatum (StatusAanlevering 2) and a stop withdrawn
+    (StatusAanlevering 3), each in a later message than the first, as the manifest says."""
+    data, manifest = region
+    planted = manifest["iwmo_variants"].get("start_stop")
+    assert planted, "the demo plants no WMO305/WMO307 follow-ups"
+    latest = start_stop_products(data, manifest)
+    first = {e["path"]: e for e in manifest["files"] if e["format"] in NS_START_STOP and not e.get("follow_up_of")}
+    for t in planted:
+        fmt = {"zorgstarts": "iwmo-wmo305", "zorgstops": "iwmo-wmo307"}[t["dataset"]]
+        got = latest[fmt][(t["gemeente_code"], t["toewijzing_nummer"])]
+        assert got["statuses"] == ["1", t["status_aanlevering"]] and got["path"] == t["path"], (t, got)
+        assert t["follow_up_of"] in first and t["path"] != t["follow_up_of"], t
+        if t["status_aanlevering"] == "2":
+            assert got["begindatum"] == t["new"] != t["old"], (t, got)
+    assert {t["status_aanlevering"] for t in planted} == {"2", "3"}
+
+
+def test_start_and_stop_follow_ups_are_recovered(run):
+    """Staging takes the latest delivery of a start or stop and drops a withdrawn one: for every toewijzing
+    in a WMO305/WMO307 message, staging says what the last message said (oracle from the landing XML)."""
+    data, manifest, con = run
+    latest = start_stop_products(data, manifest)
+    planted = manifest["iwmo_variants"]["start_stop"]
+    for fmt, table in (("iwmo-wmo305", "zorgstarts"), ("iwmo-wmo307", "zorgstops")):
+        everything = {(g, n): (d, src) for g, n, d, src in con.execute(
+            f"SELECT gemeente_code, toewijzing_nummer, start_date, source_file FROM staging.{table}").fetchall()}
+        staged = {k: v for k, v in everything.items() if k in latest[fmt]}
+        expected = {k: (dt.date.fromisoformat(v["begindatum"]), v["path"]) for k, v in latest[fmt].items()
+                    if v["status"] != "3"}
+        assert staged == expected, (table, set(staged.items()) ^ set(expected.items()))
+        mine = [t for t in planted if t["dataset"] == table]
+        assert mine, table
+        for t in mine:
+            key = (t["gemeente_code"], t["toewijzing_nummer"])
+            if t["status_aanlevering"] == "3":
+                assert key not in everything, t  # withdrawn: no stop
+            else:
+                assert everything[key] == (dt.date.fromisoformat(t["new"]), t["path"]), (t, everything[key])

@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{v['credits_without_debet']}, double credits {v['double_credits']}; re-delivered WMO301 "
               f"{len(v['redelivered_files'])}; corrected toewijzingen "
               + (", ".join(f"{k} {sum(c['field'] == k for c in v.get('corrections', []))}"
-                           for k in sorted({c['field'] for c in v.get('corrections', [])})) or "0"))
+                           for k in sorted({c['field'] for c in v.get('corrections', [])})) or "0")
+              + f"; starts corrected (StatusAanlevering 2) "
+              f"{sum(t['status_aanlevering'] == '2' for t in v.get('start_stop', []))}, stops withdrawn (3) "
+              f"{sum(t['status_aanlevering'] == '3' for t in v.get('start_stop', []))}")
     years = list(m["clients"]["region"])
     show = [y for y in ("2018", "2020", "2022", years[-1]) if y in years]
     print(f"  clients ({', '.join(show)}):")

@@ -75,7 +75,7 @@ def remap_defects(entry: dict, positions: list[int]) -> list[dict]:
 def new_entry(entry: dict, path: str, fmt: str, rows: int, defects: list[dict], **extra) -> dict:
     keep = {k: v for k, v in entry.items() if k not in ("path", "rows", "defects", "dialect", "format",
                                                         "credit_corrections", "credit_variants",
-                                                        "toewijzing_corrections")}
+                                                        "toewijzing_corrections", "start_stop_follow_ups")}
     out = {"path": path, "dataset": entry["dataset"], "rows": rows, "format": fmt}
     out.update({k: v for k, v in keep.items() if k != "dataset"})
     out.update(extra)

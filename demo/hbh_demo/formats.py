@@ -31,7 +31,9 @@ including the planted defects, stay the same, so the marts must come out identic
   retourcodes; the rejections are in the manifest entry (``rejections``). CSV exports carry no answer.
 * zorgstarts / zorgstops of the first aanbieder in the last ``IWMO_YEARS`` years: **WMO305** /
   **WMO307** messages, one per client and gemeente (``zorgstarts/<agb>_wmo305/<year>/…``); the
-  client's birth date and gender come from the indicaties exports.
+  client's birth date and gender come from the indicaties exports. A follow-up of a start or stop
+  (``start_stop_follow_ups``, iwmo_variants: a corrected start, StatusAanlevering 2, or a withdrawn stop, 3) is
+  a later message of its own, ``<name of the first message>_wijziging.xml`` / ``_verwijdering.xml``.
 * declaraties of the second aanbieder as **Excel** (.xlsx, real dates and numbers where the value is
   valid, text where a defect made it invalid), of the third as **Parquet** (typed columns; a column
   holding a defect value that no type can hold is text).
@@ -243,10 +245,14 @@ def to_wmo305_307(out_dir: Path, entry: dict, from_year: int, persons: dict[str,
     agb = entry.get("aanbieder_agb") or (rows[0]["aanbieder_agb"] if rows else "")
     xml = [i for i, r in enumerate(rows)
            if (d := parse_date(r[col] or "", entry)) and d.year >= from_year and r["bsn"] in persons]
+    # a follow-up of a start or stop (iwmo_variants: StatusAanlevering 2 or 3) is a later message of its own
+    follow_ups = {r - 1 for r in entry.get("start_stop_follow_ups", [])}
     groups: dict[tuple, list[int]] = {}
     for i in xml:
-        groups.setdefault((rows[i]["bsn"], rows[i]["gemeente_code"]), []).append(i)
+        if i not in follow_ups:
+            groups.setdefault((rows[i]["bsn"], rows[i]["gemeente_code"]), []).append(i)
     out = []
+    message: dict[tuple, tuple[int, str]] = {}
     for n, ((bsn, gm), idx) in enumerate(groups.items(), start=1):
         year = min(parse_date(rows[i][col], entry).year for i in idx)
         rel = f"{entry['dataset']}/{agb}_{code.lower()}/{year}/{code}_{agb}_{gm}_{n:06d}.xml"
@@ -254,6 +260,17 @@ def to_wmo305_307(out_dir: Path, entry: dict, from_year: int, persons: dict[str,
         (out_dir / rel).write_text(start_stop_message([rows[i] for i in idx], entry, stop, persons[bsn],
                                                       f"{agb[-4:]}{n:08d}"), encoding="utf-8")
         out.append(new_entry(entry, rel, f"iwmo-{code.lower()}", len(idx), [], gemeente_code=gm))
+        message[(bsn, gm)] = (n, rel)
+    for i in sorted(follow_ups & set(xml)):
+        r = rows[i]
+        n, first = message[(r["bsn"], r["gemeente_code"])]
+        status = r["status_aanlevering"]
+        rel = first[:-len(".xml")] + ("_verwijdering.xml" if status == "3" else "_wijziging.xml")
+        (out_dir / rel).write_text(start_stop_message([r], entry, stop, persons[r["bsn"]],
+                                                      f"{agb[-4:]}{'V' if status == '3' else 'W'}{n:07d}"), encoding="utf-8")
+        out.append(new_entry(entry, rel, f"iwmo-{code.lower()}", 1, [], gemeente_code=r["gemeente_code"],
+                             follow_up_of=first, toewijzing_nummer=int(r["toewijzing_nummer"]),
+                             status_aanlevering=status))
     in_xml = set(xml)
     rest = [rows[i] for i in range(len(rows)) if i not in in_xml]
     write_csv(out_dir / entry["path"], entry, header, rest)

@@ -25,6 +25,11 @@ arrive as WMO301/WMO323 messages, and with CSV they stay in the CSV exports with
   value and the same message is delivered again later with the new one, as ``<name>_correctie.xml``
   (``formats.to_wmo301``): the later delivery wins. The manifest's ``corrections`` names each toewijzing,
   the field, the old and the new value (and, with iWmo, both files).
+* **Start and stop zorg followed up** (:data:`FOLLOW_UPS`): in the first aanbieder's starts and stops of
+  the iWmo years, a few starts delivered again with a corrected begindatum (StatusAanlevering 2, gewijzigde
+  aanlevering) and a few stops withdrawn (StatusAanlevering 3, verwijderen: the help goes on). The CSV
+  export holds the follow-up as an extra line after the first one (the later line wins); with iWmo it is a
+  later WMO305/WMO307 message of its own (``formats.to_wmo305_307``). In the manifest's ``start_stop``.
 
 Draws from its own random stream ([seed, 301]); every other figure of the demo stays as it was.
 The planted counts are the manifest's ``iwmo_variants``.
@@ -62,6 +67,9 @@ MIN_PER_KIND = 2
 CREDITS_WITHOUT_DEBET_PER_FILE = 2
 DOUBLE_CREDITS_PER_FILE = 1
 REDELIVER_SHARE = 0.02  # of the WMO301 messages without a defect (at least one)
+# dataset -> (StatusAanlevering of the follow-up, how many per aanbieder file)
+FOLLOW_UPS = {"zorgstarts": ("2", 2), "zorgstops": ("3", 2)}
+START_SHIFT_DAYS = 3  # a corrected start: the help began this many days later than first reported
 # field -> (variant kind whose toewijzingen are corrected, how many, RedenWijziging of the correction)
 CORRECTIONS = {"einddatum": ("etmaal_totaal", 2, "05"), "volume": ("uur_per_dag", 2, "14")}
 
@@ -75,11 +83,14 @@ def plant(out_dir: Path, files: list[dict], seed: int, last_year: int) -> tuple[
              "toewijzingen": {}, "resultaatgericht_product": {"product_code": RESULT_PRODUCT[0],
                                                               "omschrijving": RESULT_PRODUCT[1]},
              "clients_without_hours": {}, "credits_without_debet": 0, "double_credits": 0,
-             "redelivered_files": {}, "corrections": []}
+             "redelivered_files": {}, "corrections": [], "start_stop": []}
+    persons = formats.persons_of(out_dir, files)
     for f in files:
         if f["dataset"] == "indicaties" and f.get("gemeente_code") == gem and "_indicaties" in f["path"]:
             _plant_toewijzingen(out_dir, f, rng, from_year, last_year, truth,
                                 np.random.default_rng([seed, STREAM, 2]))
+        elif f["dataset"] in FOLLOW_UPS and agbs and f.get("aanbieder_agb") == agbs[0]:
+            _plant_follow_ups(out_dir, f, np.random.default_rng([seed, STREAM, 3]), from_year, persons, truth)
         elif f["dataset"] == "producten":
             _add_result_product(out_dir, f)
         elif f["dataset"] == "declaraties" and agbs and f.get("aanbieder_agb") == agbs[0] \
@@ -168,6 +179,36 @@ def _correct(rows: list[dict], added: list[dict], kinds: list[str], entry: dict,
     entry["toewijzing_corrections"] = records
 
 
+def _plant_follow_ups(out_dir: Path, entry: dict, rng: np.random.Generator, from_year: int,
+                      persons: dict, truth: dict) -> None:
+    """Append the follow-up lines (a corrected start, a withdrawn stop) of a few starts/stops of the iWmo
+    years; ``entry["start_stop_follow_ups"]`` names their records (1-based) for ``formats.to_wmo305_307``."""
+    header, rows = read_csv_entry(out_dir, entry)
+    status, n = FOLLOW_UPS[entry["dataset"]]
+    col = "einddatum" if entry["dataset"] == "zorgstops" else "begindatum"
+    eligible = [i for i, r in enumerate(rows) if (d := parse_date(r[col] or "", entry)) and d.year >= from_year
+                and r["bsn"] in persons and (r.get("status_aanlevering") or "1") == "1"]
+    fmt = DATE_FORMATS[entry["dialect"]["date_format"]]
+    added, records = [], []
+    for i in sorted(int(x) for x in rng.choice(eligible, min(n, len(eligible)), replace=False)):
+        r = {**rows[i], "status_aanlevering": status}
+        t = {"dataset": entry["dataset"], "gemeente_code": r["gemeente_code"], "aanbieder_agb": r["aanbieder_agb"],
+             "toewijzing_nummer": int(r["toewijzing_nummer"]), "status_aanlevering": status}
+        if status == "2":
+            old = parse_date(r["begindatum"], entry)
+            new = old + dt.timedelta(days=START_SHIFT_DAYS)
+            r["begindatum"] = new.strftime(fmt)
+            t.update(field="begindatum", old=old.isoformat(), new=new.isoformat())
+        added.append(r)
+        records.append(len(rows) + len(added))
+        truth["start_stop"].append(t)
+    if not added:
+        return
+    write_csv(out_dir / entry["path"], entry, header, rows + added)
+    entry["rows"] = len(rows) + len(added)
+    entry["start_stop_follow_ups"] = records
+
+
 def _add_result_product(out_dir: Path, entry: dict) -> None:
     """The resultaatgericht product in every gemeente's catalogue, each year (hour tariff as 01A01's: the
     result itself is paid by the amount declared)."""
@@ -207,6 +248,12 @@ def redeliver(out_dir: Path, files: list[dict], truth: dict) -> list[dict]:
     """A few WMO301 messages delivered again, byte for byte, as ``<name>_herzending.xml`` (not those
     re-delivered with a correction); the files of the corrections go into the manifest's truth."""
     corrected = {f["redelivery_of"] for f in files if f.get("corrections")}
+    for f in files:
+        if f.get("follow_up_of"):
+            for t in truth["start_stop"]:
+                if (t["dataset"], t["gemeente_code"], t["toewijzing_nummer"]) == \
+                        (f["dataset"], f["gemeente_code"], f["toewijzing_nummer"]):
+                    t.update(path=f["path"], follow_up_of=f["follow_up_of"])
     for f in files:
         for c in f.get("corrections", []):
             for t in truth["corrections"]:
