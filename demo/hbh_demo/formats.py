@@ -266,8 +266,8 @@ def to_wmo305_307(out_dir: Path, entry: dict, from_year: int, persons: dict[str,
         n, first = message[(r["bsn"], r["gemeente_code"])]
         status = r["status_aanlevering"]
         rel = first[:-len(".xml")] + ("_verwijdering.xml" if status == "3" else "_wijziging.xml")
-        (out_dir / rel).write_text(start_stop_message([r], entry, stop, persons[r["bsn"]],
-                                                      f"{agb[-4:]}{'V' if status == '3' else 'W'}{n:07d}"), encoding="utf-8")
+        ident = f"{agb[-4:]}{'V' if status == '3' else 'W'}{n:07d}"
+        (out_dir / rel).write_text(start_stop_message([r], entry, stop, persons[r["bsn"]], ident), encoding="utf-8")
         out.append(new_entry(entry, rel, f"iwmo-{code.lower()}", 1, [], gemeente_code=r["gemeente_code"],
                              follow_up_of=first, toewijzing_nummer=int(r["toewijzing_nummer"]),
                              status_aanlevering=status))

@@ -174,7 +174,8 @@ def _correct(rows: list[dict], added: list[dict], kinds: list[str], entry: dict,
                 r["volume"] = now
             r["reden_wijziging"] = reden
             records.append({"record": len(rows) + j + 1, "old": old})
-            truth["corrections"].append({"gemeente_code": r["gemeente_code"], "toewijzing_nummer": int(r["toewijzing_nummer"]),
+            truth["corrections"].append({"gemeente_code": r["gemeente_code"],
+                                         "toewijzing_nummer": int(r["toewijzing_nummer"]),
                                          "field": field, "old": was, "new": now, "reden_wijziging": reden})
     entry["toewijzing_corrections"] = records
 
