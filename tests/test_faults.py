@@ -287,6 +287,55 @@ def drop_rows(path: Path, **match) -> int:
     return len(lines) - 1 - len(keep)
 
 
+def drop_kwb_wijk(landing: Path, wijk: str) -> int:
+    """Remove the wijk's rows from every CBS Kerncijfers export (StatLine pads codes: ``"WK990101  "``)."""
+    n = 0
+    for path in (landing / "cbs_kwb").glob("*"):
+        lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        keep = [ln for ln in lines if f'"{wijk} ' not in ln and f'"{wijk}"' not in ln]
+        n += len(lines) - len(keep)
+        path.write_text("".join(keep), encoding="utf-8")
+    return n
+
+
+def kwb_inhabitants(landing: Path, wijk: str, year: int) -> int | None:
+    """AantalInwoners of the wijk in the demo's Kerncijfers export of ``year`` (read from the file itself)."""
+    import csv
+
+    for path in (landing / "cbs_kwb").glob(f"*_{year}.csv"):
+        for row in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"):
+            if row["WijkenEnBuurten"].strip() == wijk:
+                return int(row["AantalInwoners_5"])
+    return None
+
+
+def test_missing_own_population_is_taken_from_cbs_kwb_without_a_75plus_figure(pipeline_run, tmp_path):
+    """A wijk-year missing from the municipality's own population, but in CBS Kerncijfers: the rate is
+    computed over CBS's inhabitants and says so; the 75+ rate stays empty (KWB has no 75+ band), for the
+    wijk and for its gemeente (a sum without that wijk's 75+ would be too small)."""
+    data = tmp_path / "data"
+    env = copy_run(pipeline_run, data)
+    with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
+        candidates = con.execute(
+            "SELECT wijk_code, gemeente_code, year FROM marts.wijk_year WHERE clients > 0 ORDER BY clients DESC").fetchall()
+    wijk, gemeente, year, kwb = next((w, g, y, k) for w, g, y in candidates
+                                     if (k := kwb_inhabitants(data / "landing", w, y)) is not None)
+    (pop_file,) = (data / "landing" / "bevolking").glob("*")
+    assert drop_rows(pop_file, wijk_code=wijk, jaar=year) > 0
+
+    proc, _, out = refresh(env)
+    assert proc.returncode == 0, out[-4000:]
+    with duckdb.connect(str(serving_of(data)), read_only=True) as con:
+        row = con.execute("SELECT inhabitants, inhabitants_75plus, clients_per_1000_75plus, population_source "
+                          "FROM marts.wijk_year WHERE wijk_code = ? AND year = ?", [wijk, year]).fetchone()
+        gem = con.execute("SELECT inhabitants_75plus, clients_per_1000_75plus FROM marts.gemeente_year "
+                          "WHERE gemeente_code = ? AND year = ?", [gemeente, year]).fetchone()
+        others = con.execute("SELECT count(*) FROM marts.wijk_year WHERE population_source = 'CBS KWB'").fetchone()[0]
+    assert row == (kwb, None, None, "CBS KWB")
+    assert gem == (None, None)
+    assert others == 1, "only the wijk-year without own figures takes CBS's"
+
+
 def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(pipeline_run, tmp_path):
     data = tmp_path / "data"
     env = copy_run(pipeline_run, data)
@@ -297,6 +346,7 @@ def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(p
             "SELECT wijk_code, year FROM marts.wijk_year WHERE clients > 0 ORDER BY clients DESC LIMIT 1").fetchall()[0]
     (pop_file,) = (data / "landing" / "bevolking").glob("*")
     assert drop_rows(pop_file, wijk_code=wijk, jaar=year) > 0
+    drop_kwb_wijk(data / "landing", wijk)  # and CBS's figure, which would otherwise stand in for it
 
     proc, _, out = refresh(env)
     assert proc.returncode != 0, "a rate over an incomplete population must not be published"

@@ -28,7 +28,10 @@
 WITH g AS (
   SELECT gemeente_code, gemeente_name, year,
          sum(clients) AS clients, sum(new_clients) AS new_clients,
-         sum(inhabitants) AS inhabitants, sum(inhabitants_75plus) AS inhabitants_75plus,
+         sum(inhabitants) AS inhabitants,
+         -- empty when a wijk's inhabitants come from CBS KWB, which has no 75+ band (else too few 75+)
+         CASE WHEN bool_and(inhabitants_75plus IS NOT NULL OR inhabitants IS NULL) THEN sum(inhabitants_75plus) END
+           AS inhabitants_75plus,
          sum(clients_75plus) AS clients_75plus,
          sum(indicated_hours) AS indicated_hours, sum(declared_hours) AS declared_hours, sum(cost_eur) AS cost_eur,
          any_value(baseline_year) AS baseline_year

@@ -2,7 +2,10 @@
 -- clients: persons with at least one active HbH indication in the year, counted in the wijk of
 --   their latest indication (staging.client_years); new_clients: of those, without an indication
 --   in the previous year (instroom).
--- inhabitants / inhabitants_75plus: population on 1 January (staging.bevolking, waarneming).
+-- inhabitants / inhabitants_75plus: population on 1 January (staging.bevolking, waarneming). Where the
+--   municipality's own population has no rows for a wijk and year, CBS Kerncijfers wijken en buurten
+--   (staging.cbs_kwb, the wijk's AantalInwoners of that year) supplies inhabitants; KWB has no 75+ band, so
+--   inhabitants_75plus stays empty there. population_source says which: 'gemeente' or 'CBS KWB' (NULL: none).
 -- clients_75plus: of the clients, those aged 75 or older on 1 January (age bands 75-84 and 85+).
 -- clients_per_1000 = clients / inhabitants × 1000; clients_per_1000_75plus = clients_75plus / inhabitants 75+ × 1000
 --   (clients aged 75+ per 1,000 inhabitants aged 75+: the share of the over-75s who get HbH, per mille).
@@ -18,7 +21,9 @@
 -- nl: cliënt telt in één wijk); instroom: cliënten die het jaar ervoor geen lopende indicatie hadden (leeg in
 -- nl: het eerste jaar). Cliënten per 1.000 inwoners = cliënten / inwoners op 1 januari × 1.000; cliënten van 75+
 -- nl: per 1.000 inwoners van 75+ = cliënten van 75 jaar en ouder (op 1 januari) / inwoners van 75 jaar en ouder
--- nl: × 1.000: hoeveel van elke 1.000 75-plussers hulp bij het huishouden krijgen.
+-- nl: × 1.000: hoeveel van elke 1.000 75-plussers hulp bij het huishouden krijgen. Inwoners komen uit de
+-- nl: eigen bevolkingsgegevens van de gemeente; ontbreekt een wijk in een jaar daar, dan uit de CBS Kerncijfers
+-- nl: wijken en buurten (zonder 75+, want die groep heeft het CBS daar niet); bron_bevolking zegt welke.
 -- nl: Geïndiceerde uren: uren per week × dagen dat de indicatie in het jaar liep / 7, voor zorg in natura én
 -- nl: pgb, in een lopend jaar tot en met de laatste gedeclareerde maand; gedeclareerde uren en kosten (uren ×
 -- nl: gecontracteerd tarief) komen uit de declaraties van aanbieders, alleen zorg in natura (pgb wordt niet
@@ -39,10 +44,19 @@ WITH years AS (
          count(*) FILTER (WHERE age_band IN ('75-84', '85+')) AS clients_75plus,
          bool_and(is_new IS NULL) AS first_year
   FROM staging.client_years GROUP BY ALL
-), pop AS (
+), own_pop AS (
   SELECT wijk_code, year, sum(inhabitants) AS inhabitants,
          sum(inhabitants) FILTER (WHERE age_band IN ('75-84', '85+')) AS inhabitants_75plus
   FROM staging.bevolking WHERE bron = 'waarneming' GROUP BY ALL
+), kwb_pop AS (
+  SELECT region_code AS wijk_code, year, inhabitants
+  FROM staging.cbs_kwb WHERE region_level = 'wijk' AND inhabitants IS NOT NULL
+), pop AS (
+  SELECT coalesce(o.wijk_code, k.wijk_code) AS wijk_code, coalesce(o.year, k.year) AS year,
+         coalesce(o.inhabitants, k.inhabitants) AS inhabitants, o.inhabitants_75plus,
+         CASE WHEN o.wijk_code IS NOT NULL THEN 'gemeente' ELSE 'CBS KWB' END AS population_source
+  FROM own_pop o
+  FULL JOIN kwb_pop k ON k.wijk_code = o.wijk_code AND k.year = o.year
 ), bounds AS (
   -- the data period in whole months: a year whose last declarations have not arrived yet is
   -- counted up to the last declared month, for indicated and declared hours alike
@@ -66,7 +80,7 @@ WITH years AS (
   SELECT w.gemeente_code, w.gemeente_name, w.wijk_code, w.wijk_name, y.year,
          coalesce(c.clients, 0) AS clients, coalesce(c.clients_75plus, 0) AS clients_75plus,
          CASE WHEN y.year > (SELECT min(year) FROM years) THEN coalesce(c.new_clients, 0) END AS new_clients,
-         p.inhabitants, p.inhabitants_75plus,
+         p.inhabitants, p.inhabitants_75plus, p.population_source,
          coalesce(ind.indicated_hours, 0)::DOUBLE AS indicated_hours,
          coalesce(dec.declared_hours, 0)::DOUBLE AS declared_hours,
          coalesce(dec.cost_eur, 0)::DECIMAL(18, 6) AS cost_eur
@@ -79,7 +93,7 @@ WITH years AS (
 )
 SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, year::INTEGER AS year, clients::BIGINT AS clients,
        new_clients::BIGINT AS new_clients, inhabitants::BIGINT AS inhabitants, inhabitants_75plus::BIGINT AS inhabitants_75plus,
-       clients_75plus::BIGINT AS clients_75plus,
+       clients_75plus::BIGINT AS clients_75plus, population_source,
        1000.0 * clients / nullif(inhabitants, 0) AS clients_per_1000,
        1000.0 * clients_75plus / nullif(inhabitants_75plus, 0) AS clients_per_1000_75plus,
        indicated_hours, declared_hours, cost_eur,
