@@ -128,3 +128,199 @@ def levering(delivery: dict[str, Any] | None, budget: dict[str, Any] | None, wai
         out.append(f"Nieuwe cliënten wachtten mediaan {_days(m)} dagen op de start van de zorg"
                    + (f" ({_days(prev)} in {year - 1})" if prev is not None else "") + ".")
     return " ".join(out) or f"Voor {name} zijn in {year} geen leveringscijfers te tonen."
+
+
+# The four effects of the cost bridge (marts.cost_bridge), as they read in a sentence.
+COST_EFFECTS = (("clients_effect_eur", "het aantal cliënten"), ("volume_effect_eur", "de uren per cliënt"),
+                ("mix_effect_eur", "de productmix"), ("price_effect_eur", "de tarieven"))
+
+
+def kosten(bridge: dict[str, Any] | None, tariff: dict[str, Any] | None, contracted: dict[str, Any] | None,
+           name: str, year: int) -> str:
+    """The cost against the year before with its largest cause (cost bridge), and the tariff per hour at a fixed
+    product mix in the year and the one already contracted for a later year (marts.tariffs, product 'alle')."""
+    name = _place(name)
+    out = []
+    if bridge is not None and bridge.get("cost_eur") is not None and bridge.get("cost_before_eur") is not None:
+        diff = bridge["cost_eur"] - bridge["cost_before_eur"]
+        text = (f"De kosten van {name} gingen van {c.fmt_eur(bridge['cost_before_eur'])} in {year - 1} naar "
+                f"{c.fmt_eur(bridge['cost_eur'])} in {year} ({c.signed_difference(diff, c.fmt_eur)}, "
+                f"{c.fmt_pct(c.change(bridge['cost_eur'], bridge['cost_before_eur']), signed=True)}).")
+        effects = [(k, lab, bridge.get(k)) for k, lab in COST_EFFECTS if bridge.get(k) is not None]
+        if effects:
+            k, lab, v = max(effects, key=lambda e: abs(e[2]))
+            text += f" De grootste oorzaak: {lab} ({c.signed_difference(v, c.fmt_eur)})."
+        out.append(text)
+    elif bridge is not None:
+        out.append(f"De kosten van {name} in {year} zijn {c.HIDDEN_CELL}.")
+    if tariff is not None and tariff.get("tariff_per_hour") is not None:
+        out.append(f"Het uurtarief bij een vaste productmix was in {year} € {c.fmt_number(tariff['tariff_per_hour'], 2)}"
+                   + (f" ({c.fmt_pct(tariff['change'], signed=True)})" if tariff.get("change") is not None else "") + ".")
+    if contracted is not None and contracted.get("tariff_per_hour") is not None:
+        text = (f"Voor {contracted['year']} is al € {c.fmt_number(contracted['tariff_per_hour'], 2)} per uur "
+                f"gecontracteerd ({c.fmt_pct(contracted['change'], signed=True)}")
+        if contracted.get("step") is not None:
+            text += f", waarvan {c.fmt_pct(contracted['step'], signed=True)} bovenop de gewone jaarlijkse stijging"
+        out.append(text + ").")
+    return " ".join(out) or f"Voor {name} zijn in {year} geen kosten en tarieven te tonen."
+
+
+def eigen_bijdrage(r: dict[str, Any], name: str, base_year: int) -> str:
+    """Growth of clients with a high and a low income since the base year, their difference in percentage points,
+    and the share of the year's clients with a middle or high income (who pay more with an income-dependent
+    eigen bijdrage). Hidden (NULL) counts leave their part out."""
+    name = _place(name)
+    year = r["year"]
+    out = []
+    if r.get("growth_hoog") is not None and r.get("growth_laag") is not None:
+        diff = r.get("growth_difference_points")
+        out.append(f"Van {base_year} tot {year} groeide het aantal cliënten in {name} met een hoog inkomen met "
+                   f"{c.fmt_pct(r['growth_hoog'], signed=True)}, met een laag inkomen met "
+                   f"{c.fmt_pct(r['growth_laag'], signed=True)}"
+                   + (f": {c.fmt_number(abs(diff), 1)} procentpunt {'meer' if diff >= 0 else 'minder'} groei bij de "
+                      "hoge inkomens, voor wie het abonnementstarief de eigen bijdrage het meest verlaagde"
+                      if diff is not None else "") + ".")
+    else:
+        out.append(f"De groei per inkomensklasse van {name} sinds {base_year} is {c.HIDDEN_CELL}.")
+    known = [r.get(f"clients_{k}") for k in ("laag", "midden", "hoog")]
+    if all(p is not None for p in known) and sum(known):
+        # a hidden number without a registered class is not counted as 0: the share is then of the known classes
+        unknown = r.get("clients_onbekend")
+        total = sum(known) + (unknown or 0)
+        mh = r["clients_midden"] + r["clients_hoog"]
+        out.append(f"In {year} had {c.fmt_pct(mh / total, 0)} van de cliënten"
+                   + (" met een bekende inkomensklasse" if unknown is None else "") + " een midden- of hoog inkomen "
+                   f"({c.fmt_number(mh)} van {c.fmt_number(total)}): de groep die met een inkomensafhankelijke "
+                   "eigen bijdrage meer gaat betalen.")
+    return " ".join(out)
+
+
+def _lower_sum(rows: list[dict[str, Any]], col: str) -> tuple[float | None, bool]:
+    """Sum of the published values of ``col`` and whether some were hidden (then the sum is a lower bound);
+    None when none is published."""
+    shown = [r[col] for r in rows if r.get(col) is not None]
+    return (sum(shown) if shown else None), len(shown) < len(rows)
+
+
+def herindicatie(rows: list[dict[str, Any]], name: str, year: int) -> str:
+    """Clients in the herindicatie round, minutes per week per client before and after, the yearly cost effect
+    and the transition cost (marts.herindicatie_simulation). Hidden cells are left out: totals say "ten minste"."""
+    name = _place(name)
+    clients, partial = _lower_sum(rows, "clients")
+    if not clients:
+        return f"De aantallen van de herindicatieronde in {name} zijn {c.HIDDEN_CELL} (te kleine aantallen)."
+    atleast = "ten minste " if partial else ""
+    before, _ = _lower_sum(rows, "minutes_per_week_before")
+    after, _ = _lower_sum(rows, "minutes_per_week_after")
+    effect, _ = _lower_sum(rows, "yearly_cost_effect_eur")
+    out = [f"De herindicatieronde naar de nieuwe producten (vanaf {year}) raakt in {name} {atleast}"
+           f"{c.fmt_number(clients)} cliënten. Gemiddeld gaan zij van {c.fmt_number(before / clients)} naar "
+           f"{c.fmt_number(after / clients)} minuten hulp per week."]
+    if effect is not None:
+        out.append(f"De jaarlijkse kosten van de geïndiceerde hulp worden daardoor {atleast}{c.fmt_eur(abs(effect))} "
+                   f"{'lager' if effect < 0 else 'hoger'}.")
+    transition, partial_t = _lower_sum(rows, "transition_cost_eur")
+    if transition is not None:
+        out.append(f"De overgangsperiode kost {'ten minste ' if partial_t else ''}{c.fmt_eur(transition)}.")
+    parts = {k: _lower_sum(rows, f"clients_{k}") for k in ("down", "same", "up")}
+    if not partial and all(v is not None and not p for v, p in parts.values()):
+        out.append(f"{c.fmt_number(parts['down'][0])} cliënten gaan omlaag, {c.fmt_number(parts['same'][0])} blijven "
+                   f"gelijk en {c.fmt_number(parts['up'][0])} gaan omhoog.")
+    if partial:
+        hidden = sum(r.get("clients") is None for r in rows)
+        out.append(f"({hidden} van de {len(rows)} groepen per wijk en leeftijd zijn {c.HIDDEN_CELL}: de totalen zijn "
+                   "een ondergrens.)")
+    return " ".join(out)
+
+
+def _cbs_period(period: str | None) -> str:
+    """StatLine's period code in words: 2024JJ00 -> "heel 2024", 2024HJ01 -> "eerste halfjaar 2024"."""
+    if not period or len(period) != 8:
+        return period or ""
+    kind = {"JJ00": "heel", "HJ01": "eerste halfjaar", "HJ02": "tweede halfjaar"}.get(period[4:])
+    return f"{kind} {period[:4]}" if kind else period
+
+
+def cbs(comp: dict[str, Any] | None, bench: dict[str, Any] | None, name: str, year: int) -> str:
+    """Our clients next to CBS's count for the gemeente as a whole, and CBS's rate against gemeenten of the same
+    size class (marts.cbs_comparison wijk 'alle', marts.cbs_benchmark)."""
+    out = []
+    if comp is not None:
+        ours, theirs = comp.get("clients"), comp.get("cbs_clients")
+        if ours is not None and theirs is not None:
+            d = comp.get("cbs_difference")
+            out.append(f"In {year} telden wij in {name} {c.fmt_number(ours)} cliënten met hulp bij het huishouden, het "
+                       f"CBS {c.fmt_number(theirs)} ({_cbs_period(comp.get('cbs_period'))})"
+                       + (f": {c.fmt_number(abs(d))} {'meer' if d >= 0 else 'minder'} bij ons"
+                          + (f" ({c.fmt_pct(abs(comp['cbs_difference_pct']))})"
+                             if comp.get("cbs_difference_pct") is not None else "")
+                          if d is not None else "")
+                       + (f". Reden van het verschil: {comp['cbs_gap_reason']}" if comp.get("cbs_gap_reason") else "")
+                       + ".")
+        else:
+            out.append(f"In {year} is het aantal cliënten van {name} bij ons of bij het CBS {c.HIDDEN_CELL}.")
+    if bench is not None and bench.get("cbs_clients_per_1000") is not None:
+        out.append(f"Volgens het CBS kregen {c.fmt_rate(bench['cbs_clients_per_1000'])} per 1.000 inwoners hulp"
+                   + (f": {bench['cbs_sentence']}" if bench.get("cbs_sentence") else "")
+                   + (f" ({bench['peer_group']})" if bench.get("peer_group") else "") + ".")
+    return " ".join(out) or f"Voor {name} zijn er in {year} geen CBS-cijfers om mee te vergelijken."
+
+
+def wijkgericht(rows: list[dict[str, Any]], name: str, year: int) -> str:
+    """Clients in zorg in natura over the wijken, the share of the largest aanbieder per wijk, the concentration
+    (HHI) and the clients with a new aanbieder; rows of marts.wijk_concentration for the year, with the figures of
+    a wijk whose count is hidden already hidden (as on the page)."""
+    name = _place(name)
+    if not rows:
+        return f"Voor {name} zijn er in {year} geen cijfers per wijk."
+    clients, partial = _lower_sum(rows, "zin_clients")
+    wijken = f"{len(rows)} {'wijk' if len(rows) == 1 else 'wijken'}"
+    out = [f"In {year} is het aantal cliënten met zorg in natura in {name} ({wijken}) {c.HIDDEN_CELL}."
+           if clients is None else
+           f"In {year} kregen in {name} {'ten minste ' if partial else ''}{c.fmt_number(clients)} cliënten zorg in "
+           f"natura, verdeeld over {wijken}."]
+    shares = [r for r in rows if r.get("main_market_share") is not None]
+    if shares:
+        top = max(shares, key=lambda r: r["main_market_share"])
+        med = sorted(r["main_market_share"] for r in shares)
+        mid = (med[(len(med) - 1) // 2] + med[len(med) // 2]) / 2
+        out.append(f"De grootste aanbieder van een wijk deed mediaan {c.fmt_pct(mid)} van de uren; het meest in "
+                   f"{top['wijk_name']}: {top['main_aanbieder_name']} met {c.fmt_pct(top['main_market_share'])}.")
+    hhi = sorted(r["hhi"] for r in rows if r.get("hhi") is not None)
+    if hhi:
+        out.append(f"De concentratie (HHI, 1 = één aanbieder doet alles) is mediaan "
+                   f"{c.fmt_number((hhi[(len(hhi) - 1) // 2] + hhi[len(hhi) // 2]) / 2, 2)} over "
+                   f"{len(hhi)} {'wijk' if len(hhi) == 1 else 'wijken'} waar die getoond mag worden.")
+    switched, partial_s = _lower_sum(rows, "switched_clients")
+    if switched is not None:
+        out.append(f"{'Ten minste ' if partial_s else ''}{c.fmt_number(switched)} cliënten kregen een nieuwe aanbieder.")
+    else:
+        out.append(f"Het aantal cliënten met een nieuwe aanbieder is {c.HIDDEN_CELL}.")
+    return " ".join(out)
+
+
+def prognoseband(rows: list[dict[str, Any]], name: str) -> str:
+    """The forecast clients of the last forecast year and the cost of the first with their band, and the cost
+    against the budget (marts.forecast_bands of one level / gemeente)."""
+    name = _place(name)
+    by = {(r["measure"], r["year"]): r for r in rows}
+    years = sorted({r["year"] for r in rows})
+    if not years:
+        return f"Voor {name} is geen prognose gepubliceerd."
+    out = []
+    pct = c.fmt_pct(rows[0]["coverage"], 0)
+    cl = by.get(("clients", years[-1]))
+    if cl:
+        out.append(f"Volgens het standaardscenario heeft {name} in {years[-1]} {c.fmt_number(cl['forecast'])} cliënten; "
+                   f"met {pct} kans tussen {c.fmt_number(cl['lower'])} en {c.fmt_number(cl['upper'])}.")
+    co = by.get(("cost_eur", years[0]))
+    if co:
+        text = (f"De kosten in {years[0]}: {c.fmt_eur(co['forecast'])} (band {c.fmt_eur(co['lower'])} tot "
+                f"{c.fmt_eur(co['upper'])})")
+        b = co.get("budget_eur")
+        if b is not None:
+            where = ("de hele band ligt boven" if co["lower"] > b else "de hele band ligt onder" if co["upper"] < b
+                     else "boven" if co["forecast"] > b else "onder")
+            text += f", {'de prognose ligt ' if where in ('boven', 'onder') else ''}{where} het budget van {c.fmt_eur(b)}"
+        out.append(text + ".")
+    return " ".join(out)

@@ -161,6 +161,167 @@ def test_regio_row_has_growth_like_a_gemeente(snapshot):
             assert r["growth_vs_previous"] == pytest.approx(r["clients"] / n_prev - 1)
 
 
+def _latest_complete(con) -> int:
+    return _one(con, "select year(data_to) - (month(data_to) < 12 or day(data_to) < 31)::int from meta.refresh")[0]
+
+
+def _signed(fraction: float, decimals: int = 1) -> str:
+    return ("+" if round(fraction * 100, decimals) > 0 else "") + nl(fraction * 100, decimals) + "%"
+
+
+def _eur(x) -> str:
+    return "€ " + nl(round(float(x)))
+
+
+def test_kosten_opens_with_the_regio_cost_change_its_largest_cause_and_the_tariffs(snapshot):
+    con = snapshot
+    at = _open("kosten")
+    year = _latest_complete(con)
+    assert at.selectbox(key="kosten_gemeente").value == common.REGIO
+    assert at.selectbox(key="kosten_brugjaar").value == year
+    before, cost, *effects = _one(con, "select cost_before_eur, cost_eur, clients_effect_eur, volume_effect_eur, "
+                                       "mix_effect_eur, price_effect_eur from marts.cost_bridge where level = 'regio' "
+                                       "and year = ?", year)
+    text = _summary(at)
+    assert f"{_eur(before)} in {year - 1}" in text and f"{_eur(cost)} in {year}" in text, text
+    assert ("+" if cost > before else "-") + _eur(abs(cost - before)) in text
+    assert _signed(cost / before - 1) in text
+    largest = max(effects, key=abs)
+    words = ["het aantal cliënten", "de uren per cliënt", "de productmix", "de tarieven"][effects.index(largest)]
+    assert f"De grootste oorzaak: {words} ({'+' if largest > 0 else '-'}{_eur(abs(largest))})" in text, text
+    tariff, change = _one(con, "select tariff_per_hour, change from marts.tariffs where level = 'regio' and "
+                               "product_code = 'alle' and year = ?", year)
+    assert f"€ {nl(tariff, 2)} ({_signed(change)})" in text, text
+    nxt, t_next, c_next, step = _one(con, "select year, tariff_per_hour, change, step from marts.tariffs where level = "
+                                          "'regio' and product_code = 'alle' and bron = 'gecontracteerd' and step is "
+                                          "not null order by year limit 1")
+    assert f"Voor {nxt} is al € {nl(t_next, 2)} per uur gecontracteerd ({_signed(c_next)}, waarvan {_signed(step)}" in text
+
+
+def test_eigen_bijdrage_opens_on_the_latest_year_with_growth_per_income_class(snapshot):
+    con = snapshot
+    at = _open("eigen_bijdrage")
+    year = _latest_complete(con)
+    assert at.selectbox(key="eb_gemeente").value == common.REGIO
+    assert at.selectbox(key="eb_jaar").value == year
+    base, hoog, laag, points, ll, mm, hh, oo = _one(
+        con, "select baseline_year, growth_hoog, growth_laag, growth_difference_points, clients_laag, clients_midden, "
+             "clients_hoog, clients_onbekend from marts.income_response where level = 'regio' and year = ?", year)
+    text = _summary(at)
+    assert f"Van {base} tot {year}" in text
+    assert f"hoog inkomen met {_signed(hoog)}" in text and f"laag inkomen met {_signed(laag)}" in text, text
+    assert f"{nl(abs(points), 1)} procentpunt {'meer' if points >= 0 else 'minder'}" in text
+    known = " met een bekende inkomensklasse" if oo is None else ""  # a hidden count is not taken as 0
+    total = ll + mm + hh + (oo or 0)
+    assert f"{nl((mm + hh) / total * 100)}% van de cliënten{known} een midden- of hoog inkomen" in text, text
+    assert f"({nl(mm + hh)} van {nl(total)})" in text
+
+
+def test_herindicatie_opens_with_the_regio_round_and_its_lower_bounds(snapshot):
+    con = snapshot
+    at = _open("herindicatie")
+    assert at.selectbox(key="herind_gemeente").value == common.REGIO
+    year, clients, hidden, cells, before, after, effect, transition, hidden_t = _one(
+        con, "select max(year), sum(clients), count(*) - count(clients), count(*), sum(minutes_per_week_before), "
+             "sum(minutes_per_week_after), sum(yearly_cost_effect_eur), sum(transition_cost_eur), "
+             "count(*) - count(transition_cost_eur) from marts.herindicatie_simulation")
+    text = _summary(at)
+    lower = "ten minste " if hidden else ""
+    assert f"(vanaf {year}) raakt in de regio {lower}{nl(clients)} cliënten" in text, text
+    assert f"van {nl(before / clients)} naar {nl(after / clients)} minuten" in text
+    assert f"{lower}{_eur(abs(effect))} {'lager' if effect < 0 else 'hoger'}" in text
+    assert f"overgangsperiode kost {'ten minste ' if hidden_t else ''}{_eur(transition)}" in text
+    if hidden:
+        assert f"({hidden} van de {cells} groepen" in text
+
+
+def test_cbs_opens_with_our_count_next_to_cbs_for_the_first_gemeente(snapshot):
+    con = snapshot
+    at = _open("cbs")
+    code, name = _one(con, "select gemeente_code, gemeente_name from marts.cbs_comparison order by gemeente_name limit 1")
+    year = max(y for (y,) in con.execute("select distinct year from marts.cbs_comparison where gemeente_code = ?",
+                                         [code]).fetchall() if y <= _latest_complete(con))
+    assert at.selectbox(key="cbs_gemeente").value == code and at.selectbox(key="cbs_jaar").value == year
+    ours, theirs, period, diff, reason = _one(
+        con, "select clients, cbs_clients, cbs_period, cbs_difference, cbs_gap_reason from marts.cbs_comparison "
+             "where gemeente_code = ? and year = ? and wijk_code = 'alle'", code, year)
+    rate, sentence = _one(con, "select cbs_clients_per_1000, cbs_sentence from marts.cbs_benchmark where level = "
+                               "'gemeente' and region_code = ? and year = ?", code, year)
+    text = _summary(at)
+    assert f"In {year} telden wij in {name} {nl(ours)} cliënten" in text, text
+    kind = {"JJ00": "heel", "HJ01": "eerste halfjaar", "HJ02": "tweede halfjaar"}[period[4:]]
+    assert f"het CBS {nl(theirs)} ({kind} {period[:4]})" in text and f"{nl(abs(diff))} {'meer' if diff >= 0 else 'minder'}" in text
+    assert reason in text and f"{nl(rate, 1)} per 1.000 inwoners" in text and sentence in text
+
+
+def test_wijkgericht_opens_with_the_regio_wijken_and_their_largest_aanbieder(snapshot):
+    con = snapshot
+    at = _open("wijkgericht")
+    year = _latest_complete(con)
+    assert at.selectbox(key="wg_gemeente").value == common.REGIO and at.selectbox(key="wg_jaar").value == year
+    clients, hidden, wijken, med = _one(
+        con, "select sum(zin_clients), count(*) - count(zin_clients), count(*), median(main_market_share) filter "
+             "(where zin_clients is not null) from marts.wijk_concentration where year = ?", year)
+    top_wijk, top_name, top_share = _one(
+        con, "select wijk_name, main_aanbieder_name, main_market_share from marts.wijk_concentration where year = ? "
+             "and zin_clients is not null order by main_market_share desc limit 1", year)
+    hhi, n_hhi, switched, shown_sw = _one(
+        con, "select median(hhi), count(hhi), sum(switched_clients), count(switched_clients) from "
+             "marts.wijk_concentration where year = ? and zin_clients is not null", year)
+    text = _summary(at)
+    assert f"{'ten minste ' if hidden else ''}{nl(clients)} cliënten zorg in natura, verdeeld over {wijken} wijken" in text
+    assert f"mediaan {nl(med * 100, 1)}% van de uren" in text, text
+    assert f"{top_wijk}: {top_name} met {nl(top_share * 100, 1)}%" in text
+    if n_hhi:
+        assert f"mediaan {nl(hhi, 2)} over {n_hhi} {'wijk' if n_hhi == 1 else 'wijken'}" in text
+    if shown_sw:
+        assert f"{nl(switched)} cliënten kregen een nieuwe aanbieder" in text
+    else:
+        assert "nieuwe aanbieder is afgeschermd" in text  # a hidden count never becomes a number
+
+
+def test_prognoseband_opens_with_the_band_of_the_regio(snapshot):
+    con = snapshot
+    at = _open("prognoseband")
+    assert at.selectbox(key="band_gemeente").value == common.REGIO
+    last, f, lo, hi, cov = _one(con, "select year, forecast, lower, upper, coverage from marts.forecast_bands where "
+                                     "level = 'regio' and measure = 'clients' order by year desc limit 1")
+    first, cf, clo, chi, budget = _one(con, "select year, forecast, lower, upper, budget_eur from marts.forecast_bands "
+                                            "where level = 'regio' and measure = 'cost_eur' order by year limit 1")
+    text = _summary(at)
+    assert f"in {last} {nl(f)} cliënten; met {nl(cov * 100)}% kans tussen {nl(lo)} en {nl(hi)}" in text, text
+    assert f"De kosten in {first}: {_eur(cf)} (band {_eur(clo)} tot {_eur(chi)})" in text
+    if budget is not None:
+        assert f"het budget van {_eur(budget)}" in text
+        assert ("de hele band ligt boven" if clo > budget else "de hele band ligt onder" if chi < budget
+                else "de prognose ligt boven" if cf > budget else "de prognose ligt onder") in text
+
+
+def test_a_hidden_count_never_becomes_a_number_in_a_summary():
+    import re
+
+    import summaries
+
+    digits = re.compile(r"\d+ cliënten")  # a count where the count is hidden
+    rows = [{"wijk_name": "A", "zin_clients": None, "main_market_share": None, "hhi": None, "switched_clients": None,
+             "main_aanbieder_name": None}]
+    text = summaries.wijkgericht(rows, "Demostad", 2025)
+    assert "afgeschermd" in text and not digits.search(text), text
+    rows = [{"clients": None, "clients_down": None, "clients_same": None, "clients_up": None,
+             "minutes_per_week_before": None, "minutes_per_week_after": None, "transition_cost_eur": None,
+             "yearly_cost_effect_eur": None}]
+    text = summaries.herindicatie(rows, "Demostad", 2026)
+    assert "afgeschermd" in text and not digits.search(text), text
+    text = summaries.cbs({"clients": None, "cbs_clients": 40, "cbs_difference": None}, None, "Demostad", 2024)
+    assert "afgeschermd" in text and "40" not in text, text
+    r = {"year": 2025, "growth_hoog": None, "growth_laag": 0.1, "growth_difference_points": None,
+         "clients_laag": 20, "clients_midden": None, "clients_hoog": None, "clients_onbekend": 0}
+    text = summaries.eigen_bijdrage(r, "Demostad", 2018)
+    assert "afgeschermd" in text and "20" not in text.replace("2018", "").replace("2025", ""), text
+    text = summaries.kosten({"cost_eur": None, "cost_before_eur": 100.0}, None, None, "Demostad", 2025)
+    assert "afgeschermd" in text and "100" not in text, text
+
+
 # --- Sidebar, Datakwaliteit ---------------------------------------------------------------------------------------
 
 

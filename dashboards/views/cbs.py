@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Vergelijken met CBS",
@@ -44,6 +45,9 @@ filters = f"Gemeente: {name}; jaar: {year}"
 
 # --- The gemeente against its size class -------------------------------------------------------------------------
 g = bench.filter((pl.col("level") == "gemeente") & (pl.col("region_code") == code) & (pl.col("year") == year))
+_whole = comp.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year) & (pl.col("wijk_code") == "alle"))
+c.summary(summaries.cbs(_whole.row(0, named=True) if _whole.height else None,
+                        g.row(0, named=True) if g.height else None, name, year))
 if g.height:
     r = g.row(0, named=True)
     rate = c.fmt_rate(r["cbs_clients_per_1000"]) if r["cbs_clients_per_1000"] is not None else "–"

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Eigen bijdrage en inkomen",
@@ -101,9 +102,10 @@ later = [y for y in rows["year"].to_list() if y > base_year]
 if not later:
     st.info(f"De gegevens lopen niet verder dan het basisjaar {base_year}.")
     st.stop()
-year = st.selectbox("Vergelijk met jaar", later, index=min(1, len(later) - 1), key="eb_jaar", format_func=str)
+year = st.selectbox("Vergelijk met jaar", later, index=later.index(c.latest_complete_year(later)), key="eb_jaar",
+                    format_func=str)
 r = rows.filter(pl.col("year") == year).row(0, named=True)
-total = sum((r[f"clients_{k}"] or 0) for k, _, _ in CLASSES)
+c.summary(summaries.eigen_bijdrage(r, name, base_year))
 m1, m2, m3 = st.columns(3)
 m1.metric(f"Verschil in groei hoog − laag, {base_year}→{year}",
           "–" if r["growth_difference_points"] is None
@@ -111,12 +113,6 @@ m1.metric(f"Verschil in groei hoog − laag, {base_year}→{year}",
           help="Verschil-in-verschillen: groei van cliënten met een hoog inkomen min die met een laag inkomen.")
 m2.metric(f"Groei hoog inkomen sinds {base_year}", c.fmt_pct(r["growth_hoog"], 1, signed=True))
 m3.metric(f"Groei laag inkomen sinds {base_year}", c.fmt_pct(r["growth_laag"], 1, signed=True))
-last = rows.row(rows.height - 1, named=True)
-last_total = sum((last[f"clients_{k}"] or 0) for k, _, _ in CLASSES)
-if last_total and last["clients_midden"] is not None and last["clients_hoog"] is not None:
-    share = (last["clients_midden"] + last["clients_hoog"]) / last_total
-    st.markdown(f"In **{last['year']}** had **{c.fmt_pct(share, 0)}** van de cliënten in {name} een midden- of hoog "
-                "inkomen: de groep die met een inkomensafhankelijke eigen bijdrage meer gaat betalen.")
 
 st.subheader(f"Cliënten per inkomensklasse · {name}")
 fig = go.Figure()

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Herindicatie (simulatie)",
@@ -30,6 +31,7 @@ SUMS = ("clients", "clients_down", "clients_same", "clients_up", "minutes_per_we
         "transition_cost_eur", "yearly_cost_effect_eur")
 tot = rows.select([c._partial_sum(x) for x in SUMS]).row(0, named=True)
 hidden = rows["clients"].null_count()
+c.summary(summaries.herindicatie(rows.to_dicts(), name, year))
 m = st.columns(4)
 m[0].metric("Cliënten in de ronde", c.fmt_count(tot["clients"]))
 m[1].metric("Omlaag / gelijk / omhoog",

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Tarieven en kosten",
@@ -66,12 +67,19 @@ with st.expander("Tabel: tarief per product en jaar"):
 # --- Cost bridge ------------------------------------------------------------------------------------------------
 st.subheader(f"Kostenbrug: waarom veranderden de kosten? · {name}")
 b = bridge.filter(sel).sort("year")
+_alle = fixed.filter(pl.col("bron") == "waarneming").sort("year")
 if b.is_empty():
+    c.summary(summaries.kosten(None, _alle.row(-1, named=True) if _alle.height else None,
+                               step_rows.row(0, named=True) if step_rows.height else None, name,
+                               int(_alle["year"].max()) if _alle.height else 0))
     st.info("Voor deze selectie is geen kostenbrug gepubliceerd.")
     st.stop()
 year = c.year_select(b["year"].to_list(), key="kosten_brugjaar", label="Jaar (vergeleken met het jaar ervoor)")
 c.incomplete_year_note(year)
 r = b.filter(pl.col("year") == year).row(0, named=True)
+_t = _alle.filter(pl.col("year") == year)
+c.summary(summaries.kosten(r, _t.row(0, named=True) if _t.height else None,
+                           step_rows.row(0, named=True) if step_rows.height else None, name, year))
 EFFECTS = (("clients_effect_eur", "Aantal cliënten"), ("volume_effect_eur", "Uren per cliënt (volume)"),
            ("mix_effect_eur", "Productmix"), ("price_effect_eur", "Tarieven (prijs)"))
 if r["cost_eur"] is None:

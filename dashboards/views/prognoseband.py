@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 
 c.page_header(
     "Prognose met bandbreedte",
@@ -33,6 +34,7 @@ hist = hist.group_by("year").agg(c._partial_sum("clients"), c._partial_sum("decl
 cov = bands.unique("measure").select("measure", "coverage", "backtest_points", "backtest_covered", "sigma")
 held = {r["measure"]: r for r in cov.iter_rows(named=True)}
 pct = int(round(100 * float(cov["coverage"][0])))
+c.summary(summaries.prognoseband(sel.to_dicts(), name))
 
 st.markdown(
     f"**{pct}%-band.** In de terugtoets (de methode geschat zonder de laatste drie jaren, en per gemeente een band "

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import common as c
+import summaries
 from hbh_monitor import settings  # importable once common has set up the path
 
 c.page_header(
@@ -46,6 +47,8 @@ sel = _hide_with_clients(scope.filter(pl.col("year") == year), "zin_clients",
                          ["hhi", "hhi_clients", "main_market_share", "share_switched"])
 sel = sel.with_columns(pl.when(pl.col("zin_clients").is_null()).then(None).otherwise(pl.col("main_aanbieder_name"))
                        .alias("main_aanbieder_name"))
+
+c.summary(summaries.wijkgericht(sel.to_dicts(), name, year))
 
 # --- Key figures ---------------------------------------------------------------------------------------------
 k1, k2, k3 = st.columns(3)
