@@ -324,3 +324,17 @@ def prognoseband(rows: list[dict[str, Any]], name: str) -> str:
             text += f", {'de prognose ligt ' if where in ('boven', 'onder') else ''}{where} het budget van {c.fmt_eur(b)}"
         out.append(text + ".")
     return " ".join(out)
+
+
+def without_hours(values: list[Any], name: str, year: int) -> str:
+    """How many clients have a toewijzing without hours (marts.gemeente_year.clients_without_hours of the gemeente,
+    or of every gemeente for the regio) and that the hour figures leave them out. Hidden counts are left out of a
+    regio sum (then "ten minste"); when all are hidden the sentence says so."""
+    name = _place(name)
+    what = ("een toewijzing zonder uren per week (in euro's of stuks, alleen een budget, of op categorieniveau): zij "
+            "tellen mee als cliënt en in de kosten, maar de uren laten hen buiten beschouwing")
+    n, partial = _lower_sum([{"v": v} for v in values], "v")
+    if n is None:
+        return f"Het aantal cliënten van {name} met {what.split(':')[0]} is in {year} {c.HIDDEN_CELL}; de uren laten " \
+               "die cliënten buiten beschouwing."
+    return f"In {year} hadden {'ten minste ' if partial else ''}{c.fmt_number(n)} cliënten van {name} {what}."

@@ -322,6 +322,94 @@ def test_a_hidden_count_never_becomes_a_number_in_a_summary():
     assert "afgeschermd" in text and "100" not in text, text
 
 
+# --- Clients without hours, declared and accepted ------------------------------------------------------------------
+
+
+def _copy_with(serving_db, tmp_path, monkeypatch, *sql: str):
+    """A copy of the snapshot with ``sql`` applied (the session's snapshot is never written), served to the app."""
+    import shutil
+
+    copy = tmp_path / "serving.duckdb"
+    shutil.copy(serving_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        for q in sql:
+            con.execute(q)
+    monkeypatch.setenv("HBH_SERVING", str(copy))
+    common.st.cache_data.clear()
+    return copy
+
+
+def _without_hours_text(at) -> str:
+    texts = [t.value for t in at.caption if "toewijzing zonder uren" in t.value]
+    assert len(texts) == 1, [t.value for t in at.caption]
+    return texts[0]
+
+
+def test_clients_without_hours_sit_next_to_the_hour_figures(snapshot, serving_db, tmp_path, monkeypatch):
+    con = snapshot
+    year = _latest_complete(con)
+    shown, n = _one(con, "select count(clients_without_hours), sum(clients_without_hours) from marts.gemeente_year "
+                         "where year = ?", year)
+    for page in (None, "levering"):
+        text = _without_hours_text(_open(page))
+        assert "de uren laten" in text and str(year) in text  # the definition: hour figures leave them out
+        if shown == 0:  # every count hidden: no number, not even 0
+            assert "afgeschermd" in text and "ten minste" not in text, text
+        else:
+            assert nl(n) + " cliënten van de regio" in text, text
+    # one gemeente shown, the others hidden: the gemeente's number, and the regio as a lower bound
+    code, name = _one(con, "select gemeente_code, gemeente_name from marts.gemeente_year order by gemeente_name limit 1")
+    _copy_with(serving_db, tmp_path, monkeypatch,
+               f"update marts.gemeente_year set clients_without_hours = NULL where year = {year}",
+               f"update marts.gemeente_year set clients_without_hours = 15 where year = {year} and gemeente_code = '{code}'")
+    at = _open()
+    assert f"In {year} hadden ten minste 15 cliënten van de regio een toewijzing zonder uren" in _without_hours_text(at)
+    at.selectbox(key="overzicht_gemeente").set_value(code).run()
+    assert f"In {year} hadden 15 cliënten van {name} een toewijzing zonder uren" in _without_hours_text(at)
+
+
+def _declared_table(at):
+    return next(d.value for d in at.dataframe if "Aanbieder" in d.value.columns and
+                ("Gedeclareerd (€)" in d.value.columns or "Toegekend (€)" in d.value.columns))
+
+
+def test_aanbieders_show_declared_and_accepted_with_unknown_left_empty(snapshot, serving_db, tmp_path, monkeypatch):
+    con = snapshot
+    at = _open("aanbieders")
+    table = _declared_table(at)
+    truth = dict(con.execute("select aanbieder_agb, sum(declared_eur) from marts.declared_accepted group by 1").fetchall())
+    assert {r["AGB-code"]: round(r["Gedeclareerd (€)"], 2) for _, r in table.iterrows()} == \
+        {k: round(float(v), 2) for k, v in truth.items()}
+    unanswered = [n for (n,) in con.execute("select distinct gemeente_name from marts.declared_accepted "
+                                            "where not answers_loaded order by 1").fetchall()]
+    unknown = {a for (a,) in con.execute("select aanbieder_agb from marts.declared_accepted where not answers_loaded").fetchall()}
+    for _, r in table.iterrows():  # an aanbieder with a gemeente without answers: accepted is unknown, never 0
+        assert (r["AGB-code"] in unknown) == (r["Toegekend (€)"] != r["Toegekend (€)"]), r.to_dict()
+    if unanswered:
+        assert any(unanswered[0] in c.value and "geen declaratie-antwoorden" in c.value for c in at.caption)
+    # with answers (a copy): the sentence and the columns, and "Toegekend" alone drops the declared columns
+    _copy_with(serving_db, tmp_path, monkeypatch,
+               "update marts.declared_accepted set answers_loaded = true, rejected_lines = 1, "
+               "rejected_eur = 100, accepted_lines = declared_lines - 1, accepted_eur = declared_eur - 100")
+    lines = _one(con, "select count(*) from marts.declared_accepted")[0]
+    declared = _one(con, "select sum(declared_eur) from marts.declared_accepted")[0]
+    at = _open("aanbieders")
+    text = next(m.value for m in at.markdown if m.value.startswith("Gedeclareerd:"))
+    assert _eur(declared) in text and _eur(100 * lines) in text and _eur(float(declared) - 100 * lines) in text, text
+    assert f"({nl(lines)} regels)" in text
+    at.radio(key="aanb_bedragen").set_value("Toegekend").run()
+    table = _declared_table(at)
+    assert "Gedeclareerd (€)" not in table.columns and table["Toegekend (€)"].notna().all()
+
+
+def test_without_hours_sentence_never_turns_a_hidden_count_into_a_number():
+    import summaries
+
+    assert "afgeschermd" in summaries.without_hours([None, None], "Regio totaal", 2025)
+    assert "ten minste 12 cliënten van de regio" in summaries.without_hours([12, None], "Regio totaal", 2025)
+    assert "hadden 12 cliënten van Demostad" in summaries.without_hours([12], "Demostad", 2025)
+
+
 # --- Sidebar, Datakwaliteit ---------------------------------------------------------------------------------------
 
 

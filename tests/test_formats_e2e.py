@@ -91,6 +91,7 @@ def _marts(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
             # nor do they name the debet a credit undoes (VorigReferentieNummer), which the credit findings need
             where = (" WHERE finding_code NOT LIKE 'afgewezen_%' AND finding_code NOT IN "
                      "('credit_zonder_debet', 'dubbel_gecrediteerd')") if "finding_code" in cols else ""
+            cols = [c for c in cols if not c.startswith(("answers_loaded", "rejected_", "accepted_"))]
             rows = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM marts."{t}"{where}').fetchall()
             out[t] = (cols, sorted(rows, key=_key))
     return out

@@ -163,3 +163,42 @@ def test_one_cost_per_gemeente_and_year_in_every_mart_with_wijk_onbekend(warehou
     assert br == (Decimal("180.00"),)
     (wy,) = con.execute("SELECT sum(cost_eur) FROM marts.wijk_year WHERE year = 2024").fetchall()
     assert wy == (Decimal("30.00"),)  # the wijken: 180 − 150 of unknown wijk
+
+
+def _prestaties(xml: str) -> list[dict]:
+    """The prestaties of a WMO323/WMO325 read here with ElementTree (not the pipeline's reader)."""
+    import xml.etree.ElementTree as ET
+
+    out = []
+    for p in ET.fromstring(xml.encode()).iter():
+        if not p.tag.endswith("}Prestatie"):
+            continue
+        f = {e.tag.split("}")[1]: (e.text or "").strip() for e in p.iter()}
+        codes = [e.text for e in p.iter() if e.tag.endswith("}RetourCode")]
+        out.append({"ref": f["ReferentieNummer"], "has_categorie": "ProductCategorie" in f,
+                    "minutes": int(f["GeleverdVolume"]), "cents": int(f["Bedrag"]), "sign": -1 if f["DebetCredit"] == "C" else 1,
+                    "year": int(f["Begindatum"][:4]), "codes": codes})
+    return out
+
+
+def test_declared_and_accepted_per_aanbieder_from_the_messages(warehouse):
+    """marts.declared_accepted recomputed from the WMO323 and WMO325 of this file: a prestatie without a
+    ProductCategorie is not loaded; a prestatie the answer lists with a code other than 0200 is rejected, every
+    other loaded line is toegekend."""
+    con, _ = warehouse
+    loaded = [p for p in _prestaties(WMO323) if p["has_categorie"]]
+    rejected = {p["ref"] for p in _prestaties(WMO325) if set(p["codes"]) - {"0200"}}
+    assert rejected == {"RN2", "RN3"}
+    eur = lambda ps: sum(Decimal(p["sign"] * p["cents"]) / 100 for p in ps)  # noqa: E731
+    hours = lambda ps: sum(p["sign"] * p["minutes"] / 60 for p in ps)  # noqa: E731
+    rej = [p for p in loaded if p["ref"] in rejected]
+    acc = [p for p in loaded if p["ref"] not in rejected]
+    got = con.execute("SELECT gemeente_code, aanbieder_agb, aanbieder_name, year, answers_loaded, declared_lines, "
+                      "declared_hours, declared_eur, rejected_lines, rejected_hours, rejected_eur, accepted_lines, "
+                      "accepted_hours, accepted_eur FROM marts.declared_accepted").fetchall()
+    assert got == [("GM9901", AGB, "Thuishulp Test", 2024, True, len(loaded), pytest.approx(hours(loaded)), eur(loaded),
+                    len(rej), pytest.approx(hours(rej)), eur(rej), len(acc), pytest.approx(hours(acc)), eur(acc))]
+    assert (eur(loaded), eur(rej), eur(acc)) == (Decimal("180.00"), Decimal("150.00"), Decimal("30.00"))  # by hand
+    # the declared amount is the one the reconciliation counts all lines with
+    (total,) = con.execute("SELECT DISTINCT all_amount_eur FROM marts.reconciliation_summary").fetchall()
+    assert total == (eur(loaded),)

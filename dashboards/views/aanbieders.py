@@ -56,6 +56,46 @@ if year != "alle":
 gem_name = "alle gemeenten" if gem == c.REGIO else names.get(gem, gem)
 filters = f"Gemeente: {gem_name}; jaar: {'alle' if year == 'alle' else year}; bevindingen: {', '.join(chosen)}"
 
+# --- Declared and accepted (the gemeente's own answers, WMO325) ------------------------------------------------
+answers = c.load_optional("marts.declared_accepted")
+if answers is not None and not answers.is_empty():
+    st.subheader("Gedeclareerd en toegekend per aanbieder")
+    da = answers if gem == c.REGIO else answers.filter(pl.col("gemeente_code") == gem)
+    if year != "alle":
+        da = da.filter(pl.col("year") == year)
+    # accepted is known only where every row added up holds the gemeente's answers: else it stays empty
+    known = pl.col("answers_loaded").all()
+    per_a = (da.group_by("aanbieder_agb", "aanbieder_name")
+             .agg(pl.col("declared_lines").sum(), pl.col("declared_eur").sum(),
+                  *[pl.when(known).then(pl.col(x).sum()).otherwise(None).alias(x)
+                    for x in ("rejected_lines", "rejected_eur", "accepted_eur")])
+             .sort("declared_eur", descending=True))
+    show_as = st.radio("Bedragen van de aanbieders", ["Gedeclareerd en toegekend", "Gedeclareerd", "Toegekend"],
+                       horizontal=True, key="aanb_bedragen")
+    cols = [pl.col("aanbieder_name").alias("Aanbieder"), pl.col("aanbieder_agb").alias("AGB-code")]
+    if show_as != "Toegekend":
+        cols += [pl.col("declared_lines").alias("Regels gedeclareerd"),
+                 pl.col("declared_eur").round(2).alias("Gedeclareerd (€)")]
+    if show_as != "Gedeclareerd":
+        cols += [pl.col("rejected_lines").alias("Regels afgewezen"), pl.col("rejected_eur").round(2).alias("Afgewezen (€)"),
+                 pl.col("accepted_eur").round(2).alias("Toegekend (€)"),
+                 (pl.col("accepted_eur") / pl.col("declared_eur") * 100).round(1).alias("Toegekend (%)")]
+    da_table = per_a.select(cols)
+    tot_declared, tot_accepted = per_a["declared_eur"].sum(), per_a["accepted_eur"]
+    if tot_accepted.null_count() == 0 and per_a.height:
+        st.markdown(f"Gedeclareerd: **{c.fmt_eur(tot_declared)}**; de gemeente wees **{c.fmt_eur(per_a['rejected_eur'].sum())}** "
+                    f"af ({c.fmt_number(per_a['rejected_lines'].sum())} regels) en kende **{c.fmt_eur(tot_accepted.sum())}** toe.")
+    missing = sorted({names.get(g, g) for g in da.filter(~pl.col("answers_loaded"))["gemeente_code"].to_list()})
+    if missing:
+        st.caption(f"Van {', '.join(missing)} staan geen declaratie-antwoorden (WMO325) in de gegevens: afgewezen en "
+                   "toegekend zijn daar onbekend (leeg), niet nul. Een CSV-export van declaraties bevat geen antwoorden.")
+    st.dataframe(da_table, hide_index=True, key="aanb_toegekend", column_config=c.localized_numbers(da_table))
+    c.download_buttons(da_table, name=f"gedeclareerd-toegekend-{gem_name}", key="aanb_toegekend_dl",
+                       title="Gedeclareerd en toegekend per aanbieder", filters=filters)
+    c.how_calculated(["marts.declared_accepted"],
+                     "Toegekend = gedeclareerd min wat de gemeente in haar declaratie-antwoord (WMO325) afwees met een "
+                     "andere retourcode dan 0200.")
+
 SUMMED = "Opgeteld over de soorten bevinding: een declaratieregel met twee soorten bevindingen telt twee keer mee."
 k1, k2, k3 = st.columns(3)
 k1.metric("Bevindingen (regels × soort)", c.fmt_number(sel["lines"].sum()), help=SUMMED)

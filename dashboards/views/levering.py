@@ -127,6 +127,10 @@ def _delivery(df: pl.DataFrame, label: str | None = None, by: str | None = None)
 st.subheader("Geleverd deel van de geïndiceerde uren")
 st.caption("Alleen zorg in natura: pgb-uren worden niet bij de gemeente gedeclareerd. Daarom zijn de geïndiceerde "
            "uren hier lager dan op Overzicht, waar ook pgb meetelt.")
+_gy = c.load_optional("marts.gemeente_year")
+if _gy is not None and "clients_without_hours" in _gy.columns:  # who the hour figures leave out
+    _nh = _gy.filter((pl.col("year") == year) & (pl.lit(is_region) | (pl.col("gemeente_code") == code)))
+    st.caption(summaries.without_hours(_nh["clients_without_hours"].to_list(), gem_name, year))
 show = _delivery(gem.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") == "alle")).sort("year"))
 fig = px.line(show.to_pandas(), x="Jaar", y="Geleverd (%)", markers=True)
 c.style_figure(fig, y_format=",.1f")

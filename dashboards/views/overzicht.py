@@ -83,6 +83,10 @@ for start in range(0, len(METRICS), 3):
 note = c.hidden_note(series.filter(pl.col("year").is_in([year, year - 1, base_year])))
 if note:
     st.caption(note + " Veranderingen worden daar niet getoond.")
+if "clients_without_hours" in gy.columns:  # next to the hour figures: who they leave out
+    _nh = gy.filter(pl.col("year") == year) if code == c.REGIO else gy.filter((pl.col("gemeente_code") == code)
+                                                                             & (pl.col("year") == year))
+    st.caption(summaries.without_hours(_nh["clients_without_hours"].to_list(), name, year))
 st.caption(
     "Pijlen zijn bewust neutraal (grijs): een stijging of daling is niet vanzelf goed of slecht. "
     + c.hidden_cells_caption()
