@@ -380,26 +380,37 @@ def test_aanbieders_show_declared_and_accepted_with_unknown_left_empty(snapshot,
     truth = dict(con.execute("select aanbieder_agb, sum(declared_eur) from marts.declared_accepted group by 1").fetchall())
     assert {r["AGB-code"]: round(r["Gedeclareerd (€)"], 2) for _, r in table.iterrows()} == \
         {k: round(float(v), 2) for k, v in truth.items()}
-    unanswered = [n for (n,) in con.execute("select distinct gemeente_name from marts.declared_accepted "
-                                            "where not answers_loaded order by 1").fetchall()]
-    unknown = {a for (a,) in con.execute("select aanbieder_agb from marts.declared_accepted where not answers_loaded").fetchall()}
-    for _, r in table.iterrows():  # an aanbieder with a gemeente without answers: accepted is unknown, never 0
-        assert (r["AGB-code"] in unknown) == (r["Toegekend (€)"] != r["Toegekend (€)"]), r.to_dict()
-    if unanswered:
-        assert any(unanswered[0] in c.value and "geen declaratie-antwoorden" in c.value for c in at.caption)
-    # with answers (a copy): the sentence and the columns, and "Toegekend" alone drops the declared columns
+    answered = dict(con.execute("select aanbieder_agb, sum(accepted_eur) from marts.declared_accepted "
+                                "where answers_loaded group by 1").fetchall())
+    for _, r in table.iterrows():  # an aanbieder without any answer in the data: accepted is unknown, never 0
+        if r["AGB-code"] in answered:
+            assert round(r["Toegekend (€)"], 2) == round(float(answered[r["AGB-code"]]), 2)
+        else:
+            assert r["Toegekend (€)"] != r["Toegekend (€)"], r.to_dict()  # NaN: empty
+    text = next(m.value for m in at.markdown if m.value.startswith("Gedeclareerd:"))
+    assert _eur(sum(truth.values())) in text
+    if not answered:
+        assert "geen declaratie-antwoorden" in text
+    # a copy where the gemeente answered the first aanbieder (rejecting € 100 a year): the sentence counts only the
+    # answered rows, the other aanbieders stay empty, and "Toegekend" alone drops the declared columns
+    agb = min(truth)
     _copy_with(serving_db, tmp_path, monkeypatch,
-               "update marts.declared_accepted set answers_loaded = true, rejected_lines = 1, "
-               "rejected_eur = 100, accepted_lines = declared_lines - 1, accepted_eur = declared_eur - 100")
-    lines = _one(con, "select count(*) from marts.declared_accepted")[0]
-    declared = _one(con, "select sum(declared_eur) from marts.declared_accepted")[0]
+               "update marts.declared_accepted set answers_loaded = false, rejected_lines = NULL, rejected_eur = NULL, "
+               "accepted_lines = NULL, accepted_eur = NULL",
+               "update marts.declared_accepted set answers_loaded = true, rejected_lines = 1, rejected_eur = 100, "
+               f"accepted_lines = declared_lines - 1, accepted_eur = declared_eur - 100 where aanbieder_agb = '{agb}'")
+    rows, declared = _one(con, "select count(*), sum(declared_eur) from marts.declared_accepted where aanbieder_agb = ?", agb)
     at = _open("aanbieders")
     text = next(m.value for m in at.markdown if m.value.startswith("Gedeclareerd:"))
-    assert _eur(declared) in text and _eur(100 * lines) in text and _eur(float(declared) - 100 * lines) in text, text
-    assert f"({nl(lines)} regels)" in text
+    accepted = float(declared) - 100 * rows
+    assert f"Daarvan **{_eur(declared)}** in declaraties met een antwoord" in text, text
+    assert f"wees **{_eur(100 * rows)}** af ({nl(rows)} regels) en kende **{_eur(accepted)}** toe" in text
+    assert f"({nl(accepted / float(declared) * 100, 1)}%)" in text
     at.radio(key="aanb_bedragen").set_value("Toegekend").run()
     table = _declared_table(at)
-    assert "Gedeclareerd (€)" not in table.columns and table["Toegekend (€)"].notna().all()
+    assert "Gedeclareerd (€)" not in table.columns
+    got = {r["AGB-code"]: r["Toegekend (€)"] for _, r in table.iterrows()}
+    assert round(got.pop(agb), 2) == round(accepted, 2) and all(v != v for v in got.values()), got
 
 
 def test_without_hours_sentence_never_turns_a_hidden_count_into_a_number():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -170,3 +171,50 @@ def test_the_gemeente_s_wmo325_rejections_are_recovered_from_the_manifest(two_ru
     variants = manifest["iwmo_variants"]
     assert credits == variants["credits_without_debet"] + 2 * variants["double_credits"] > 0
     assert linked == sum(e.get("credits_with_debet", 0) for e in manifest["files"]) > 0
+
+
+def _iwmo_prestaties(path: Path) -> list[dict]:
+    """The prestaties of a WMO323/WMO325 file, read here with ElementTree (not the pipeline's reader)."""
+    import xml.etree.ElementTree as ET
+
+    out = []
+    for p in ET.parse(path).iter():
+        if p.tag.endswith("}Prestatie"):
+            f = {e.tag.split("}")[1]: (e.text or "").strip() for e in p.iter()}
+            out.append({"ref": f["ReferentieNummer"], "year": int(f["Begindatum"][:4]),
+                        "eur": Decimal(f["Bedrag"]) / 100 * (-1 if f["DebetCredit"] == "C" else 1),
+                        "codes": {e.text for e in p.iter() if e.tag.endswith("}RetourCode")}})
+    return out
+
+
+def test_declared_and_accepted_recomputed_from_the_wmo323_and_wmo325_files(two_runs):
+    """marts.declared_accepted of the mixed run against the landing files: the prestaties the gemeente's WMO325
+    rejects (a code other than 0200), with their amount in the WMO323; known only where an answer exists."""
+    data, manifest = two_runs["mixed"]
+    amounts, rejected, answered = {}, {}, set()
+    for e in manifest["files"]:
+        if e["format"] == "iwmo-wmo323":
+            agb = e["path"].split("/")[1].split("_")[0]
+            for p in _iwmo_prestaties(data / "landing" / e["path"]):
+                amounts[(agb, p["ref"])] = (e["gemeente_code"], p["year"], p["eur"])
+    for e in manifest["files"]:
+        if e["format"] == "iwmo-wmo325":
+            got = _iwmo_prestaties(data / "landing" / e["path"])
+            assert sorted(p["ref"] for p in got) == sorted(r["referentie_nummer"] for r in e["rejections"])
+            for p in got:
+                gm, year, eur = amounts[(e["aanbieder_agb"], p["ref"])]
+                answered.add((gm, e["aanbieder_agb"], year))
+                if p["codes"] - {"0200"}:
+                    n, s = rejected.get((gm, e["aanbieder_agb"], year), (0, Decimal(0)))
+                    rejected[(gm, e["aanbieder_agb"], year)] = (n + 1, s + eur)
+    assert rejected, "the mixed demo has no WMO325 rejections"
+    with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT gemeente_code, aanbieder_agb, year, answers_loaded, rejected_lines, rejected_eur, "
+                           "declared_eur, accepted_eur FROM marts.declared_accepted").fetchall()
+    assert {(g, a, y) for g, a, y, known, *_ in rows if known} == answered
+    for g, a, y, known, n, eur, declared, accepted in rows:
+        if known:
+            assert (n, eur) == rejected.get((g, a, y), (0, Decimal(0))), (g, a, y)
+            assert accepted == declared - eur
+        else:  # no answer in the data: not known, not zero
+            assert (n, eur, accepted) == (None, None, None), (g, a, y)

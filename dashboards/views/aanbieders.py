@@ -63,11 +63,13 @@ if answers is not None and not answers.is_empty():
     da = answers if gem == c.REGIO else answers.filter(pl.col("gemeente_code") == gem)
     if year != "alle":
         da = da.filter(pl.col("year") == year)
-    # accepted is known only where every row added up holds the gemeente's answers: else it stays empty
-    known = pl.col("answers_loaded").all()
+    # rejected and accepted are known only for the rows with the gemeente's answers (WMO325): summed over those,
+    # next to the declared amount of those rows; an aanbieder without any stays empty, never 0
+    ans = pl.col("answers_loaded")
     per_a = (da.group_by("aanbieder_agb", "aanbieder_name")
              .agg(pl.col("declared_lines").sum(), pl.col("declared_eur").sum(),
-                  *[pl.when(known).then(pl.col(x).sum()).otherwise(None).alias(x)
+                  pl.when(ans.any()).then(pl.col("declared_eur").filter(ans).sum()).otherwise(None).alias("answered_eur"),
+                  *[pl.when(ans.any()).then(pl.col(x).filter(ans).sum()).otherwise(None).alias(x)
                     for x in ("rejected_lines", "rejected_eur", "accepted_eur")])
              .sort("declared_eur", descending=True))
     show_as = st.radio("Bedragen van de aanbieders", ["Gedeclareerd en toegekend", "Gedeclareerd", "Toegekend"],
@@ -77,18 +79,25 @@ if answers is not None and not answers.is_empty():
         cols += [pl.col("declared_lines").alias("Regels gedeclareerd"),
                  pl.col("declared_eur").round(2).alias("Gedeclareerd (€)")]
     if show_as != "Gedeclareerd":
-        cols += [pl.col("rejected_lines").alias("Regels afgewezen"), pl.col("rejected_eur").round(2).alias("Afgewezen (€)"),
+        cols += [pl.col("answered_eur").round(2).alias("Waarvan met antwoord (€)"),
+                 pl.col("rejected_lines").alias("Regels afgewezen"), pl.col("rejected_eur").round(2).alias("Afgewezen (€)"),
                  pl.col("accepted_eur").round(2).alias("Toegekend (€)"),
-                 (pl.col("accepted_eur") / pl.col("declared_eur") * 100).round(1).alias("Toegekend (%)")]
+                 (pl.col("accepted_eur") / pl.col("answered_eur") * 100).round(1).alias("Toegekend (%)")]
     da_table = per_a.select(cols)
-    tot_declared, tot_accepted = per_a["declared_eur"].sum(), per_a["accepted_eur"]
-    if tot_accepted.null_count() == 0 and per_a.height:
-        st.markdown(f"Gedeclareerd: **{c.fmt_eur(tot_declared)}**; de gemeente wees **{c.fmt_eur(per_a['rejected_eur'].sum())}** "
-                    f"af ({c.fmt_number(per_a['rejected_lines'].sum())} regels) en kende **{c.fmt_eur(tot_accepted.sum())}** toe.")
-    missing = sorted({names.get(g, g) for g in da.filter(~pl.col("answers_loaded"))["gemeente_code"].to_list()})
-    if missing:
-        st.caption(f"Van {', '.join(missing)} staan geen declaratie-antwoorden (WMO325) in de gegevens: afgewezen en "
-                   "toegekend zijn daar onbekend (leeg), niet nul. Een CSV-export van declaraties bevat geen antwoorden.")
+    answered = da.filter(ans)
+    text = f"Gedeclareerd: **{c.fmt_eur(da['declared_eur'].sum())}**."
+    if answered.height:
+        acc, base = answered["accepted_eur"].sum(), answered["declared_eur"].sum()
+        text += (f" Daarvan **{c.fmt_eur(answered['declared_eur'].sum())}** in declaraties met een antwoord van de "
+                 f"gemeente (WMO325): zij wees **{c.fmt_eur(answered['rejected_eur'].sum())}** af "
+                 f"({c.fmt_number(answered['rejected_lines'].sum())} regels) en kende **{c.fmt_eur(acc)}** toe "
+                 f"({c.fmt_pct(acc / base if base else None)}).")
+    else:
+        text += " Over deze selectie staan geen declaratie-antwoorden van de gemeente (WMO325) in de gegevens."
+    st.markdown(text)
+    st.caption("Waar geen declaratie-antwoord (WMO325) van de gemeente aan de aanbieder over dat jaar in de gegevens "
+               "staat, zijn afgewezen en toegekend onbekend en tellen ze niet mee, ook niet als nul. Een CSV-export "
+               "van declaraties bevat geen antwoorden.")
     st.dataframe(da_table, hide_index=True, key="aanb_toegekend", column_config=c.localized_numbers(da_table))
     c.download_buttons(da_table, name=f"gedeclareerd-toegekend-{gem_name}", key="aanb_toegekend_dl",
                        title="Gedeclareerd en toegekend per aanbieder", filters=filters)
