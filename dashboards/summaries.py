@@ -338,3 +338,23 @@ def without_hours(values: list[Any], name: str, year: int) -> str:
         return f"Het aantal cliënten van {name} met {what.split(':')[0]} is in {year} {c.HIDDEN_CELL}; de uren laten " \
                "die cliënten buiten beschouwing."
     return f"In {year} hadden {'ten minste ' if partial else ''}{c.fmt_number(n)} cliënten van {name} {what}."
+
+
+def eigen_bijdrage_scenario(r: dict[str, Any], name: str) -> str:
+    """Without income classes per client: the clients' income distribution (CBS or the registration) and the share
+    of the extra growth the Prognose takes to disappear (marts.eigen_bijdrage_scenario, one level's row)."""
+    name = _place(name)
+    parts = [r.get(f"clients_{k}") for k in ("laag", "midden", "hoog")]
+    source = "de cliëntregistratie" if r.get("distribution_source") == "cliëntregistratie" else "het CBS"
+    out = []
+    if all(p is not None for p in parts) and sum(parts):
+        mh = r["clients_midden"] + r["clients_hoog"]
+        out.append(f"Volgens {source} had in {r['year']} {c.fmt_pct(mh / sum(parts), 0)} van de cliënten van {name} een "
+                   f"midden- of hoog inkomen ({c.fmt_number(mh)} van {c.fmt_number(sum(parts))}): de groep die met een "
+                   "inkomensafhankelijke eigen bijdrage meer gaat betalen.")
+    else:
+        out.append(f"De inkomensverdeling van de cliënten van {name} is {c.HIDDEN_CELL} of onbekend.")
+    if r.get("excess_removed_share") is not None:
+        out.append(f"De Prognose rekent daarom standaard met {c.fmt_pct(r['excess_removed_share'])} minder extra groei "
+                   "vanaf 2027.")
+    return " ".join(out)

@@ -217,6 +217,23 @@ def test_eigen_bijdrage_opens_on_the_latest_year_with_growth_per_income_class(sn
     assert f"({nl(mm + hh)} van {nl(total)})" in text
 
 
+def test_eigen_bijdrage_without_income_classes_opens_with_the_scenario(snapshot, serving_db, tmp_path, monkeypatch):
+    con = snapshot
+    row = con.execute("select year, distribution_source, clients_laag, clients_midden, clients_hoog, "
+                      "excess_removed_share from marts.eigen_bijdrage_scenario where level = 'regio'").fetchall()
+    assert row, "no regio row in marts.eigen_bijdrage_scenario"
+    year, source, ll, mm, hh, share = row[0]
+    _copy_with(serving_db, tmp_path, monkeypatch, "delete from marts.income_response")  # CBS incomes only
+    text = _summary(_open("eigen_bijdrage"))
+    if None not in (ll, mm, hh):
+        assert f"in {year} {nl((mm + hh) / (ll + mm + hh) * 100)}% van de cliënten van de regio" in text, text
+        assert f"({nl(mm + hh)} van {nl(ll + mm + hh)})" in text
+    else:
+        assert "afgeschermd of onbekend" in text
+    if share is not None:
+        assert f"standaard met {nl(share * 100, 1)}% minder extra groei" in text, text
+
+
 def test_herindicatie_opens_with_the_regio_round_and_its_lower_bounds(snapshot):
     con = snapshot
     at = _open("herindicatie")

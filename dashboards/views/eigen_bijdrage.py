@@ -89,6 +89,9 @@ if mart is None or mart.is_empty():
             "is niet beschikbaar. Voeg de kolom `inkomensklasse` (laag, midden, hoog) toe aan de export van de "
             "cliëntregistratie.")
     if eb is not None and not eb.is_empty():
+        _reg = eb.filter(pl.col("level") == "regio")
+        if _reg.height:
+            c.summary(summaries.eigen_bijdrage_scenario(_reg.row(0, named=True), c.REGIO_NAME))
         scenario_parameter(eb)
     st.markdown(SOURCES)
     st.stop()
