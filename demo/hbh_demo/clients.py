@@ -146,7 +146,7 @@ class ClientAttributes:
     bsn: np.ndarray
     geslacht: np.ndarray
     pgb: np.ndarray
-    aanbieder: np.ndarray  # index into AANBIEDERS (unused for PGB)
+    aanbieder: np.ndarray  # index into AANBIEDERS: of the first indication (switches.plant; unused for PGB)
     gemeente: np.ndarray
 
 

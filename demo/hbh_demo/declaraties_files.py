@@ -25,7 +25,7 @@ def write_declaraties_files(out_dir: Path, rng_lines: np.random.Generator, rng: 
 
     Returns the file entries and the number of credit corrections."""
     ind_gem = clients.gemeente[ind.person]
-    ind_aanb = clients.aanbieder[ind.person]
+    ind_aanb = ind.aanbieder
     zin = ~clients.pgb[ind.person]
     gem_codes = pl.Series(region.gem_code)
     gem_num = np.array([int(c[-2:]) for c in region.gem_code])

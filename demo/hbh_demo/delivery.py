@@ -39,6 +39,7 @@ from hbh_demo.calibration import AANBIEDERS, DELIVERY_FACTOR, PRODUCTS
 from hbh_demo.csv_files import (AANBIEDER_DIALECT_CYCLE, DIALECTS, constant_column, date_column, decimal_text,
                                 file_entry, write_frame, write_small_csv)
 from hbh_demo.dates import age_on_jan1, band_of, jan1
+from hbh_demo import switches
 from hbh_demo.indicaties import renumber_toewijzingen
 
 SHORTAGE_FROM = 2022
@@ -143,7 +144,9 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
         dec = decision[chosen]
         _append(ind, dict(person=ind.person[chosen], product=ind.product[chosen],
                           start=dec + ROUND_TRANSITION_DAYS, end=ind.end[chosen], toewijzingsdatum=dec,
-                          volume=new_vol, toewijzing_nummer=np.zeros(chosen.size, np.int64)))
+                          volume=new_vol, toewijzing_nummer=np.zeros(chosen.size, np.int64),
+                          aanbieder=switches.reassign(switches.rng(seed, 1), ind.aanbieder[chosen],
+                                                      dec + ROUND_TRANSITION_DAYS)))
         ind.end[chosen] = dec + ROUND_TRANSITION_DAYS - 1
         round_rows = np.arange(n0, n0 + chosen.size)
         round_old, round_decision = chosen, dec
@@ -186,7 +189,7 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
         idx = np.flatnonzero(region.wijk_gem == g)
         k = max(1, int(round(SHORT_WIJK_SHARE * idx.size)))
         short_wijk[rng.choice(idx, k, replace=False)] = True
-    ind.short = short_wijk[persons.wijk[ind.person]] | np.isin(clients.aanbieder[ind.person], SHORT_AANBIEDERS)
+    ind.short = short_wijk[persons.wijk[ind.person]] | np.isin(ind.aanbieder, SHORT_AANBIEDERS)
 
     # stops: every ZIN toewijzing ending inside the window
     rng = _rng(seed, 4)
@@ -235,7 +238,7 @@ def write_files(out_dir: Path, plan: Plan, ind, clients, region, first_year: int
     files = []
     win0, win1 = int(jan1(first_year)), int(jan1(last_year + 1)) - 1
     zin = ~clients.pgb[ind.person]
-    aanb = clients.aanbieder[ind.person]
+    aanb = ind.aanbieder
     gem = clients.gemeente[ind.person]
     started = zin & (ind.start >= win0) & (ind.start <= win1)
     stopped = plan.stop_reason != ""

@@ -11,7 +11,8 @@ The flow, one module per step (each vectorised with numpy/polars), put together 
 
     population  (build_region -> build_population -> client_targets)
     -> clients  (simulate_clients: exact counts per cell; BSNs, aanbieder, pgb)
-    -> indicaties  (build_indicaties; delivery.plant adds the delivery story)
+    -> indicaties  (build_indicaties; switches.plant: the aanbieder per indication, some clients switch;
+                    delivery.plant adds the delivery story)
     -> declaraties  (build_declaraties per aanbieder)
     -> writers  (reference_files, indicaties_files, declaraties_files with defects; delivery.write_files;
                  formats: iWmo XML, xlsx, Parquet; money; cbs_export; geo)
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hbh_demo import cbs_export, delivery, iwmo_variants, money
+from hbh_demo import cbs_export, delivery, iwmo_variants, money, switches
 from hbh_demo import formats as demo_formats
 from hbh_demo.calibration import PROGNOSE_UNTIL, rng_for
 from hbh_demo.clients import client_attributes, realised_counts, simulate_clients
@@ -83,6 +84,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     rng_i = rng_for(seed, "indicaties")
     clients, bsn_prefixes = client_attributes(rng_i, rng_for(seed, "bsn"), region, persons)
     ind = build_indicaties(rng_i, persons, clients.gemeente, first_year, last_year)
+    switches.plant(seed, ind, clients, persons.wijk.size)  # the aanbieder per indication: some clients switch
     tariff = tariff_table(rng_i, len(region.gem_code), money.tariff_years(first_year, last_year))
     plan = delivery.plant(seed, ind, persons, clients, region, tariff, first_year, last_year)
 
@@ -122,6 +124,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
                               dict(seed=seed, scale=scale, gemeenten=gemeenten, first_year=first_year,
                                    last_year=last_year, defect_rate=defect_rate, formats=formats, variants=variants))
     manifest["delivery"] = delivery.truth(plan, ind, persons, clients, region, first_year, last_year)
+    manifest["switches"] = switches.truth(ind, clients, region, usable, first_year, last_year)
     manifest["iwmo_variants"] = variant_truth
     manifest["money"] = money.truth(tariff, region, first_year, last_year) | {"income": income, "herindicatie_mapping": mapping}
     (out_dir / "demo_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),

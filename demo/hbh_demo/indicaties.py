@@ -29,6 +29,7 @@ class Indicaties:
     toewijzingsdatum: np.ndarray
     volume: np.ndarray
     toewijzing_nummer: np.ndarray = field(default=None)
+    aanbieder: np.ndarray = field(default=None)  # index into AANBIEDERS per indication (switches.plant)
 
 
 def _weekly_volume(rng: np.random.Generator, k: int) -> np.ndarray:

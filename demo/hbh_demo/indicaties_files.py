@@ -22,7 +22,7 @@ def indicaties_frame(sel: np.ndarray, ind: Indicaties, persons: Persons, clients
     """String frame of one gemeente's export (indications ``sel``) in the contract's column order."""
     p = ind.person[sel]
     n = sel.size
-    agb = pl.Series([a[0] for a in AANBIEDERS]).gather(clients.aanbieder[p])
+    agb = pl.Series([a[0] for a in AANBIEDERS]).gather(ind.aanbieder[sel])
     df = pl.DataFrame([
         pl.Series("bsn", clients.bsn[p]).cast(pl.String),
         date_column(persons.birth[p], dialect, "geboortedatum"),
