@@ -355,7 +355,7 @@ def test_scenario_default_is_the_income_distribution_of_the_cbs_landing_file_tim
     import duckdb
 
     from hbh_monitor.contracts import load_contracts
-    from hbh_monitor.demo.cbs_export import write_statline
+    from hbh_demo.cbs_export import write_statline
     from hbh_monitor.ingest import ingest_dataset
     from hbh_monitor.models import build, sql_models
 
