@@ -185,6 +185,24 @@ def test_council_snapshot_hides_small_counts_and_what_rests_on_them(pipeline_run
     assert df.filter(~pl.col("zin_clients_suppressed"))["hhi"].null_count() < df.height
 
 
+def test_council_shares_are_of_all_aanbieders_never_of_the_shown_ones_only(pipeline_run):
+    """A client share (and the HHI by clients) in the council snapshot is over every aanbieder of the wijk: where
+    one aanbieder's count is hidden the wijk's shares are empty, instead of the shown counts' shares of each
+    other (which made a wijk with six aanbieders read as "one aanbieder has all clients")."""
+    council = pipeline_run.serving.with_name("hbh_serving_council.duckdb")
+    with duckdb.connect(str(council), read_only=True) as con:
+        aw = con.sql("SELECT wijk_code, year, clients, clients_share FROM marts.aanbieder_wijk_year").pl()
+        conc = con.sql("SELECT wijk_code, year, hhi_clients FROM marts.wijk_concentration").pl()
+    per_wijk = aw.group_by("wijk_code", "year").agg(hidden=pl.col("clients").is_null().any(), total=pl.col("clients").sum())
+    assert per_wijk["hidden"].any(), "the demo has wijken where an aanbieder's count is hidden"
+    rows = aw.join(per_wijk, on=["wijk_code", "year"])
+    assert rows.filter(pl.col("hidden"))["clients_share"].is_null().all()
+    shown = rows.filter(~pl.col("hidden") & (pl.col("total") > 0))
+    assert ((shown["clients_share"] - shown["clients"] / shown["total"]).abs() < 1e-9).all()
+    hidden_wijken = per_wijk.filter(pl.col("hidden")).join(conc, on=["wijk_code", "year"])
+    assert hidden_wijken["hhi_clients"].is_null().all()
+
+
 def test_a_small_wijk_hides_its_indices(tmp_path):
     """The publishing step hides the HHI and shares of a wijk whose ZIN client count is hidden."""
     from hbh_monitor.publish import _suppressed_select

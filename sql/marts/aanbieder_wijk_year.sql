@@ -5,7 +5,8 @@
 -- declared_hours, cost_eur: the aanbieder's declaration lines in the year (hours; hours × contracted tariff)
 --   on indications in the wijk (they add up over aanbieders to marts.wijk_year).
 -- market_share = declared_hours / all declared hours in the wijk that year (adds up to 1 over the
---   aanbieders); clients_share = clients / Σ clients over the wijk's aanbieders.
+--   aanbieders); clients_share = clients / Σ clients over the wijk's aanbieders (in the council snapshot empty
+--   for the whole wijk when one aanbieder's count there is hidden: a share of the shown counts only would be too high).
 -- aanbieders_in_wijk: number of aanbieders with clients or declared hours in the wijk that year;
 --   hhi = Σ market_share² over the wijk's aanbieders (1 = one aanbieder does everything).
 -- aanbieder_name: staging.aanbieders (latest delivery), else the AGB code.
@@ -22,7 +23,7 @@
 -- disclosure: persons clients
 -- disclosure: hidden declared_hours, cost_eur, market_share with clients
 -- disclosure: derived hhi = CASE WHEN count(*) FILTER (WHERE clients IS NULL) OVER (PARTITION BY wijk_code, year) = 0 THEN sum(market_share * market_share) OVER (PARTITION BY wijk_code, year) END
--- disclosure: derived clients_share = clients / nullif(sum(clients) OVER (PARTITION BY wijk_code, year), 0)
+-- disclosure: derived clients_share = CASE WHEN count(*) FILTER (WHERE clients IS NULL) OVER (PARTITION BY wijk_code, year) = 0 THEN clients / nullif(sum(clients) OVER (PARTITION BY wijk_code, year), 0) END
 WITH years AS (
   SELECT range AS year FROM staging.data_period, range(year(data_from), year(data_to) + 1)
 ), cl AS (

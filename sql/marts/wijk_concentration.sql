@@ -5,7 +5,8 @@
 --   row). In the council snapshot it is that table's published count, so it is hidden where delivery_year hides it.
 -- aanbieders_in_wijk, hhi: from marts.aanbieder_wijk_year (hhi = Σ over the wijk's aanbieders of
 --   market_share², market share by declared hours; 1 = one aanbieder does everything);
--- hhi_clients = Σ clients_share² (the same index by clients; a client with two aanbieders counts at both).
+-- hhi_clients = Σ clients_share² (the same index by clients; a client with two aanbieders counts at both; empty
+--   when a share of the wijk is unknown, e.g. hidden in the council snapshot).
 -- main_aanbieder_name, main_market_share: the aanbieder with the largest market share in the wijk and year (a tie goes to the higher AGB code).
 -- switched_clients: persons with a ZIN indication starting in the year in the wijk at another aanbieder
 --   than their previous ZIN indication (ordered by ingangsdatum, then toewijzing number), whenever that
@@ -42,7 +43,8 @@ WITH years AS (
 ), conc AS (
   SELECT wijk_code, year, any_value(gemeente_code) AS gemeente_code, any_value(gemeente_name) AS gemeente_name,
          any_value(wijk_name) AS wijk_name, any_value(aanbieders_in_wijk) AS aanbieders_in_wijk,
-         any_value(hhi) AS hhi, sum(clients_share * clients_share) AS hhi_clients,
+         any_value(hhi) AS hhi,
+         CASE WHEN count(clients_share) = count(*) THEN sum(clients_share * clients_share) END AS hhi_clients,
          arg_max(aanbieder_name, (market_share, aanbieder_agb)) AS main_aanbieder_name, max(market_share) AS main_market_share
   FROM marts.aanbieder_wijk_year
   GROUP BY wijk_code, year
