@@ -173,6 +173,11 @@ def test_the_gemeente_s_wmo325_rejections_are_recovered_from_the_manifest(two_ru
     assert linked == sum(e.get("credits_with_debet", 0) for e in manifest["files"]) > 0
 
 
+def _amount(text: str) -> Decimal:
+    """Bedrag in cents as euros; a planted defect may hold no number (its prestatie is skipped anyway)."""
+    return Decimal(text) / 100 if text.lstrip("-").isdigit() else Decimal(0)
+
+
 def _iwmo_prestaties(path: Path) -> list[dict]:
     """The prestaties of a WMO323/WMO325 file, read here with ElementTree (not the pipeline's reader)."""
     import xml.etree.ElementTree as ET
@@ -181,8 +186,9 @@ def _iwmo_prestaties(path: Path) -> list[dict]:
     for p in ET.parse(path).iter():
         if p.tag.endswith("}Prestatie"):
             f = {e.tag.split("}")[1]: (e.text or "").strip() for e in p.iter()}
-            out.append({"ref": f["ReferentieNummer"], "year": int(f["Begindatum"][:4]),
-                        "eur": Decimal(f["Bedrag"]) / 100 * (-1 if f["DebetCredit"] == "C" else 1),
+            begin = f.get("Begindatum", "")
+            out.append({"ref": f.get("ReferentieNummer", ""), "year": int(begin[:4]) if begin[:4].isdigit() else None,
+                        "eur": _amount(f.get("Bedrag", "")) * (-1 if f.get("DebetCredit") == "C" else 1),
                         "codes": {e.text for e in p.iter() if e.tag.endswith("}RetourCode")}})
     return out
 
@@ -195,8 +201,10 @@ def test_declared_and_accepted_recomputed_from_the_wmo323_and_wmo325_files(two_r
     for e in manifest["files"]:
         if e["format"] == "iwmo-wmo323":
             agb = e["path"].split("/")[1].split("_")[0]
-            for p in _iwmo_prestaties(data / "landing" / e["path"]):
-                amounts[(agb, p["ref"])] = (e["gemeente_code"], p["year"], p["eur"])
+            defects = {d["record"] for d in e["defects"]}  # planted defects: quarantined, never declared
+            for record, p in enumerate(_iwmo_prestaties(data / "landing" / e["path"]), start=1):
+                if record not in defects:
+                    amounts[(agb, p["ref"])] = (e["gemeente_code"], p["year"], p["eur"])
     for e in manifest["files"]:
         if e["format"] == "iwmo-wmo325":
             got = _iwmo_prestaties(data / "landing" / e["path"])
