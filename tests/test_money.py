@@ -473,13 +473,7 @@ def test_herindicatie_simulation_equals_a_hand_computation_on_a_small_case(tmp_p
         ('c', 'GM9901', '01A01', 1.5, '2025-01-01', NULL),          -- 90 min/week
         ('c', 'GM9901', '01A03', 0.5, '2025-01-01', NULL),          -- 30 min/week wasverzorging
         ('d', 'GM9901', '01A01', 3.0, '2020-01-01', '2025-06-30')   -- ended: not in the round""")
-    con.execute("CREATE TABLE staging.productmapping (gemeente_code VARCHAR, old_product_code VARCHAR, "
-                "new_product_code VARCHAR, new_product_name VARCHAR, minutes_per_week INTEGER, "
-                "transition_months INTEGER, start_year INTEGER)")
-    con.execute("""INSERT INTO staging.productmapping VALUES ('GM9901', '01A01', '01B01', NULL, 120, 3, 2026),
-        ('GM9901', '01A02', '01B02', NULL, 60, 3, 2026), ('GM9901', '01A03', '01B03', NULL, 45, 0, 2026)""")
-    con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "
-                "tariff_per_hour DOUBLE)")
+    _demo_mapping_and_tariff_table(con)
     con.execute("""INSERT INTO staging.producten VALUES ('GM9901', '01A01', 2025, 35.0), ('GM9901', '01A01', 2026, 40.0),
         ('GM9901', '01A02', 2026, 40.0), ('GM9901', '01A03', 2026, 41.6)""")
     con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, year INTEGER, wijk_code VARCHAR, age_band VARCHAR)")
@@ -508,6 +502,18 @@ def test_herindicatie_simulation_equals_a_hand_computation_on_a_small_case(tmp_p
     assert r["yearly_cost_effect_eur"] == pytest.approx(1580.8)
 
 
+def _demo_mapping_and_tariff_table(con) -> None:
+    """staging.productmapping as in the demo (01A01 → 120, 01A02 → 60, 01A03 → 45 minutes per week, from 2026)
+    and an empty staging.producten, for the small herindicatie cases."""
+    con.execute("CREATE TABLE staging.productmapping (gemeente_code VARCHAR, old_product_code VARCHAR, "
+                "new_product_code VARCHAR, new_product_name VARCHAR, minutes_per_week INTEGER, "
+                "transition_months INTEGER, start_year INTEGER)")
+    con.execute("""INSERT INTO staging.productmapping VALUES ('GM9901', '01A01', '01B01', NULL, 120, 3, 2026),
+        ('GM9901', '01A02', '01B02', NULL, 60, 3, 2026), ('GM9901', '01A03', '01B03', NULL, 45, 0, 2026)""")
+    con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "
+                "tariff_per_hour DOUBLE)")
+
+
 def test_herindicatie_after_the_round_observed_beside_simulated_equals_a_hand_computation(tmp_path):
     """The data run to the end of 2026, the round's first year (mapping as in the demo: 01A01 → 120, 01A02 → 60,
     01A03 → 45 minutes per week). The round's clients are those with a mapped indicatie on 31-12-2025; what they
@@ -531,13 +537,7 @@ def test_herindicatie_after_the_round_observed_beside_simulated_equals_a_hand_co
         ('d', 'GM9901', '01A01', 3.0, '2020-01-01', '2026-02-28'),  -- 180, left care during the round
         ('e', 'GM9901', '01A01', 2.0, '2026-02-01', NULL),          -- new in 2026: not in the round
         ('f', 'GM9901', '01A01', 2.25, '2022-01-01', NULL)          -- 135, not (yet) re-indicated""")
-    con.execute("CREATE TABLE staging.productmapping (gemeente_code VARCHAR, old_product_code VARCHAR, "
-                "new_product_code VARCHAR, new_product_name VARCHAR, minutes_per_week INTEGER, "
-                "transition_months INTEGER, start_year INTEGER)")
-    con.execute("""INSERT INTO staging.productmapping VALUES ('GM9901', '01A01', '01B01', NULL, 120, 3, 2026),
-        ('GM9901', '01A02', '01B02', NULL, 60, 3, 2026), ('GM9901', '01A03', '01B03', NULL, 45, 0, 2026)""")
-    con.execute("CREATE TABLE staging.producten (gemeente_code VARCHAR, product_code VARCHAR, year INTEGER, "
-                "tariff_per_hour DOUBLE)")
+    _demo_mapping_and_tariff_table(con)
     con.execute("INSERT INTO staging.producten VALUES ('GM9901', '01A01', 2026, 40.0), ('GM9901', '01A03', 2026, 40.0), "
                 "('GM9901', '01A02', 2026, 40.0)")
     con.execute("CREATE TABLE staging.client_years (client_id VARCHAR, year INTEGER, wijk_code VARCHAR, age_band VARCHAR)")
