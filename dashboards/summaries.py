@@ -185,11 +185,13 @@ def eigen_bijdrage(r: dict[str, Any], name: str, base_year: int) -> str:
     known = [r.get(f"clients_{k}") for k in ("laag", "midden", "hoog")]
     if all(p is not None for p in known) and sum(known):
         # a hidden number without a registered class is not counted as 0: the share is then of the known classes
+        # (NULL without its flag: the registration gives every client a class)
         unknown = r.get("clients_onbekend")
+        unknown_hidden = unknown is None and r.get("clients_onbekend_suppressed") is not False
         total = sum(known) + (unknown or 0)
         mh = r["clients_midden"] + r["clients_hoog"]
         out.append(f"In {year} had {c.fmt_pct(mh / total, 0)} van de cliënten"
-                   + (" met een bekende inkomensklasse" if unknown is None else "") + " een midden- of hoog inkomen "
+                   + (" met een bekende inkomensklasse" if unknown_hidden else "") + " een midden- of hoog inkomen "
                    f"({c.fmt_number(mh)} van {c.fmt_number(total)}): de groep die met een inkomensafhankelijke "
                    "eigen bijdrage meer gaat betalen.")
     return " ".join(out)

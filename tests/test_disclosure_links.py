@@ -128,3 +128,67 @@ def test_same_links_hide_the_linked_count_per_year(tmp_path):
     assert got[("alle", 2023)] == (None, True)  # hidden where the first table hides the same count
     assert got[("alle", 2022)] == (40, False) and got[("alle", 2024)] == (45, False)  # other years stay shown
     assert got[("98104521", 2022)] == (30, False)  # the where clause: the aanbieder's own row is another count
+
+
+INCOME_CLASSES = ("laag", "midden", "hoog", "onbekend")
+
+
+def _income_rows(con) -> dict:
+    """(gemeente, year) -> (the gemeente's clients in marts.gemeente_year, {class: (count, hidden)}) of the
+    gemeente rows of marts.income_response. A count NULL without its flag is not applicable (no such class)."""
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_schema = 'marts' AND table_name = 'income_response'").fetchall()}
+    flag = lambda k: f"i.clients_{k}_suppressed" if f"clients_{k}_suppressed" in cols else "false"  # noqa: E731
+    sel = ", ".join(f"i.clients_{k}, {flag(k)}" for k in INCOME_CLASSES)
+    out = {}
+    for r in con.execute(f"SELECT i.gemeente_code, i.year, g.clients, {sel} FROM marts.income_response i "
+                         "JOIN marts.gemeente_year g USING (gemeente_code, year) WHERE i.level = 'gemeente'").fetchall():
+        out[(r[0], r[1])] = (r[2], {k: (r[3 + 2 * j], bool(r[4 + 2 * j])) for j, k in enumerate(INCOME_CLASSES)})
+    return out
+
+
+def income_link_attack(snapshot: Path, warehouse: Path) -> tuple[list, list, list]:
+    """The income classes of a gemeente and year add up to its clients, published in marts.gemeente_year: that
+    total minus the shown classes bounds the hidden ones (the hierarchy route, across two tables).
+    Returns (recovered, alone, mismatched): hidden counts below the threshold pinned down to the rounding's width;
+    rows where exactly one class is hidden next to a shown total (the method's secondary suppression forbids it:
+    that cell is then only as safe as the rounding); rows whose classes do not add up to the total in the truth."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        threshold, base = con.execute("SELECT suppression_threshold, rounding_base FROM meta.refresh").fetchall()[0]
+        pub = _income_rows(con)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        truth = _income_rows(con)
+    half = (base or 1) / 2
+    recovered, alone, mismatched = [], [], []
+    for k, (total, classes) in pub.items():
+        t_total, t_classes = truth[k]
+        if sum(v or 0 for v, _ in t_classes.values()) != t_total:
+            mismatched.append((k, t_total, {c: v for c, (v, _) in t_classes.items()}))
+        if total is None:
+            continue
+        hidden = [c for c, (v, h) in classes.items() if h]
+        shown = [c for c, (v, h) in classes.items() if not h and v is not None]
+        if len(hidden) == 1:
+            alone.append((k, hidden[0]))
+        for c in hidden:
+            lo = total - half - sum(classes[s][0] + half for s in shown)
+            hi = total + half - sum(classes[s][0] - half for s in shown)
+            if len(hidden) > 1:
+                lo = -INF  # the other hidden classes can hold any of it
+            true = t_classes[c][0]
+            if true is not None and true < threshold and hi - lo <= 2 * half + 1e-6 and lo - 1e-6 <= true <= hi + 1e-6:
+                recovered.append((k, c, true, lo, hi))
+    return recovered, alone, mismatched
+
+
+def test_income_classes_add_up_to_the_gemeentes_clients_and_no_class_is_hidden_alone(pipeline_run):
+    """marts.income_response's classes (laag, midden, hoog, onbekend) of a gemeente and year are its clients of
+    marts.gemeente_year. Both are published to the council, so the pair is a group that adds up to a total: no
+    class may be hidden alone next to the shown total (the class 'onbekend' of a registration that gives every
+    client a class is not applicable, not a hidden 0), and nothing hidden comes back, in either snapshot."""
+    for snapshot in (pipeline_run.serving, settings.council_path(pipeline_run.serving)):
+        recovered, alone, mismatched = income_link_attack(snapshot, pipeline_run.warehouse)
+        print(f"{snapshot.name}: {len(recovered)} recovered, {len(alone)} hidden alone, {len(mismatched)} mismatched")
+        assert mismatched == []
+        assert alone == [], alone[:5]
+        assert recovered == [], recovered[:5]

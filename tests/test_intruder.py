@@ -76,6 +76,7 @@ class Intruder:
         self.amounts: dict[str, set] = defaultdict(set)  # hidden amounts (hours, euros) recovered exactly
         self.forecast_within_1: set = set()
         self.hidden: set = set()
+        self.not_applicable: set = set()
         self.equations: list[dict] = []  # linear relations between true counts: {cell: coefficient} = 0
         self._recording = True
         for t, df in self.pub.items():
@@ -84,10 +85,14 @@ class Intruder:
                 continue
             keys = _keys(df.columns)
             for col in [c for c in d.persons if c in df.columns]:
-                for row in df.select(keys + [col]).iter_rows():
+                flag = f"{col}_suppressed"
+                flags = df[flag].to_list() if flag in df.columns else [True] * df.height
+                for row, hidden in zip(df.select(keys + [col]).iter_rows(), flags):
                     k, v = tuple(row[:-1]), row[-1]
                     self.known[(t, k, col)] = (0.0, INF) if v is None else (v - self.half, v + self.half)
-                    if v is None:
+                    if v is None and hidden is False:
+                        self.not_applicable.add((t, k, col))  # NULL, not hidden: no such count (a part of 0)
+                    elif v is None:
                         self.hidden.add((t, k, col))
 
     # -- bookkeeping --------------------------------------------------------------------------------------
@@ -183,7 +188,7 @@ class Intruder:
                 for k in ks:
                     T = self.get(t, k, total)
                     self._eq({(t, k, total): -1, **{(t, k, p): 1 for p in parts}})
-                    iv = {p: self.get(t, k, p) for p in parts}
+                    iv = {p: (0.0, 0.0) if (t, k, p) in self.not_applicable else self.get(t, k, p) for p in parts}
                     for p in parts:
                         olo = sum(v[0] for q, v in iv.items() if q != p)
                         ohi = sum(v[1] for q, v in iv.items() if q != p)

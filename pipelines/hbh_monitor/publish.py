@@ -120,7 +120,8 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
       clients, and the catalogue's ``parts`` lines), and when the hidden parts of a row together count fewer than
       ``threshold`` while its total is shown (total − shown parts would tell that small sum); repeated over all
       margins until stable;
-    - clients_baseline is hidden when the baseline year's clients of the same cell is hidden;
+    - a baseline column (clients_baseline, clients_laag_baseline: the count in the baseline year, on every row of
+      the cell) is hidden when the baseline year's row hides that count;
     - amounts (hours, euros) are hidden when the row's client count is hidden, an amount of a part
       (``indicated_hours_pgb``) also when that part's count (``clients_pgb``) is;
     - derived figures (rates, shares, growth) are hidden when a count they are computed from is hidden;
@@ -144,8 +145,12 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     d = catalogue
     # the declared person counts, and any column that looks like one (a new count a header does not declare yet)
     counts = [c for c in cols if (d and c in d.persons) or _is_count(c, types[c])]
-    baseline_from_clients = "clients_baseline" in cols and "clients" in cols and "baseline_year" in cols and has_year
-    cell_counts = [c for c in counts if not (c == "clients_baseline" and baseline_from_clients)]
+    # a count's value in the baseline year, repeated on every row of the cell (clients_baseline, clients_laag_baseline):
+    # hidden wherever the baseline year's row hides that count
+    baselines = {c: c.removesuffix("_baseline") for c in counts
+                 if c.endswith("_baseline") and c.removesuffix("_baseline") in counts
+                 and "baseline_year" in cols and has_year}
+    cell_counts = [c for c in counts if c not in baselines]
     if not cell_counts:
         return f"SELECT * FROM {table}"
 
@@ -201,12 +206,12 @@ def _suppressed_select(con: duckdb.DuckDBPyConnection, table: str, threshold: in
     flags = {c: f"_s_{c}" for c in cell_counts}
     extra = []
     part_by = f"PARTITION BY {', '.join(entity)}" if entity else ""
-    if baseline_from_clients:
+    for b, c in baselines.items():
         extra.append(
-            f"(coalesce(clients_baseline < {t}, false) OR coalesce(bool_or(_s_clients) FILTER (WHERE year = baseline_year) "
-            f"OVER ({part_by}), false)) AS _s_clients_baseline"
+            f"(coalesce({small(b)}, false) OR coalesce(bool_or(_s_{c}) FILTER (WHERE year = baseline_year) "
+            f"OVER ({part_by}), false)) AS _s_{b}"
         )
-        flags["clients_baseline"] = "_s_clients_baseline"
+        flags[b] = f"_s_{b}"
     if "clients" in cell_counts and has_year:
         extra.append(f"coalesce(lag(_s_clients) OVER ({part_by} ORDER BY year), false) AS _s_clients_previous")
         flags["clients_previous"] = "_s_clients_previous"
