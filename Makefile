@@ -79,9 +79,10 @@ chromium:
 	fi
 
 # Two workers (pytest-xdist), one per core; a test module stays on one worker (its fixtures are built once).
+# The slowest tests are listed at the end, to see where the suite's time goes.
 TEST_WORKERS ?= 2
 test: install $(DAGSTER_HOME)/dagster.yaml chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 # docs/screenshots/*.png for the README, with the same browser tooling (uses the published demo
 # snapshot when there is one, else generates a small demo region and runs the pipeline first).
