@@ -9,7 +9,6 @@ per year, not for every year of the cell."""
 from __future__ import annotations
 
 import math
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "pipelines"))
 
 from hbh_monitor import settings  # noqa: E402
 

@@ -42,7 +42,6 @@ import polars as pl
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "pipelines"))
 
 from hbh_monitor import disclosure, settings  # noqa: E402
 
