@@ -11,7 +11,7 @@ Not a test. For one scale it:
 3. runs the FULL refresh through Dagster (the CLI ``dagster job execute -j refresh``, a fresh
    DAGSTER_HOME and data folder) — ingestion, GX validation, SQL models, checks, publishing;
 4. times the queries behind each dashboard page on the published snapshot (extracted from
-   dashboards/common.py and dashboards/views/*.py, run the way the app runs them: a fresh
+   dashboards/*.py and dashboards/views/*.py, run the way the app runs them: a fresh
    read-only connection per query);
 5. writes the held-back month as new files (``declaraties/<agb>_<year>12.csv``) and runs the
    INCREMENTAL refresh (the ledger skips every unchanged file);
@@ -255,10 +255,11 @@ def _query_literals(src: str) -> list[str]:
 def page_queries() -> dict[str, list[str]]:
     """The SQL each dashboard page runs, read from the dashboard code (not retyped here).
 
-    common.py: every ``query("...")`` without placeholders (run by the shared header/sidebar
-    helpers) and the ``load(table)`` template; views/*.py: the tables each page ``load``s and any
-    literal query. Queries with other placeholders (existence probes) are left out."""
-    literals = _query_literals((ROOT / "dashboards" / "common.py").read_text())
+    The shared modules (dashboards/*.py: snapshot.py, protection.py, ...): every ``query("...")`` without
+    placeholders (run by the shared header/sidebar helpers) and the ``load(table)`` template; views/*.py: the
+    tables each page ``load``s and any literal query. Queries with other placeholders (existence probes) are
+    left out."""
+    literals = [q for f in sorted((ROOT / "dashboards").glob("*.py")) for q in _query_literals(f.read_text())]
     template = next((q for q in literals if q.replace("{table}", "") != q), "select * from {table}")
     shared = [q for q in literals if "{" not in q]
     pages = {}
@@ -295,7 +296,7 @@ for page, qs in pages.items():
         per_q, t0 = [], time.perf_counter()
         for q in qs:
             t = time.perf_counter()
-            with duckdb.connect(path, read_only=True) as con:  # as dashboards/common.py: per query
+            with duckdb.connect(path, read_only=True) as con:  # as dashboards/snapshot.py: per query
                 df = con.sql(q).pl()
             per_q.append((q, time.perf_counter() - t, df.height))
         runs.append((time.perf_counter() - t0, per_q))

@@ -4,7 +4,7 @@
 
 Runs each page with Streamlit's AppTest in this process: ``cold`` = first run with empty caches
 (every query reads the snapshot), ``warm`` = a rerun (cached results). Also reports the time spent in
-snapshot queries (common.query) per page. Prints a table; ``--json`` prints JSON instead.
+snapshot queries (dashboards.snapshot.query) per page. Prints a table; ``--json`` prints JSON instead.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -24,14 +23,13 @@ APP = DASHBOARDS / "app.py"
 
 def measure(serving: Path, repeat: int = 3, pages: list[str] | None = None) -> dict[str, dict]:
     os.environ["HBH_SERVING"] = str(serving)
-    sys.path.insert(0, str(DASHBOARDS))
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    import common
+    from dashboards import snapshot
 
     spent = {"q": 0.0}
-    real_query = common.query
+    real_query = snapshot.query
 
     def timed_query(sql: str):
         t = time.perf_counter()
@@ -40,7 +38,7 @@ def measure(serving: Path, repeat: int = 3, pages: list[str] | None = None) -> d
         finally:
             spent["q"] += time.perf_counter() - t
 
-    common.query = timed_query
+    snapshot.query = timed_query  # every module calls it as snapshot.query
     views = pages or sorted(p.name for p in (DASHBOARDS / "views").glob("*.py"))
     out: dict[str, dict] = {}
     for view in views:
@@ -76,7 +74,6 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    sys.path.insert(0, str(ROOT / "pipelines"))
     from hbh_monitor import settings
 
     res = measure(args.serving or settings.serving_path(), args.repeat)

@@ -8,7 +8,7 @@ its interface strings. ``inject()`` adds, once per page, through ``st.html`` (no
   small screens, titles that break between words only, compact metric cards on a phone;
 - a script that keeps ``<html lang="nl">``, translates Streamlit's own English labels (skip link,
   table toolbar, fullscreen, ...) and gives every chart ``role="figure"`` with its Dutch text
-  alternative (``layout.meta.alt`` set by ``common.show_chart``; the map's canvas too).
+  alternative (``layout.meta.alt`` set by ``charts.plot``; the map's canvas too).
 
 A MutationObserver re-applies this after each rerender; it only writes when a value differs, so it
 cannot loop.

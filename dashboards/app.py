@@ -7,21 +7,21 @@ Run from the repository root (so .streamlit/config.toml is used):
 The pages live in ``dashboards/views/`` (not ``pages/``: with st.navigation a ``pages/`` folder
 would also be auto-discovered by Streamlit). They read only the published snapshot
 (``hbh_monitor.settings.serving_path()``, env HBH_SERVING).
+
+``dashboards`` is a package installed with the project (``make install``: an editable install), so this
+script and the pages import ``dashboards.*`` however they are started (``streamlit run`` puts only this
+folder on ``sys.path``, AppTest nothing).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import streamlit as st
+
+from dashboards import a11y, access, layout
+
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # `streamlit run` adds it, AppTest does not
-    sys.path.insert(0, str(HERE))
-
-import streamlit as st  # noqa: E402
-
-import a11y  # noqa: E402
-import common  # noqa: E402
 
 # No page icons: a ":material/...:" page icon becomes the favicon, which the browser then fetches from
 # fonts.gstatic.com (an external request; measured), and emoji show as boxes without an emoji font.
@@ -46,14 +46,14 @@ for file, title, url in (
 ):
     if (HERE / file).is_file():  # pages added by other modules; the app runs without them
         COUNCIL_PAGES.append(st.Page(file, title=title, url_path=url))
-# Analyst pages: login required when [auth] is configured (common.require_analyst); absent in
+# Analyst pages: login required when [auth] is configured (access.require_analyst); absent in
 # council mode (HBH_DASHBOARD_MODE=council), so a council deployment cannot even deep-link to them.
 ANALYST_PAGES = [
     st.Page("views/aanbieders.py", title="Aanbieders & declaraties", url_path="aanbieders"),
     st.Page("views/datakwaliteit.py", title="Datakwaliteit", url_path="datakwaliteit"),
 ]
 
-if common.dashboard_mode() == "council":
+if access.dashboard_mode() == "council":
     PAGES: list | dict = COUNCIL_PAGES
 else:
     PAGES = {"Beleid en raad": COUNCIL_PAGES, "Analisten": ANALYST_PAGES}
@@ -72,5 +72,5 @@ with st.sidebar:
                 st.markdown(f"**{section}**")
             for p in pages:
                 st.page_link(p, label=p.title)
-common.sidebar_info()
+layout.sidebar_info()
 page.run()

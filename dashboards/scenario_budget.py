@@ -12,9 +12,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
 from hbh_monitor import budget as B
 from hbh_monitor import forecast as F
+
+from dashboards import charts, exports, layout, snapshot, tables
+from dashboards import formatting as nl
 
 # The Prognose page's scenario widgets: removed from the session state to return to the standard scenario.
 SCENARIO_KEYS = ("prognose_eb", "prognose_eb_jaar", "prognose_tweewekelijks", "prognose_tariefgroei",
@@ -34,7 +36,7 @@ def _reset() -> None:
 
 
 def _value(name: str, v: float) -> str:
-    return c.fmt_pct(v, 1) if name in _SHARES else str(int(v))
+    return nl.fmt_pct(v, 1) if name in _SHARES else str(int(v))
 
 
 def standard_note(scen_rows: pl.DataFrame, default: F.Scenario, scenario: F.Scenario) -> None:
@@ -56,12 +58,12 @@ def download_with_scenario(df: pl.DataFrame, *, name: str, key: str, title: str,
                            scenario: F.Scenario, default: F.Scenario, basis: dict[str, str]) -> None:
     """CSV and Excel of ``df`` with the scenario in the file name; the workbook adds a sheet 'Scenario'."""
     code = B.scenario_code(scenario, default)
-    base = ("DEMO_" if c.is_demo() else "") + "hbh_" + c.slug(f"{name}-{code}")
+    base = ("DEMO_" if snapshot.is_demo() else "") + "hbh_" + nl.slug(f"{name}-{code}")
     settings = B.scenario_rows(scenario, default, basis)
-    provenance = c._provenance(title, filters) + [("Scenario", "; ".join(f"{k}: {v}" for k, v in settings))]
+    provenance = exports.provenance_rows(title, filters) + [("Scenario", "; ".join(f"{k}: {v}" for k, v in settings))]
 
     def workbook() -> bytes:
-        wb = openpyxl.load_workbook(io.BytesIO(c.to_excel_bytes(df, provenance=provenance)))
+        wb = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes(df, provenance=provenance)))
         ws = wb.create_sheet("Scenario")
         ws.append(["Instelling", "Waarde"])
         for row in settings:
@@ -74,7 +76,7 @@ def download_with_scenario(df: pl.DataFrame, *, name: str, key: str, title: str,
 
     row = st.container(horizontal=True)
     with row:
-        st.download_button("CSV", data=c.to_csv_bytes(df), file_name=f"{base}.csv", mime="text/csv",
+        st.download_button("CSV", data=exports.to_csv_bytes(df), file_name=f"{base}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:",
                            help="Puntkomma-gescheiden, decimale komma; het scenario staat in de bestandsnaam")
         st.download_button("Excel", data=workbook, file_name=f"{base}.xlsx",
@@ -86,16 +88,16 @@ def download_with_scenario(df: pl.DataFrame, *, name: str, key: str, title: str,
 def budget_section(fc: pl.DataFrame, scen_rows: pl.DataFrame, scenario: F.Scenario, default: F.Scenario,
                    code: str) -> None:
     """Cost under ``scenario`` against the budget of the chosen gemeente (or the regio), per forecast year."""
-    budget = c.load_optional("marts.budget_scenario")
+    budget = snapshot.load_optional("marts.budget_scenario")
     if budget is None or budget.is_empty():
         return
     view = B.budget_view(fc, scenario, budget)
     std = B.budget_view(fc, default, budget)
-    sel = (pl.col("level") == "regio") if code == c.REGIO else (pl.col("gemeente_code") == code)
+    sel = (pl.col("level") == "regio") if code == nl.REGIO else (pl.col("gemeente_code") == code)
     view, std = view.filter(sel).sort("year"), std.filter(sel).sort("year")
     if view.is_empty():
         return
-    name = view["gemeente_name"][0] if code != c.REGIO else c.REGIO_NAME
+    name = view["gemeente_name"][0] if code != nl.REGIO else nl.REGIO_NAME
     st.subheader(f"Begroting: kosten tegenover het budget · {name}")
     st.caption("Het budget en de kosten gelden voor de hele gemeente (of de regio), ook als hierboven een wijk "
                "is gekozen.")
@@ -104,22 +106,22 @@ def budget_section(fc: pl.DataFrame, scen_rows: pl.DataFrame, scenario: F.Scenar
     r = view.filter(pl.col("year") == year).row(0, named=True)
     s = std.filter(pl.col("year") == year).row(0, named=True)
     m1, m2, m3 = st.columns(3)
-    m1.metric(f"Extra budget nodig in {year}", c.fmt_eur(r["extra_budget_eur"]),
+    m1.metric(f"Extra budget nodig in {year}", nl.fmt_eur(r["extra_budget_eur"]),
               help="Kosten in het scenario − budget, als dat positief is (anders € 0).")
-    m2.metric("Bandbreedte (80%)", f"{c.fmt_eur(r['extra_budget_low_eur'])} – {c.fmt_eur(r['extra_budget_high_eur'])}",
+    m2.metric("Bandbreedte (80%)", f"{nl.fmt_eur(r['extra_budget_low_eur'])} – {nl.fmt_eur(r['extra_budget_high_eur'])}",
               help="De bandbreedte van de kostenprognose (pagina Prognose met bandbreedte): de kosten vallen met "
                    "80% kans tussen de onder- en bovengrens, volgens de terugtoets; voor latere jaren breder.")
     diff = r["extra_budget_eur"] - s["extra_budget_eur"]
-    m3.metric("Standaardscenario", c.fmt_eur(s["extra_budget_eur"]),
-              delta=c.signed_difference(diff, c.fmt_eur) + " door dit scenario" if round(diff) else None,
+    m3.metric("Standaardscenario", nl.fmt_eur(s["extra_budget_eur"]),
+              delta=nl.signed_difference(diff, nl.fmt_eur) + " door dit scenario" if round(diff) else None,
               delta_color="off")
     basis = r["budget_basis"]
     st.markdown(
-        f"In **{year}** kost hulp bij het huishouden in {name} naar verwachting **{c.fmt_eur(r['cost_eur'])}** "
-        f"(band {c.fmt_eur(r['cost_low_eur'])} – {c.fmt_eur(r['cost_high_eur'])}); het budget is "
-        f"**{c.fmt_eur(r['budget_eur'])}** ({'uit de begroting' if basis == 'begroting' else 'doorgetrokken: geen begroting voor dit jaar'}). "
-        f"Extra budget nodig: **{c.fmt_eur(r['extra_budget_eur'])}** "
-        f"(band {c.fmt_eur(r['extra_budget_low_eur'])} – {c.fmt_eur(r['extra_budget_high_eur'])})."
+        f"In **{year}** kost hulp bij het huishouden in {name} naar verwachting **{nl.fmt_eur(r['cost_eur'])}** "
+        f"(band {nl.fmt_eur(r['cost_low_eur'])} – {nl.fmt_eur(r['cost_high_eur'])}); het budget is "
+        f"**{nl.fmt_eur(r['budget_eur'])}** ({'uit de begroting' if basis == 'begroting' else 'doorgetrokken: geen begroting voor dit jaar'}). "
+        f"Extra budget nodig: **{nl.fmt_eur(r['extra_budget_eur'])}** "
+        f"(band {nl.fmt_eur(r['extra_budget_low_eur'])} – {nl.fmt_eur(r['extra_budget_high_eur'])})."
     )
 
     fig = go.Figure()
@@ -133,9 +135,9 @@ def budget_section(fc: pl.DataFrame, scen_rows: pl.DataFrame, scenario: F.Scenar
     fig.add_scatter(x=years, y=std["cost_eur"].to_list(), name="Kosten standaard", mode="lines+markers",
                     line=dict(color="#555", dash="dot"), marker_size=5)
     fig.update_traces(hovertemplate="%{x}: € %{y:,.0f}<extra>%{fullData.name}</extra>")
-    c.style_figure(fig, y_format=",.0f")
-    c.plot(fig, key="prognose_budget_chart", title="Kosten tegenover budget",
-           alt="Kosten tegenover budget per jaar: budget (staven), kosten in het scenario en in het standaardscenario.")
+    charts.style_figure(fig, y_format=",.0f")
+    charts.plot(fig, key="prognose_budget_chart", title="Kosten tegenover budget",
+                alt="Kosten tegenover budget per jaar: budget (staven), kosten in het scenario en in het standaardscenario.")
     st.caption("Gearceerde staven: budget doorgetrokken (geen begroting voor dat jaar). Streepjes: bandbreedte van de kosten.")
 
     shown = view.select(
@@ -148,9 +150,9 @@ def budget_section(fc: pl.DataFrame, scen_rows: pl.DataFrame, scenario: F.Scenar
         pl.col("extra_budget_low_eur").round(0).alias("Extra budget laag (€)"),
         pl.col("extra_budget_high_eur").round(0).alias("Extra budget hoog (€)"),
     )
-    st.dataframe(shown, hide_index=True, column_config=c.localized_numbers(shown))
+    st.dataframe(shown, hide_index=True, column_config=tables.localized_numbers(shown))
     download_with_scenario(shown, name=f"begroting-{name}", key="prognose_budget", title="Kosten tegenover het budget",
                            filters=name, scenario=scenario, default=default, basis=_basis(scen_rows))
-    c.how_calculated(["marts.budget_scenario", "marts.forecast_scenarios"],
-                     "Met een eigen scenario rekent het dashboard de kosten opnieuw uit met dezelfde rekenregel "
-                     "(`pipelines/hbh_monitor/budget.py`); het budget en de bandbreedte blijven gelijk.")
+    layout.how_calculated(["marts.budget_scenario", "marts.forecast_scenarios"],
+                          "Met een eigen scenario rekent het dashboard de kosten opnieuw uit met dezelfde rekenregel "
+                          "(`pipelines/hbh_monitor/budget.py`); het budget en de bandbreedte blijven gelijk.")

@@ -1,52 +1,54 @@
 """The Dutch summary that opens each council page: what changed and what it means, with the figures.
 
-Pure functions of the (already loaded, already protected) mart rows, so tests can check every figure
-against the marts without a browser. A suppressed (NULL) count never becomes a number: the sentence
-then says "afgeschermd" or leaves the comparison out.
+Pure functions of the (already loaded, already protected) mart rows and of what the page passes in, so
+tests can check every figure against the marts without a browser (no snapshot, no Streamlit: an
+import-linter contract in pyproject.toml holds this). A suppressed (NULL) count never becomes a number:
+the sentence then says "afgeschermd" or leaves the comparison out.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import common as c
+from dashboards import formatting as nl
 
 
 def _place(name: str) -> str:
     """"Regio totaal" reads as "de regio" in a sentence."""
-    return "de regio" if name == c.REGIO_NAME else name
+    return "de regio" if name == nl.REGIO_NAME else name
 
 
 def _days(x: float) -> str:
     """A median of days: 7 -> "7", 12.5 -> "12,5"."""
-    return c.fmt_number(x, 0 if float(x).is_integer() else 1)
+    return nl.fmt_number(x, 0 if float(x).is_integer() else 1)
 
 
 def _up_down(change: float | None, up: str = "meer", down: str = "minder") -> str:
     if change is None:
         return ""
-    return f"{c.fmt_pct(abs(change))} {up if change >= 0 else down}"
+    return f"{nl.fmt_pct(abs(change))} {up if change >= 0 else down}"
 
 
-def overzicht(row: dict[str, Any], prev: dict[str, Any], name: str, year: int) -> str:
-    """Clients, rate and cost of the year against the year before."""
+def overzicht(row: dict[str, Any], prev: dict[str, Any], name: str, year: int, *, threshold: int) -> str:
+    """Clients, rate and cost of the year against the year before; ``threshold``: the snapshot's suppression
+    threshold (a hidden count is "minder dan" it)."""
     name = _place(name)
     clients = row.get("clients")
     if clients is None:
-        first = f"In {year} is het aantal cliënten van {name} afgeschermd (minder dan {c.suppression_threshold()})."
+        first = f"In {year} is het aantal cliënten van {name} afgeschermd (minder dan {threshold})."
     else:
-        d = c.change(clients, prev.get("clients")) if not row.get("_hidden") and not prev.get("_hidden") else None
+        d = nl.change(clients, prev.get("clients")) if not row.get("_hidden") and not prev.get("_hidden") else None
         lower = "ten minste " if row.get("_hidden") else ""
-        first = (f"In {year} kregen {lower}{c.fmt_count(clients)} inwoners van {name} hulp bij het huishouden"
+        first = (f"In {year} kregen {lower}{nl.fmt_count(clients)} inwoners van {name} hulp bij het huishouden"
                  + (f", {_up_down(d)} dan in {year - 1}" if d is not None else "")
-                 + (f": {c.fmt_rate(row.get('clients_per_1000'))} per 1.000 inwoners"
+                 + (f": {nl.fmt_rate(row.get('clients_per_1000'))} per 1.000 inwoners"
                     if row.get("clients_per_1000") is not None else "") + ".")
     cost = row.get("cost_eur")
     if cost is None:
         return first
-    dc = c.change(cost, prev.get("cost_eur"))
-    return first + (f" De gedeclareerde kosten waren {c.fmt_eur(cost)}"
-                    + (f", {c.fmt_pct(dc, signed=True)} t.o.v. {year - 1}" if dc is not None else "") + ".")
+    dc = nl.change(cost, prev.get("cost_eur"))
+    return first + (f" De gedeclareerde kosten waren {nl.fmt_eur(cost)}"
+                    + (f", {nl.fmt_pct(dc, signed=True)} t.o.v. {year - 1}" if dc is not None else "") + ".")
 
 
 def wijken(ranked_labels: list[str], ranked_values: list[float], ref: float | None, name: str, year: int,
@@ -70,11 +72,11 @@ def leeftijd(rows: list[dict[str, Any]], name: str, year: int, base_year: int) -
     old = [now[b]["clients"] for b in ("75-84", "85+") if b in now]
     out = []
     if total and old and all(v is not None for v in old):
-        out.append(f"In {year} was {c.fmt_pct(sum(old) / total)} van de cliënten van {name} 75 jaar of ouder "
-                   f"({c.fmt_number(sum(old))} van {c.fmt_number(total)}).")
+        out.append(f"In {year} was {nl.fmt_pct(sum(old) / total)} van de cliënten van {name} 75 jaar of ouder "
+                   f"({nl.fmt_number(sum(old))} van {nl.fmt_number(total)}).")
     r85, b85 = now.get("85+", {}).get("clients_per_1000"), base.get("85+", {}).get("clients_per_1000")
     if r85 is not None and b85 is not None and year != base_year:
-        out.append(f"Van de inwoners van 85+ kregen {c.fmt_rate(r85)} per 1.000 hulp, tegen {c.fmt_rate(b85)} "
+        out.append(f"Van de inwoners van 85+ kregen {nl.fmt_rate(r85)} per 1.000 hulp, tegen {nl.fmt_rate(b85)} "
                    f"in {base_year}: het gebruik per oudere is {'gestegen' if r85 > b85 else 'gedaald'}, "
                    "los van de vergrijzing.")
     return " ".join(out) or f"Voor {name} zijn de aantallen per leeftijd in {year} afgeschermd."
@@ -86,11 +88,11 @@ def abonnementstarief(r: dict[str, Any], name: str, base_year: int, year: int) -
     if r.get("total_growth") is None:
         return f"Voor {name} is de groei {base_year}–{year} afgeschermd (te kleine aantallen)."
     text = (f"Van {base_year} tot {year} groeide het aantal cliënten in {name} met "
-            f"{c.fmt_pct(r['total_growth'], signed=True)}: {c.fmt_pct(r['demographic_growth'], signed=True)} "
-            f"door de bevolking (vooral vergrijzing) en {c.fmt_pct(r['excess_growth'], signed=True)} extra")
+            f"{nl.fmt_pct(r['total_growth'], signed=True)}: {nl.fmt_pct(r['demographic_growth'], signed=True)} "
+            f"door de bevolking (vooral vergrijzing) en {nl.fmt_pct(r['excess_growth'], signed=True)} extra")
     if r.get("excess_growth_low") is not None and r.get("excess_growth_high") is not None:
-        text += (f" (95%-band {c.fmt_pct(r['excess_growth_low'], signed=True)} tot "
-                 f"{c.fmt_pct(r['excess_growth_high'], signed=True)})")
+        text += (f" (95%-band {nl.fmt_pct(r['excess_growth_low'], signed=True)} tot "
+                 f"{nl.fmt_pct(r['excess_growth_high'], signed=True)})")
     text += "."
     lo = r.get("excess_growth_low")
     if lo is not None:
@@ -102,11 +104,11 @@ def abonnementstarief(r: dict[str, Any], name: str, base_year: int, year: int) -
 def prognose(first: dict[str, Any], last: dict[str, Any], name: str, assumptions: str) -> str:
     """Forecast clients and cost from the first to the last forecast year, and the standard assumptions."""
     name = _place(name)
-    dc = c.change(last["clients"], first["clients"])
-    return (f"Volgens het standaardscenario gaat {name} van {c.fmt_number(first['clients'])} cliënten in "
-            f"{first['year']} naar {c.fmt_number(last['clients'])} in {last['year']} "
-            f"({c.fmt_pct(dc, signed=True)}); de kosten van {c.fmt_eur(first['cost'])} naar "
-            f"{c.fmt_eur(last['cost'])}. Aannames van het standaardscenario: {assumptions}.")
+    dc = nl.change(last["clients"], first["clients"])
+    return (f"Volgens het standaardscenario gaat {name} van {nl.fmt_number(first['clients'])} cliënten in "
+            f"{first['year']} naar {nl.fmt_number(last['clients'])} in {last['year']} "
+            f"({nl.fmt_pct(dc, signed=True)}); de kosten van {nl.fmt_eur(first['cost'])} naar "
+            f"{nl.fmt_eur(last['cost'])}. Aannames van het standaardscenario: {assumptions}.")
 
 
 def levering(delivery: dict[str, Any] | None, budget: dict[str, Any] | None, wait: dict[str, Any] | None,
@@ -115,13 +117,13 @@ def levering(delivery: dict[str, Any] | None, budget: dict[str, Any] | None, wai
     name = _place(name)
     out = []
     if delivery and delivery.get("share_delivered") is not None:
-        out.append(f"In {year} is in {name} {c.fmt_pct(delivery['share_delivered'])} van de geïndiceerde uren "
-                   f"zorg in natura geleverd" + (f"; de niet-geleverde uren zouden {c.fmt_eur(delivery['gap_cost_eur'])} "
+        out.append(f"In {year} is in {name} {nl.fmt_pct(delivery['share_delivered'])} van de geïndiceerde uren "
+                   f"zorg in natura geleverd" + (f"; de niet-geleverde uren zouden {nl.fmt_eur(delivery['gap_cost_eur'])} "
                                                  "kosten" if delivery.get("gap_cost_eur") else "") + ".")
     if budget and budget.get("budget_eur") is not None and budget.get("cost_eur") is not None:
         diff = budget["cost_eur"] - budget["budget_eur"]
-        out.append(f"De kosten ({c.fmt_eur(budget['cost_eur'])}) lagen {c.fmt_eur(abs(diff))} "
-                   f"{'boven' if diff > 0 else 'onder'} het budget ({c.fmt_eur(budget['budget_eur'])}).")
+        out.append(f"De kosten ({nl.fmt_eur(budget['cost_eur'])}) lagen {nl.fmt_eur(abs(diff))} "
+                   f"{'boven' if diff > 0 else 'onder'} het budget ({nl.fmt_eur(budget['budget_eur'])}).")
     if wait and wait.get("median_days_to_start") is not None:
         m = wait["median_days_to_start"]
         prev = (wait_prev or {}).get("median_days_to_start")
@@ -143,24 +145,24 @@ def kosten(bridge: dict[str, Any] | None, tariff: dict[str, Any] | None, contrac
     out = []
     if bridge is not None and bridge.get("cost_eur") is not None and bridge.get("cost_before_eur") is not None:
         diff = bridge["cost_eur"] - bridge["cost_before_eur"]
-        text = (f"De kosten van {name} gingen van {c.fmt_eur(bridge['cost_before_eur'])} in {year - 1} naar "
-                f"{c.fmt_eur(bridge['cost_eur'])} in {year} ({c.signed_difference(diff, c.fmt_eur)}, "
-                f"{c.fmt_pct(c.change(bridge['cost_eur'], bridge['cost_before_eur']), signed=True)}).")
+        text = (f"De kosten van {name} gingen van {nl.fmt_eur(bridge['cost_before_eur'])} in {year - 1} naar "
+                f"{nl.fmt_eur(bridge['cost_eur'])} in {year} ({nl.signed_difference(diff, nl.fmt_eur)}, "
+                f"{nl.fmt_pct(nl.change(bridge['cost_eur'], bridge['cost_before_eur']), signed=True)}).")
         effects = [(k, lab, bridge.get(k)) for k, lab in COST_EFFECTS if bridge.get(k) is not None]
         if effects:
             k, lab, v = max(effects, key=lambda e: abs(e[2]))
-            text += f" De grootste oorzaak: {lab} ({c.signed_difference(v, c.fmt_eur)})."
+            text += f" De grootste oorzaak: {lab} ({nl.signed_difference(v, nl.fmt_eur)})."
         out.append(text)
     elif bridge is not None:
-        out.append(f"De kosten van {name} in {year} zijn {c.HIDDEN_CELL}.")
+        out.append(f"De kosten van {name} in {year} zijn {nl.HIDDEN_CELL}.")
     if tariff is not None and tariff.get("tariff_per_hour") is not None:
-        out.append(f"Het uurtarief bij een vaste productmix was in {year} € {c.fmt_number(tariff['tariff_per_hour'], 2)}"
-                   + (f" ({c.fmt_pct(tariff['change'], signed=True)})" if tariff.get("change") is not None else "") + ".")
+        out.append(f"Het uurtarief bij een vaste productmix was in {year} € {nl.fmt_number(tariff['tariff_per_hour'], 2)}"
+                   + (f" ({nl.fmt_pct(tariff['change'], signed=True)})" if tariff.get("change") is not None else "") + ".")
     if contracted is not None and contracted.get("tariff_per_hour") is not None:
-        text = (f"Voor {contracted['year']} is al € {c.fmt_number(contracted['tariff_per_hour'], 2)} per uur "
-                f"gecontracteerd ({c.fmt_pct(contracted['change'], signed=True)}")
+        text = (f"Voor {contracted['year']} is al € {nl.fmt_number(contracted['tariff_per_hour'], 2)} per uur "
+                f"gecontracteerd ({nl.fmt_pct(contracted['change'], signed=True)}")
         if contracted.get("step") is not None:
-            text += f", waarvan {c.fmt_pct(contracted['step'], signed=True)} bovenop de gewone jaarlijkse stijging"
+            text += f", waarvan {nl.fmt_pct(contracted['step'], signed=True)} bovenop de gewone jaarlijkse stijging"
         out.append(text + ").")
     return " ".join(out) or f"Voor {name} zijn in {year} geen kosten en tarieven te tonen."
 
@@ -175,13 +177,13 @@ def eigen_bijdrage(r: dict[str, Any], name: str, base_year: int) -> str:
     if r.get("growth_hoog") is not None and r.get("growth_laag") is not None:
         diff = r.get("growth_difference_points")
         out.append(f"Van {base_year} tot {year} groeide het aantal cliënten in {name} met een hoog inkomen met "
-                   f"{c.fmt_pct(r['growth_hoog'], signed=True)}, met een laag inkomen met "
-                   f"{c.fmt_pct(r['growth_laag'], signed=True)}"
-                   + (f": {c.fmt_number(abs(diff), 1)} procentpunt {'meer' if diff >= 0 else 'minder'} groei bij de "
+                   f"{nl.fmt_pct(r['growth_hoog'], signed=True)}, met een laag inkomen met "
+                   f"{nl.fmt_pct(r['growth_laag'], signed=True)}"
+                   + (f": {nl.fmt_number(abs(diff), 1)} procentpunt {'meer' if diff >= 0 else 'minder'} groei bij de "
                       "hoge inkomens, voor wie het abonnementstarief de eigen bijdrage het meest verlaagde"
                       if diff is not None else "") + ".")
     else:
-        out.append(f"De groei per inkomensklasse van {name} sinds {base_year} is {c.HIDDEN_CELL}.")
+        out.append(f"De groei per inkomensklasse van {name} sinds {base_year} is {nl.HIDDEN_CELL}.")
     known = [r.get(f"clients_{k}") for k in ("laag", "midden", "hoog")]
     if all(p is not None for p in known) and sum(known):
         # a hidden number without a registered class is not counted as 0: the share is then of the known classes
@@ -190,9 +192,9 @@ def eigen_bijdrage(r: dict[str, Any], name: str, base_year: int) -> str:
         unknown_hidden = unknown is None and r.get("clients_onbekend_suppressed") is not False
         total = sum(known) + (unknown or 0)
         mh = r["clients_midden"] + r["clients_hoog"]
-        out.append(f"In {year} had {c.fmt_pct(mh / total, 0)} van de cliënten"
+        out.append(f"In {year} had {nl.fmt_pct(mh / total, 0)} van de cliënten"
                    + (" met een bekende inkomensklasse" if unknown_hidden else "") + " een midden- of hoog inkomen "
-                   f"({c.fmt_number(mh)} van {c.fmt_number(total)}): de groep die met een inkomensafhankelijke "
+                   f"({nl.fmt_number(mh)} van {nl.fmt_number(total)}): de groep die met een inkomensafhankelijke "
                    "eigen bijdrage meer gaat betalen.")
     return " ".join(out)
 
@@ -210,27 +212,27 @@ def herindicatie(rows: list[dict[str, Any]], name: str, year: int) -> str:
     name = _place(name)
     clients, partial = _lower_sum(rows, "clients")
     if not clients:
-        return f"De aantallen van de herindicatieronde in {name} zijn {c.HIDDEN_CELL} (te kleine aantallen)."
+        return f"De aantallen van de herindicatieronde in {name} zijn {nl.HIDDEN_CELL} (te kleine aantallen)."
     atleast = "ten minste " if partial else ""
     before, _ = _lower_sum(rows, "minutes_per_week_before")
     after, _ = _lower_sum(rows, "minutes_per_week_after")
     effect, _ = _lower_sum(rows, "yearly_cost_effect_eur")
     out = [f"De herindicatieronde naar de nieuwe producten (vanaf {year}) raakt in {name} {atleast}"
-           f"{c.fmt_number(clients)} cliënten. Gemiddeld gaan zij van {c.fmt_number(before / clients)} naar "
-           f"{c.fmt_number(after / clients)} minuten hulp per week."]
+           f"{nl.fmt_number(clients)} cliënten. Gemiddeld gaan zij van {nl.fmt_number(before / clients)} naar "
+           f"{nl.fmt_number(after / clients)} minuten hulp per week."]
     if effect is not None:
-        out.append(f"De jaarlijkse kosten van de geïndiceerde hulp worden daardoor {atleast}{c.fmt_eur(abs(effect))} "
+        out.append(f"De jaarlijkse kosten van de geïndiceerde hulp worden daardoor {atleast}{nl.fmt_eur(abs(effect))} "
                    f"{'lager' if effect < 0 else 'hoger'}.")
     transition, partial_t = _lower_sum(rows, "transition_cost_eur")
     if transition is not None:
-        out.append(f"De overgangsperiode kost {'ten minste ' if partial_t else ''}{c.fmt_eur(transition)}.")
+        out.append(f"De overgangsperiode kost {'ten minste ' if partial_t else ''}{nl.fmt_eur(transition)}.")
     parts = {k: _lower_sum(rows, f"clients_{k}") for k in ("down", "same", "up")}
     if not partial and all(v is not None and not p for v, p in parts.values()):
-        out.append(f"{c.fmt_number(parts['down'][0])} cliënten gaan omlaag, {c.fmt_number(parts['same'][0])} blijven "
-                   f"gelijk en {c.fmt_number(parts['up'][0])} gaan omhoog.")
+        out.append(f"{nl.fmt_number(parts['down'][0])} cliënten gaan omlaag, {nl.fmt_number(parts['same'][0])} blijven "
+                   f"gelijk en {nl.fmt_number(parts['up'][0])} gaan omhoog.")
     if partial:
         hidden = sum(r.get("clients") is None for r in rows)
-        out.append(f"({hidden} van de {len(rows)} groepen per wijk en leeftijd zijn {c.HIDDEN_CELL}: de totalen zijn "
+        out.append(f"({hidden} van de {len(rows)} groepen per wijk en leeftijd zijn {nl.HIDDEN_CELL}: de totalen zijn "
                    "een ondergrens.)")
     return " ".join(out)
 
@@ -251,18 +253,18 @@ def cbs(comp: dict[str, Any] | None, bench: dict[str, Any] | None, name: str, ye
         ours, theirs = comp.get("clients"), comp.get("cbs_clients")
         if ours is not None and theirs is not None:
             d = comp.get("cbs_difference")
-            out.append(f"In {year} telden wij in {name} {c.fmt_number(ours)} cliënten met hulp bij het huishouden, het "
-                       f"CBS {c.fmt_number(theirs)} ({_cbs_period(comp.get('cbs_period'))})"
-                       + (f": {c.fmt_number(abs(d))} {'meer' if d >= 0 else 'minder'} bij ons"
-                          + (f" ({c.fmt_pct(abs(comp['cbs_difference_pct']))})"
+            out.append(f"In {year} telden wij in {name} {nl.fmt_number(ours)} cliënten met hulp bij het huishouden, het "
+                       f"CBS {nl.fmt_number(theirs)} ({_cbs_period(comp.get('cbs_period'))})"
+                       + (f": {nl.fmt_number(abs(d))} {'meer' if d >= 0 else 'minder'} bij ons"
+                          + (f" ({nl.fmt_pct(abs(comp['cbs_difference_pct']))})"
                              if comp.get("cbs_difference_pct") is not None else "")
                           if d is not None else "")
                        + (f". Reden van het verschil: {comp['cbs_gap_reason']}" if comp.get("cbs_gap_reason") else "")
                        + ".")
         else:
-            out.append(f"In {year} is het aantal cliënten van {name} bij ons of bij het CBS {c.HIDDEN_CELL}.")
+            out.append(f"In {year} is het aantal cliënten van {name} bij ons of bij het CBS {nl.HIDDEN_CELL}.")
     if bench is not None and bench.get("cbs_clients_per_1000") is not None:
-        out.append(f"Volgens het CBS kregen {c.fmt_rate(bench['cbs_clients_per_1000'])} per 1.000 inwoners hulp"
+        out.append(f"Volgens het CBS kregen {nl.fmt_rate(bench['cbs_clients_per_1000'])} per 1.000 inwoners hulp"
                    + (f": {bench['cbs_sentence']}" if bench.get("cbs_sentence") else "")
                    + (f" ({bench['peer_group']})" if bench.get("peer_group") else "") + ".")
     return " ".join(out) or f"Voor {name} zijn er in {year} geen CBS-cijfers om mee te vergelijken."
@@ -277,27 +279,27 @@ def wijkgericht(rows: list[dict[str, Any]], name: str, year: int) -> str:
         return f"Voor {name} zijn er in {year} geen cijfers per wijk."
     clients, partial = _lower_sum(rows, "zin_clients")
     wijken = f"{len(rows)} {'wijk' if len(rows) == 1 else 'wijken'}"
-    out = [f"In {year} is het aantal cliënten met zorg in natura in {name} ({wijken}) {c.HIDDEN_CELL}."
+    out = [f"In {year} is het aantal cliënten met zorg in natura in {name} ({wijken}) {nl.HIDDEN_CELL}."
            if clients is None else
-           f"In {year} kregen in {name} {'ten minste ' if partial else ''}{c.fmt_number(clients)} cliënten zorg in "
+           f"In {year} kregen in {name} {'ten minste ' if partial else ''}{nl.fmt_number(clients)} cliënten zorg in "
            f"natura, verdeeld over {wijken}."]
     shares = [r for r in rows if r.get("main_market_share") is not None]
     if shares:
         top = max(shares, key=lambda r: r["main_market_share"])
         med = sorted(r["main_market_share"] for r in shares)
         mid = (med[(len(med) - 1) // 2] + med[len(med) // 2]) / 2
-        out.append(f"De grootste aanbieder van een wijk deed mediaan {c.fmt_pct(mid)} van de uren; het meest in "
-                   f"{top['wijk_name']}: {top['main_aanbieder_name']} met {c.fmt_pct(top['main_market_share'])}.")
+        out.append(f"De grootste aanbieder van een wijk deed mediaan {nl.fmt_pct(mid)} van de uren; het meest in "
+                   f"{top['wijk_name']}: {top['main_aanbieder_name']} met {nl.fmt_pct(top['main_market_share'])}.")
     hhi = sorted(r["hhi"] for r in rows if r.get("hhi") is not None)
     if hhi:
         out.append(f"De concentratie (HHI, 1 = één aanbieder doet alles) is mediaan "
-                   f"{c.fmt_number((hhi[(len(hhi) - 1) // 2] + hhi[len(hhi) // 2]) / 2, 2)} over "
+                   f"{nl.fmt_number((hhi[(len(hhi) - 1) // 2] + hhi[len(hhi) // 2]) / 2, 2)} over "
                    f"{len(hhi)} {'wijk' if len(hhi) == 1 else 'wijken'} waar die getoond mag worden.")
     switched, partial_s = _lower_sum(rows, "switched_clients")
     if switched is not None:
-        out.append(f"{'Ten minste ' if partial_s else ''}{c.fmt_number(switched)} cliënten kregen een nieuwe aanbieder.")
+        out.append(f"{'Ten minste ' if partial_s else ''}{nl.fmt_number(switched)} cliënten kregen een nieuwe aanbieder.")
     else:
-        out.append(f"Het aantal cliënten met een nieuwe aanbieder is {c.HIDDEN_CELL}.")
+        out.append(f"Het aantal cliënten met een nieuwe aanbieder is {nl.HIDDEN_CELL}.")
     return " ".join(out)
 
 
@@ -310,20 +312,20 @@ def prognoseband(rows: list[dict[str, Any]], name: str) -> str:
     if not years:
         return f"Voor {name} is geen prognose gepubliceerd."
     out = []
-    pct = c.fmt_pct(rows[0]["coverage"], 0)
+    pct = nl.fmt_pct(rows[0]["coverage"], 0)
     cl = by.get(("clients", years[-1]))
     if cl:
-        out.append(f"Volgens het standaardscenario heeft {name} in {years[-1]} {c.fmt_number(cl['forecast'])} cliënten; "
-                   f"met {pct} kans tussen {c.fmt_number(cl['lower'])} en {c.fmt_number(cl['upper'])}.")
+        out.append(f"Volgens het standaardscenario heeft {name} in {years[-1]} {nl.fmt_number(cl['forecast'])} cliënten; "
+                   f"met {pct} kans tussen {nl.fmt_number(cl['lower'])} en {nl.fmt_number(cl['upper'])}.")
     co = by.get(("cost_eur", years[0]))
     if co:
-        text = (f"De kosten in {years[0]}: {c.fmt_eur(co['forecast'])} (band {c.fmt_eur(co['lower'])} tot "
-                f"{c.fmt_eur(co['upper'])})")
+        text = (f"De kosten in {years[0]}: {nl.fmt_eur(co['forecast'])} (band {nl.fmt_eur(co['lower'])} tot "
+                f"{nl.fmt_eur(co['upper'])})")
         b = co.get("budget_eur")
         if b is not None:
             where = ("de hele band ligt boven" if co["lower"] > b else "de hele band ligt onder" if co["upper"] < b
                      else "boven" if co["forecast"] > b else "onder")
-            text += f", {'de prognose ligt ' if where in ('boven', 'onder') else ''}{where} het budget van {c.fmt_eur(b)}"
+            text += f", {'de prognose ligt ' if where in ('boven', 'onder') else ''}{where} het budget van {nl.fmt_eur(b)}"
         out.append(text + ".")
     return " ".join(out)
 
@@ -337,9 +339,9 @@ def without_hours(values: list[Any], name: str, year: int) -> str:
             "tellen mee als cliënt en in de kosten, maar de uren laten hen buiten beschouwing")
     n, partial = _lower_sum([{"v": v} for v in values], "v")
     if n is None:
-        return f"Het aantal cliënten van {name} met {what.split(':')[0]} is in {year} {c.HIDDEN_CELL}; de uren laten " \
+        return f"Het aantal cliënten van {name} met {what.split(':')[0]} is in {year} {nl.HIDDEN_CELL}; de uren laten " \
                "die cliënten buiten beschouwing."
-    return f"In {year} hadden {'ten minste ' if partial else ''}{c.fmt_number(n)} cliënten van {name} {what}."
+    return f"In {year} hadden {'ten minste ' if partial else ''}{nl.fmt_number(n)} cliënten van {name} {what}."
 
 
 def eigen_bijdrage_scenario(r: dict[str, Any], name: str) -> str:
@@ -351,12 +353,12 @@ def eigen_bijdrage_scenario(r: dict[str, Any], name: str) -> str:
     out = []
     if all(p is not None for p in parts) and sum(parts):
         mh = r["clients_midden"] + r["clients_hoog"]
-        out.append(f"Volgens {source} had in {r['year']} {c.fmt_pct(mh / sum(parts), 0)} van de cliënten van {name} een "
-                   f"midden- of hoog inkomen ({c.fmt_number(mh)} van {c.fmt_number(sum(parts))}): de groep die met een "
+        out.append(f"Volgens {source} had in {r['year']} {nl.fmt_pct(mh / sum(parts), 0)} van de cliënten van {name} een "
+                   f"midden- of hoog inkomen ({nl.fmt_number(mh)} van {nl.fmt_number(sum(parts))}): de groep die met een "
                    "inkomensafhankelijke eigen bijdrage meer gaat betalen.")
     else:
-        out.append(f"De inkomensverdeling van de cliënten van {name} is {c.HIDDEN_CELL} of onbekend.")
+        out.append(f"De inkomensverdeling van de cliënten van {name} is {nl.HIDDEN_CELL} of onbekend.")
     if r.get("excess_removed_share") is not None:
-        out.append(f"De Prognose rekent daarom standaard met {c.fmt_pct(r['excess_removed_share'])} minder extra groei "
+        out.append(f"De Prognose rekent daarom standaard met {nl.fmt_pct(r['excess_removed_share'])} minder extra groei "
                    "vanaf 2027.")
     return " ".join(out)

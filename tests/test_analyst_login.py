@@ -10,13 +10,11 @@ Streamlit's st.login needs Authlib; the provider runs in a thread of the test pr
 from __future__ import annotations
 
 import contextlib
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "dashboards"))
 
 import e2e  # noqa: E402  (tests/e2e.py)
 

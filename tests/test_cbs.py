@@ -4,7 +4,6 @@ cbsodata conversion (without network), and the published comparison and page on 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,7 +19,6 @@ from hbh_monitor.models import build, sql_models
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 
 # The layout of 85639NED (Wmo-cliënten; type maatwerkvoorziening, wijken) as StatLine exports it.
 WMO_HEADER = ["ID", "WijkenEnBuurten", "TypeMaatwerkarrangement", "Perioden", "Gemeentenaam_1", "SoortRegio_2",

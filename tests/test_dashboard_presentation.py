@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,12 +16,12 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+import streamlit as st
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 
-import common  # noqa: E402
+from dashboards import charts, exports, formatting, protection, snapshot
 
 
 def nl(x: float, decimals: int = 0) -> str:
@@ -35,7 +34,7 @@ def nl(x: float, decimals: int = 0) -> str:
 def snapshot(serving_db, monkeypatch):
     monkeypatch.setenv("HBH_SERVING", str(serving_db))
     monkeypatch.delenv("HBH_DASHBOARD_MODE", raising=False)
-    common.st.cache_data.clear()
+    st.cache_data.clear()
     con = duckdb.connect(str(serving_db), read_only=True)
     yield con
     con.close()
@@ -82,7 +81,7 @@ def test_overzicht_opens_with_the_regio_and_latest_year_in_figures(snapshot):
 def test_levering_opens_with_alle_gemeenten_and_summarises_one_gemeente(snapshot):
     con = snapshot
     at = _open("levering")
-    assert at.selectbox(key="levering_gemeente").value == common.REGIO
+    assert at.selectbox(key="levering_gemeente").value == formatting.REGIO
     year = at.selectbox(key="levering_jaar").value
     budget, cost = _one(con, "select sum(budget_eur), sum(cost_eur) from marts.budget_risk where year = ?", year)
     text = _summary(at)
@@ -149,8 +148,8 @@ def test_leeftijd_wijken_prognose_summaries_hold_their_figures(snapshot):
 
 def test_regio_row_has_growth_like_a_gemeente(snapshot):
     con = snapshot
-    gy = common.query("select * from marts.gemeente_year")
-    regio = common.for_gemeente(gy, common.REGIO).filter(pl.col("_hidden").list.len() == 0)
+    gy = snapshot.query("select * from marts.gemeente_year")
+    regio = protection.for_gemeente(gy, formatting.REGIO).filter(pl.col("_hidden").list.len() == 0)
     assert regio.height, "no regio year without hidden gemeenten in the demo"
     base = _one(con, "select max(baseline_year) from marts.gemeente_year")[0]
     n_base = _one(con, "select sum(clients) from marts.gemeente_year where year = ?", base)[0]
@@ -177,7 +176,7 @@ def test_kosten_opens_with_the_regio_cost_change_its_largest_cause_and_the_tarif
     con = snapshot
     at = _open("kosten")
     year = _latest_complete(con)
-    assert at.selectbox(key="kosten_gemeente").value == common.REGIO
+    assert at.selectbox(key="kosten_gemeente").value == formatting.REGIO
     assert at.selectbox(key="kosten_brugjaar").value == year
     before, cost, *effects = _one(con, "select cost_before_eur, cost_eur, clients_effect_eur, volume_effect_eur, "
                                        "mix_effect_eur, price_effect_eur from marts.cost_bridge where level = 'regio' "
@@ -202,7 +201,7 @@ def test_eigen_bijdrage_opens_on_the_latest_year_with_growth_per_income_class(sn
     con = snapshot
     at = _open("eigen_bijdrage")
     year = _latest_complete(con)
-    assert at.selectbox(key="eb_gemeente").value == common.REGIO
+    assert at.selectbox(key="eb_gemeente").value == formatting.REGIO
     assert at.selectbox(key="eb_jaar").value == year
     base, hoog, laag, points, ll, mm, hh, oo, oo_hidden = _one(
         con, "select baseline_year, growth_hoog, growth_laag, growth_difference_points, clients_laag, clients_midden, "
@@ -239,7 +238,7 @@ def test_eigen_bijdrage_without_income_classes_opens_with_the_scenario(snapshot,
 def test_herindicatie_opens_with_the_regio_round_and_its_lower_bounds(snapshot):
     con = snapshot
     at = _open("herindicatie")
-    assert at.selectbox(key="herind_gemeente").value == common.REGIO
+    assert at.selectbox(key="herind_gemeente").value == formatting.REGIO
     year, clients, hidden, cells, before, after, effect, transition, hidden_t = _one(
         con, "select max(year), sum(clients), count(*) - count(clients), count(*), sum(minutes_per_week_before), "
              "sum(minutes_per_week_after), sum(yearly_cost_effect_eur), sum(transition_cost_eur), "
@@ -277,7 +276,7 @@ def test_wijkgericht_opens_with_the_regio_wijken_and_their_largest_aanbieder(sna
     con = snapshot
     at = _open("wijkgericht")
     year = _latest_complete(con)
-    assert at.selectbox(key="wg_gemeente").value == common.REGIO and at.selectbox(key="wg_jaar").value == year
+    assert at.selectbox(key="wg_gemeente").value == formatting.REGIO and at.selectbox(key="wg_jaar").value == year
     clients, hidden, wijken, med = _one(
         con, "select sum(zin_clients), count(*) - count(zin_clients), count(*), median(main_market_share) filter "
              "(where zin_clients is not null) from marts.wijk_concentration where year = ?", year)
@@ -302,7 +301,7 @@ def test_wijkgericht_opens_with_the_regio_wijken_and_their_largest_aanbieder(sna
 def test_prognoseband_opens_with_the_band_of_the_regio(snapshot):
     con = snapshot
     at = _open("prognoseband")
-    assert at.selectbox(key="band_gemeente").value == common.REGIO
+    assert at.selectbox(key="band_gemeente").value == formatting.REGIO
     last, f, lo, hi, cov = _one(con, "select year, forecast, lower, upper, coverage from marts.forecast_bands where "
                                      "level = 'regio' and measure = 'clients' order by year desc limit 1")
     first, cf, clo, chi, budget = _one(con, "select year, forecast, lower, upper, budget_eur from marts.forecast_bands "
@@ -319,7 +318,7 @@ def test_prognoseband_opens_with_the_band_of_the_regio(snapshot):
 def test_a_hidden_count_never_becomes_a_number_in_a_summary():
     import re
 
-    import summaries
+    from dashboards import summaries
 
     digits = re.compile(r"\d+ cliënten")  # a count where the count is hidden
     rows = [{"wijk_name": "A", "zin_clients": None, "main_market_share": None, "hhi": None, "switched_clients": None,
@@ -354,7 +353,7 @@ def _copy_with(serving_db, tmp_path, monkeypatch, *sql: str):
         for q in sql:
             con.execute(q)
     monkeypatch.setenv("HBH_SERVING", str(copy))
-    common.st.cache_data.clear()
+    st.cache_data.clear()
     return copy
 
 
@@ -433,7 +432,7 @@ def test_aanbieders_show_declared_and_accepted_with_unknown_left_empty(snapshot,
 
 
 def test_without_hours_sentence_never_turns_a_hidden_count_into_a_number():
-    import summaries
+    from dashboards import summaries
 
     assert "afgeschermd" in summaries.without_hours([None, None], "Regio totaal", 2025)
     assert "ten minste 12 cliënten van de regio" in summaries.without_hours([12, None], "Regio totaal", 2025)
@@ -469,25 +468,25 @@ def test_downloads_match_the_screen_and_are_safe():
         "Geleverd (%)": [84.7, 90.1, 70.0, 1.5, None],  # a column the dashboards have no kind for
         "Bedrag (€)": [1.25, 2.5, 3.0, 4.0, 5.0],
     })
-    csv = common.to_csv_bytes(df).decode("utf-8-sig").splitlines()
+    csv = exports.to_csv_bytes(df).decode("utf-8-sig").splitlines()
     assert csv[1].split(";")[0].strip('"').startswith("'=")  # formula neutralised
     assert [line.split(";")[0] for line in csv[2:5]] == ["'+31 6", "'-2", "'@SUM(A1)"]
     assert csv[1].split(";")[3] == "57238" and ",0" not in csv[3].split(";")[2]  # integers as integers
-    assert csv[2].split(";")[2] == common.HIDDEN_CELL  # a hidden count says so, as in the tables
+    assert csv[2].split(";")[2] == formatting.HIDDEN_CELL  # a hidden count says so, as in the tables
     assert csv[4].split(";")[3] == ""  # an empty figure in a row whose count is shown is missing, not hidden
     assert csv[1].split(";")[4] == "84,7" and csv[3].split(";")[4] == "70,0"  # decimal comma, same decimals
 
-    wb = openpyxl.load_workbook(io.BytesIO(common.to_excel_bytes(df, title="t", filters="=cmd|' /C calc'!A0")))
+    wb = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes(df, title="t", filters="=cmd|' /C calc'!A0")))
     ws = wb["Gegevens"]
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             assert cell.data_type != "f", f"formula stored in {cell.coordinate}: {cell.value!r}"
-            if isinstance(cell.value, str) and cell.value != common.HIDDEN_CELL:
+            if isinstance(cell.value, str) and cell.value != formatting.HIDDEN_CELL:
                 assert not cell.value.startswith(("=", "+", "-", "@")), cell.value
             if isinstance(cell.value, (int, float)) and cell.column > 1:
                 assert cell.number_format != "General", f"{ws.cell(1, cell.column).value}: no number format"
     assert ws["D2"].value == 57238 and isinstance(ws["D2"].value, int)
-    assert ws["C3"].value == common.HIDDEN_CELL
+    assert ws["C3"].value == formatting.HIDDEN_CELL
     assert all(c.data_type != "f" for row in wb["Toelichting"].iter_rows() for c in row)
 
 
@@ -506,10 +505,10 @@ def _contrast(a: str, b: str) -> float:
 
 def test_colours_stay_apart_and_readable():
     # age bands: neighbours apart in lightness (what survives any colour blindness), each visible on white
-    ages = common.AGE_COLORS
+    ages = charts.AGE_COLORS
     assert all(_contrast(c, "#ffffff") >= 3 for c in ages), ages
     assert all(_contrast(ages[i], ages[i + 1]) >= 1.6 for i in range(len(ages) - 1)), ages
-    assert all(_contrast(c, "#ffffff") >= 3 for c in common.GEMEENTE_PALETTE)
-    import a11y
+    assert all(_contrast(c, "#ffffff") >= 3 for c in charts.GEMEENTE_PALETTE)
+    from dashboards import a11y
 
-    assert _contrast(a11y.NOTE_COLOR, "#ffffff") >= 4.5 and _contrast(common.TEXT_COLOR, "#ffffff") >= 4.5
+    assert _contrast(a11y.NOTE_COLOR, "#ffffff") >= 4.5 and _contrast(charts.TEXT_COLOR, "#ffffff") >= 4.5

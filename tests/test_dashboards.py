@@ -18,13 +18,13 @@ import openpyxl
 import pandas as pd
 import polars as pl
 import pytest
+from hbh_monitor import settings
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 
-import common  # noqa: E402  (dashboards/common.py)
+from dashboards import exports, formatting, protection, snapshot
 
 TIMEOUT = 60
 OVERZICHT, WIJKEN, LEEFTIJD = "views/overzicht.py", "views/wijken.py", "views/leeftijd.py"
@@ -104,17 +104,17 @@ def test_overzicht_key_figures_regio_total_and_filters(published):
         "where year = (select max(year) from marts.gemeente_year)",
     )[0]
     shown = at.metric[0].value
-    assert shown == ("≥ " if hidden else "") + common.fmt_number(total)
+    assert shown == ("≥ " if hidden else "") + formatting.fmt_number(total)
     assert DUTCH_INT.match(shown.removeprefix("≥ "))
     assert at.metric[5].value.startswith("€ ")
     assert "," in at.metric[1].value  # 12,3
 
     # a single gemeente, an older year, another measure: all rerun without error
     gem = at.selectbox(key="overzicht_gemeente")
-    assert gem.value == common.REGIO
+    assert gem.value == formatting.REGIO
     gem.select_index(1).run()
     _ok(at)
-    assert at.selectbox(key="overzicht_gemeente").value != common.REGIO
+    assert at.selectbox(key="overzicht_gemeente").value != formatting.REGIO
     at.selectbox(key="overzicht_jaar").select_index(1).run()
     _ok(at)
     at.radio(key="overzicht_maatstaf").set_value("Per 1.000 inwoners 75+").run()
@@ -158,7 +158,7 @@ def test_wijken_map_summary_matches_the_marts(published):
     (rate,) = _sql(published, f"select clients_per_1000 from marts.gemeente_year "
                               f"where gemeente_code = '{code}' and year = {year}")[0]
     summary = next(m for m in at.metric if m.label.endswith("als geheel"))
-    assert summary.value == common.fmt_rate(rate)
+    assert summary.value == formatting.fmt_rate(rate)
     ranked = _sql(published, f"select wijk_name, clients_per_1000 from marts.wijk_year where gemeente_code = '{code}' "
                              f"and year = {year} and clients_per_1000 is not null order by clients_per_1000 desc")
     k = min(5, len(ranked) // 2)
@@ -166,9 +166,9 @@ def test_wijken_map_summary_matches_the_marts(published):
     top = text[text.index(f"Hoogste {k}"):text.index(f"Laagste {k}")]
     low = text[text.index(f"Laagste {k}"):]
     for wijk, value in ranked[:k]:
-        assert f"{wijk}: **{common.fmt_rate(value)}**" in top
+        assert f"{wijk}: **{formatting.fmt_rate(value)}**" in top
     for wijk, value in ranked[-k:]:
-        assert f"{wijk}: **{common.fmt_rate(value)}**" in low
+        assert f"{wijk}: **{formatting.fmt_rate(value)}**" in low
 
 
 def test_wijken_suppressed_counts_are_never_zero(published):
@@ -236,20 +236,20 @@ def test_new_snapshot_is_picked_up_after_atomic_swap(serving_db, tmp_path, monke
 
 
 def test_dutch_number_formats():
-    assert common.fmt_number(5123) == "5.123"
-    assert common.fmt_number(1234567.4) == "1.234.567"
-    assert common.fmt_rate(12.345) == "12,3"
-    assert common.fmt_rate(-0.04) == "0,0"
-    assert common.fmt_eur(1234567.4) == "€ 1.234.567"
-    assert common.fmt_pct(0.162) == "16,2%"
-    assert common.fmt_pct(0.162, signed=True) == "+16,2%"
-    assert common.fmt_pct(-0.05, signed=True) == "-5,0%"
-    assert common.fmt_count(None) == common.suppressed_label()
-    assert common.fmt_count(0) == "0"
-    assert common.fmt_number(None) == "–"
-    assert common.change(116, 100) == pytest.approx(0.16)
-    assert common.change(None, 100) is None and common.change(5, 0) is None
-    assert common.fmt_years([2016, 2017, 2018, 2020]) == "2016–2018, 2020"
+    assert formatting.fmt_number(5123) == "5.123"
+    assert formatting.fmt_number(1234567.4) == "1.234.567"
+    assert formatting.fmt_rate(12.345) == "12,3"
+    assert formatting.fmt_rate(-0.04) == "0,0"
+    assert formatting.fmt_eur(1234567.4) == "€ 1.234.567"
+    assert formatting.fmt_pct(0.162) == "16,2%"
+    assert formatting.fmt_pct(0.162, signed=True) == "+16,2%"
+    assert formatting.fmt_pct(-0.05, signed=True) == "-5,0%"
+    assert formatting.fmt_count(None) == formatting.HIDDEN_CELL
+    assert formatting.fmt_count(0) == "0"
+    assert formatting.fmt_number(None) == "–"
+    assert formatting.change(116, 100) == pytest.approx(0.16)
+    assert formatting.change(None, 100) is None and formatting.change(5, 0) is None
+    assert formatting.fmt_years([2016, 2017, 2018, 2020]) == "2016–2018, 2020"
 
 
 def _gemeente_rows() -> pl.DataFrame:
@@ -269,38 +269,52 @@ def _gemeente_rows() -> pl.DataFrame:
 
 
 def test_region_total_sums_then_recomputes_rates():
-    out = common.region_total(_gemeente_rows()).sort("year")
+    out = protection.region_total(_gemeente_rows()).sort("year")
     y18, y19 = out.row(0, named=True), out.row(1, named=True)
     assert y18["clients"] == 150 and y18["inhabitants"] == 15_000
     assert y18["clients_per_1000"] == pytest.approx(10.0)  # 150 / 15.000 × 1.000
     assert y18["clients_per_1000_75plus"] == pytest.approx(150 / 1_400 * 1000)
     assert y18["_hidden"] == []
-    # 2019: B is suppressed -> left out (lower bound), rate over A only, flagged
-    assert y19["clients"] == 120 and y19["cost_eur"] == 7.0
+    # 2019: B is suppressed -> left out (lower bound), rate over A only, flagged; its cost too: the catalogue
+    # (sql/marts/gemeente_year.sql, "-- disclosure: hidden ... cost_eur with clients") hides it with the count
+    assert y19["clients"] == 120 and y19["cost_eur"] == 3.0
     assert y19["clients_per_1000"] == pytest.approx(12.0)
     assert y19["_hidden"] == ["B"]
-    assert "B" in common.hidden_note(out)
+    assert "B" in protection.hidden_note(out)
 
 
 def test_protect_hides_rates_of_suppressed_counts():
-    out = common.protect(_gemeente_rows())
+    out = protection.protect(_gemeente_rows())
     assert out["clients_per_1000"].to_list() == [10.0, 10.0, 12.0, None]
     assert out["clients_per_1000_75plus"][3] is None
+    assert out["cost_eur"].to_list() == [1.0, 2.0, 3.0, None]  # hidden with its row's count
+
+
+def test_protect_reads_the_one_catalogue(published):
+    """What protect hides is the snapshot's catalogue (meta.disclosure), the same the SQL headers declare:
+    no list of the dashboards' own."""
+    from hbh_monitor import disclosure
+
+    declared = {c for d in disclosure.catalogue().values() for c in (*d.derived, *d.hidden)}
+    (n,) = _sql(published, "select count(*) from meta.disclosure where role in ('derived', 'hidden')")[0]
+    assert n and protection.derived_columns() == declared
+    assert {"clients_per_1000", "clients_per_1000_75plus", "share_of_clients", "growth_vs_baseline",
+            "growth_vs_previous", "cost_eur"} <= declared
 
 
 def test_downloads_contain_exactly_the_data_with_suppressed_as_label():
-    df = common.display_frame(
-        common.protect(_gemeente_rows()), ["gemeente_name", "year", "clients", "clients_per_1000"]
+    df = formatting.display_frame(
+        protection.protect(_gemeente_rows()), ["gemeente_name", "year", "clients", "clients_per_1000"]
     )
-    lab = common.HIDDEN_CELL  # the word the tables show for a hidden cell
-    csv = common.to_csv_bytes(df).decode("utf-8-sig")
+    lab = formatting.HIDDEN_CELL  # the word the tables show for a hidden cell
+    csv = exports.to_csv_bytes(df).decode("utf-8-sig")
     lines = csv.strip().splitlines()
     assert lines[0] == "Gemeente;Jaar;Cliënten;Cliënten per 1.000 inwoners"
     assert lines[1] == "A;2018;100;10,0"
     assert lab == "afgeschermd"  # never "<10": a cell can be hidden to protect another one
     assert lines[4] == f"B;2019;{lab};{lab}"  # hidden count and the rate of that row say so, as on screen; never 0
 
-    wb = openpyxl.load_workbook(io.BytesIO(common.to_excel_bytes(df, title="t", filters="f")))
+    wb = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes(df, title="t", filters="f")))
     ws = wb["Gegevens"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("Gemeente", "Jaar", "Cliënten", "Cliënten per 1.000 inwoners")
@@ -311,26 +325,29 @@ def test_downloads_contain_exactly_the_data_with_suppressed_as_label():
 
 
 def test_hidden_cells_say_afgeschermd_and_an_all_hidden_table_is_one_sentence():
-    df = common.display_frame(common.protect(_gemeente_rows()), ["gemeente_name", "year", "clients"])
-    assert not common.all_hidden(df)
+    df = formatting.display_frame(protection.protect(_gemeente_rows()), ["gemeente_name", "year", "clients"])
+    assert not protection.all_hidden(df)
     hidden = df.filter(pl.col("Cliënten").is_null())
-    assert hidden.height and common.all_hidden(hidden)
-    assert "afgeschermd" in common.ALL_HIDDEN_SENTENCE.lower()
-    assert common.fmt_count(None) == "afgeschermd" and "<" not in common.hidden_cells_caption()
+    assert hidden.height and protection.all_hidden(hidden)
+    assert "afgeschermd" in protection.ALL_HIDDEN_SENTENCE.lower()
+    assert formatting.fmt_count(None) == "afgeschermd" and "<" not in protection.hidden_cells_caption()
 
 
 def test_dashboards_import_no_dagster_or_pipeline_code():
-    """The dashboards may only use hbh_monitor.settings (fast start, no pipeline coupling)."""
+    """The dashboards' shared modules load only hbh_monitor.settings (fast start, no pipeline coupling);
+    the catalogue (hbh_monitor.disclosure) is read only when a snapshot has none."""
     import subprocess
 
+    modules = sorted(p.stem for p in (ROOT / "dashboards").glob("*.py") if p.stem not in ("app", "__init__",
+                                                                                          "scenario_budget"))
+    assert {"formatting", "snapshot", "protection", "layout", "charts", "exports", "tables", "access"} <= set(modules)
     code = (
-        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import common; "
+        "import importlib, sys; [importlib.import_module('dashboards.' + m) for m in sys.argv[1:]]; "
         "bad = sorted(m for m in sys.modules if m.startswith('dagster') or "
         "(m.startswith('hbh_monitor') and m not in ('hbh_monitor', 'hbh_monitor.settings'))); print(bad)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT / "dashboards"), str(ROOT / "pipelines")],
-        capture_output=True, text=True, check=True, timeout=120,
+        [sys.executable, "-c", code, *modules], capture_output=True, text=True, check=True, timeout=120, cwd="/",
     )
     assert out.stdout.strip() == "[]"
 
@@ -411,13 +428,13 @@ def test_aanbieders_totals_match_the_mart(published):
         pytest.skip("marts.reconciliation_findings not in this snapshot")
     at = _open(AANBIEDERS)
     lines, amount = _sql(published, "select sum(lines), sum(amount_eur) from marts.reconciliation_findings")[0]
-    assert at.metric[0].value == common.fmt_number(lines)
-    assert at.metric[2].value == common.fmt_eur(amount)
+    assert at.metric[0].value == formatting.fmt_number(lines)
+    assert at.metric[2].value == formatting.fmt_eur(amount)
     year = at.selectbox(key="aanb_jaar").options[1]
     at.selectbox(key="aanb_jaar").set_value(int(year)).run()
     _ok(at)
     (lines_y,) = _sql(published, f"select sum(lines) from marts.reconciliation_findings where year = {year}")[0]
-    assert at.metric[0].value == common.fmt_number(lines_y)
+    assert at.metric[0].value == formatting.fmt_number(lines_y)
     at.radio(key="aanb_maatstaf").set_value("Regels").run()
     _ok(at)
 
@@ -464,9 +481,9 @@ def test_council_snapshot_is_the_published_one_without_the_analyst_tables(publis
         docs = {r[0] for r in con.execute("SELECT table_name FROM meta.model_docs").fetchall()}
     assert not docs & set(pub.ANALYST_ONLY) and "marts.wijk_year" in docs
     monkeypatch.setenv("HBH_DASHBOARD_MODE", "council")
-    assert common.serving_path() == council
+    assert snapshot.serving_path() == council
     monkeypatch.setenv("HBH_SERVING", str(council))  # a council server given only the council file
-    assert common.serving_path() == council
+    assert snapshot.serving_path() == council
 
 
 @pytest.mark.parametrize("page", [AANBIEDERS, DATAKWALITEIT])
@@ -592,7 +609,7 @@ def strict_snapshot(pipeline_run, tmp_path_factory) -> tuple[Path, int]:
         mp.setenv("HBH_STATUS", str(tmp / "status.json"))
         mp.setenv("HBH_SERVING", str(target))
         with duckdb.connect(str(wh)) as con:
-            con.execute(f"set variable baseline_year = {common.settings.baseline_year()}")
+            con.execute(f"set variable baseline_year = {settings.baseline_year()}")
             publish.publish_snapshot(con, "strict-run", True, target=target)
     return target, threshold
 
@@ -678,9 +695,9 @@ def test_council_pages_tables_and_downloads_hold_no_small_counts(strict_snapshot
     db, threshold = strict_snapshot
     monkeypatch.setenv("HBH_SERVING", str(db))
     exported: list[pl.DataFrame] = []
-    real_csv = common.to_csv_bytes
-    monkeypatch.setattr(common, "to_csv_bytes", lambda df: exported.append(df) or real_csv(df))
-    count_labels = [common.LABELS[c] for c, k in common.KINDS.items() if k == "count"]
+    real_csv = exports.to_csv_bytes
+    monkeypatch.setattr(exports, "to_csv_bytes", lambda df: exported.append(df) or real_csv(df))
+    count_labels = [formatting.LABELS[c] for c, k in formatting.KINDS.items() if k == "count"]
     shown = 0
     for page in COUNCIL_PAGES:
         at = _open(page)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import duckdb
@@ -13,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 
 ABON, PROG = "views/abonnementstarief.py", "views/prognose.py"
 
@@ -107,8 +105,8 @@ def test_prognose_page_recomputes_scenarios(published):
 
 
 def _excel_bytes(table) -> bytes:
-    import common
+    from dashboards import exports
     import polars as pl
 
     df = pl.from_pandas(table)
-    return common.to_excel_bytes(df, title="t", filters="f")
+    return exports.to_excel_bytes(df, title="t", filters="f")

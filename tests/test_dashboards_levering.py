@@ -3,7 +3,6 @@ published snapshot of the session's pipeline run (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
@@ -13,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
 PAGE = "views/levering.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ gemeente judged by a band made from the other gemeenten' errors only)."""
 from __future__ import annotations
 
 import math
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 Z80 = 1.2815516  # the 0.9 quantile of the standard normal distribution: a central 80% band
 PAIRS = {"clients": ("clients", "predicted_clients"), "hours": ("declared_hours", "predicted_hours"),
          "cost_eur": ("cost_eur", "predicted_cost_eur")}

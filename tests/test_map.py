@@ -5,7 +5,6 @@ wijk map on the Wijken page with borders and names."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,7 +18,6 @@ from support import require_shared
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT.parent / "shared" / "reference" / "cbs"
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 
 
 @pytest.fixture(scope="module")

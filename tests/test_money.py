@@ -665,12 +665,11 @@ def test_prognose_page_budget_view_follows_the_scenario_and_returns_to_the_stand
     with duckdb.connect(str(serving_db), read_only=True) as con:
         row = con.sql("SELECT extra_budget_eur, extra_budget_low_eur, extra_budget_high_eur FROM marts.budget_scenario "
                       "WHERE level = 'regio' AND year = 2026").fetchall()[0]
-    sys.path.insert(0, str(ROOT / "dashboards"))
-    import common
+    from dashboards import formatting
 
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Extra budget nodig in 2026"] == common.fmt_eur(row[0])
-    assert metrics["Bandbreedte (80%)"] == f"{common.fmt_eur(row[1])} – {common.fmt_eur(row[2])}"
+    assert metrics["Extra budget nodig in 2026"] == formatting.fmt_eur(row[0])
+    assert metrics["Bandbreedte (80%)"] == f"{formatting.fmt_eur(row[1])} – {formatting.fmt_eur(row[2])}"
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "Het standaardscenario gaat uit van" in text and "gecontracteerd" in text
     # where the eigen bijdrage share comes from: the clients' income distribution × the response per class
@@ -706,10 +705,9 @@ def test_eigen_bijdrage_page_shows_the_response_and_its_sources(serving_db, monk
     with duckdb.connect(str(serving_db), read_only=True) as con:
         default = con.sql("SELECT default_value FROM marts.forecast_scenarios "
                           "WHERE parameter = 'excess_removed_share'").fetchall()[0][0]
-    sys.path.insert(0, str(ROOT / "dashboards"))
-    import common
+    from dashboards import formatting
 
-    assert metrics["Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)"] == common.fmt_pct(default, 1)
+    assert metrics["Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)"] == formatting.fmt_pct(default, 1)
     assert "eigen cliëntregistratie" in text and "verschil-in-verschillen" in text
     assert "85043NED" in text  # the CBS source, for a registration without income classes
 
@@ -750,27 +748,25 @@ def test_pages_with_cbs_incomes_only_and_after_the_round(serving_db, tmp_path, m
                           "WHERE parameter = 'excess_removed_share'").fetchall()[0][0]
         sim = con.sql("SELECT sum(clients), sum(minutes_per_week_before) / sum(clients), "
                       "sum(minutes_per_week_after) / sum(clients) FROM marts.herindicatie_simulation").fetchall()[0]
-    sys.path.insert(0, str(ROOT / "dashboards"))
-    import common
+    from dashboards import formatting
 
     at = _app(copy, monkeypatch, "views/eigen_bijdrage.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)"] == common.fmt_pct(default, 1)
+    assert metrics["Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)"] == formatting.fmt_pct(default, 1)
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "CBS-tabel 85043NED" in text and "landelijke monitor" in text
     at = _app(copy, monkeypatch, "views/herindicatie.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Cliënten van de ronde nog in zorg"] == common.fmt_count(sim[0])
+    assert metrics["Cliënten van de ronde nog in zorg"] == formatting.fmt_count(sim[0])
     text = "\n".join(str(m.value) for m in at.markdown)
-    assert (f"werkelijk na **{common.fmt_number(sim[2])}**" in text
-            and f"vóór **{common.fmt_number(sim[1])}**" in text), text
+    assert (f"werkelijk na **{formatting.fmt_number(sim[2])}**" in text
+            and f"vóór **{formatting.fmt_number(sim[1])}**" in text), text
 
 
 def test_budget_downloads_carry_the_scenario_in_chromium(serving_db, tmp_path_factory):
     """The real app in headless Chromium: the Prognose page shows the budget view; its Excel download is
     named after the scenario and has a sheet 'Scenario' with every setting; the Prognose chart downloads
     carry the scenario in their file name; the Tarieven en kosten page renders."""
-    sys.path.insert(0, str(ROOT / "dashboards"))
     import e2e
 
     if not e2e.chromium_available():

@@ -65,7 +65,7 @@ READER = textwrap.dedent(
     seen, errors, n = {}, [], 0
     while not stop.exists():
         try:
-            # as dashboards/common.py: a fresh read-only connection per query, closed after it
+            # as dashboards/snapshot.py: a fresh read-only connection per query, closed after it
             with duckdb.connect(path, read_only=True) as con:
                 tables = [t for (t,) in con.execute(TABLES).fetchall()]
                 fp = {t: list(con.execute(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} AS t").fetchall()[0])

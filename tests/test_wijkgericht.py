@@ -4,7 +4,6 @@ council page (dashboards/views/wijkgericht.py) with Streamlit's AppTest."""
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,6 @@ from support import clean_rows, parse_date
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboards"))
 END = date(9999, 12, 31)
 
 

@@ -6,17 +6,18 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-import common as c
+from dashboards import access, charts, exports, layout, snapshot, tables
+from dashboards import formatting as nl
 
-c.page_header(
+layout.page_header(
     "Aanbieders & declaraties",
     "Voor analisten: declaraties die niet aansluiten op de toewijzingen of de contractafspraken, "
     "per aanbieder en soort bevinding.",
 )
-c.require_analyst()
+access.require_analyst()
 
-findings = c.load_optional("marts.reconciliation_findings")
-summary = c.load_optional("marts.reconciliation_summary")
+findings = snapshot.load_optional("marts.reconciliation_findings")
+summary = snapshot.load_optional("marts.reconciliation_summary")
 if findings is None:
     st.info(
         "De gepubliceerde gegevens bevatten (nog) geen aansluiting van declaraties op toewijzingen "
@@ -30,16 +31,16 @@ if findings.is_empty():
 
 # gemeente names from the council marts (the findings carry only the code)
 names: dict[str, str] = {}
-gy = c.load_optional("marts.gemeente_year")
+gy = snapshot.load_optional("marts.gemeente_year")
 if gy is not None:
-    names = c.gemeente_options(gy)
+    names = layout.gemeente_options(gy)
 
 f1, f2, f3 = st.columns([2, 1, 2])
 with f1:
     codes = sorted(findings["gemeente_code"].unique().to_list(), key=lambda x: names.get(x, x))
     gem = st.selectbox(
-        "Gemeente", [c.REGIO, *codes],
-        format_func=lambda x: "Alle gemeenten" if x == c.REGIO else names.get(x, x), key="aanb_gemeente",
+        "Gemeente", [nl.REGIO, *codes],
+        format_func=lambda x: "Alle gemeenten" if x == nl.REGIO else names.get(x, x), key="aanb_gemeente",
     )
 with f2:
     years = sorted(findings["year"].unique().to_list(), reverse=True)
@@ -49,18 +50,18 @@ with f3:
     chosen = st.multiselect("Soort bevinding", kinds, default=kinds, key="aanb_soort", placeholder="Kies een of meer soorten")
 
 sel = findings.filter(pl.col("finding").is_in(chosen))
-if gem != c.REGIO:
+if gem != nl.REGIO:
     sel = sel.filter(pl.col("gemeente_code") == gem)
 if year != "alle":
     sel = sel.filter(pl.col("year") == year)
-gem_name = "alle gemeenten" if gem == c.REGIO else names.get(gem, gem)
+gem_name = "alle gemeenten" if gem == nl.REGIO else names.get(gem, gem)
 filters = f"Gemeente: {gem_name}; jaar: {'alle' if year == 'alle' else year}; bevindingen: {', '.join(chosen)}"
 
 # --- Declared and accepted (the gemeente's own answers, WMO325) ------------------------------------------------
-answers = c.load_optional("marts.declared_accepted")
+answers = snapshot.load_optional("marts.declared_accepted")
 if answers is not None and not answers.is_empty():
     st.subheader("Gedeclareerd en toegekend per aanbieder")
-    da = answers if gem == c.REGIO else answers.filter(pl.col("gemeente_code") == gem)
+    da = answers if gem == nl.REGIO else answers.filter(pl.col("gemeente_code") == gem)
     if year != "alle":
         da = da.filter(pl.col("year") == year)
     # rejected and accepted are known only for the rows with the gemeente's answers (WMO325): summed over those,
@@ -85,31 +86,31 @@ if answers is not None and not answers.is_empty():
                  (pl.col("accepted_eur") / pl.col("answered_eur") * 100).round(1).alias("Toegekend (%)")]
     da_table = per_a.select(cols)
     answered = da.filter(ans)
-    text = f"Gedeclareerd: **{c.fmt_eur(da['declared_eur'].sum())}**."
+    text = f"Gedeclareerd: **{nl.fmt_eur(da['declared_eur'].sum())}**."
     if answered.height:
         acc, base = answered["accepted_eur"].sum(), answered["declared_eur"].sum()
-        text += (f" Daarvan **{c.fmt_eur(answered['declared_eur'].sum())}** in declaraties met een antwoord van de "
-                 f"gemeente (WMO325): zij wees **{c.fmt_eur(answered['rejected_eur'].sum())}** af "
-                 f"({c.fmt_number(answered['rejected_lines'].sum())} regels) en kende **{c.fmt_eur(acc)}** toe "
-                 f"({c.fmt_pct(acc / base if base else None)}).")
+        text += (f" Daarvan **{nl.fmt_eur(answered['declared_eur'].sum())}** in declaraties met een antwoord van de "
+                 f"gemeente (WMO325): zij wees **{nl.fmt_eur(answered['rejected_eur'].sum())}** af "
+                 f"({nl.fmt_number(answered['rejected_lines'].sum())} regels) en kende **{nl.fmt_eur(acc)}** toe "
+                 f"({nl.fmt_pct(acc / base if base else None)}).")
     else:
         text += " Over deze selectie staan geen declaratie-antwoorden van de gemeente (WMO325) in de gegevens."
     st.markdown(text)
     st.caption("Waar geen declaratie-antwoord (WMO325) van de gemeente aan de aanbieder over dat jaar in de gegevens "
                "staat, zijn afgewezen en toegekend onbekend en tellen ze niet mee, ook niet als nul. Een CSV-export "
                "van declaraties bevat geen antwoorden.")
-    st.dataframe(da_table, hide_index=True, key="aanb_toegekend", column_config=c.localized_numbers(da_table))
-    c.download_buttons(da_table, name=f"gedeclareerd-toegekend-{gem_name}", key="aanb_toegekend_dl",
-                       title="Gedeclareerd en toegekend per aanbieder", filters=filters)
-    c.how_calculated(["marts.declared_accepted"],
-                     "Toegekend = gedeclareerd min wat de gemeente in haar declaratie-antwoord (WMO325) afwees met een "
-                     "andere retourcode dan 0200.")
+    st.dataframe(da_table, hide_index=True, key="aanb_toegekend", column_config=tables.localized_numbers(da_table))
+    exports.download_buttons(da_table, name=f"gedeclareerd-toegekend-{gem_name}", key="aanb_toegekend_dl",
+                             title="Gedeclareerd en toegekend per aanbieder", filters=filters)
+    layout.how_calculated(["marts.declared_accepted"],
+                          "Toegekend = gedeclareerd min wat de gemeente in haar declaratie-antwoord (WMO325) afwees met een "
+                          "andere retourcode dan 0200.")
 
 SUMMED = "Opgeteld over de soorten bevinding: een declaratieregel met twee soorten bevindingen telt twee keer mee."
 k1, k2, k3 = st.columns(3)
-k1.metric("Bevindingen (regels × soort)", c.fmt_number(sel["lines"].sum()), help=SUMMED)
-k2.metric("Uren (over de soorten)", c.fmt_number(sel["hours"].sum()), help=SUMMED)
-k3.metric("Bedrag (over de soorten)", c.fmt_eur(sel["amount_eur"].sum()), help=SUMMED)
+k1.metric("Bevindingen (regels × soort)", nl.fmt_number(sel["lines"].sum()), help=SUMMED)
+k2.metric("Uren (over de soorten)", nl.fmt_number(sel["hours"].sum()), help=SUMMED)
+k3.metric("Bedrag (over de soorten)", nl.fmt_eur(sel["amount_eur"].sum()), help=SUMMED)
 # one colour per kind of finding on every chart of the page
 COLORS = dict(zip(kinds, px.colors.qualitative.T10 * 2))
 if sel.is_empty():
@@ -141,12 +142,12 @@ fig = px.bar(
     table.to_pandas(), x="Bedrag (€)", y="Aanbieder", color="Bevinding", orientation="h", color_discrete_map=COLORS,
     hover_data={"Regels": True, "Uren": ":,.1f"},
 )
-c.style_figure(fig, y_format=",.0f", x_years=False, height=160 + 34 * table["Aanbieder"].n_unique())
+charts.style_figure(fig, y_format=",.0f", x_years=False, height=160 + 34 * table["Aanbieder"].n_unique())
 fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
 fig.update_xaxes(tickformat=",~f", rangemode="tozero", title="Bedrag (€)")
 fig.update_layout(legend_title_text="")
-c.plot(fig, key="aanb_per_aanbieder", title="Bedrag per aanbieder naar bevinding",
-       alt=f"Bedrag per aanbieder naar bevinding. Selectie: {filters}.")
+charts.plot(fig, key="aanb_per_aanbieder", title="Bedrag per aanbieder naar bevinding",
+            alt=f"Bedrag per aanbieder naar bevinding. Selectie: {filters}.")
 st.dataframe(
     table, hide_index=True, key="aanb_tabel",
     column_config={
@@ -155,17 +156,17 @@ st.dataframe(
         "Bedrag (€)": st.column_config.NumberColumn("Bedrag (€)", format="euro"),
     },
 )
-c.download_buttons(table, name=f"bevindingen-per-aanbieder-{gem_name}", key="aanb_tabel_dl",
-                   title="Bevindingen per aanbieder", filters=filters)
+exports.download_buttons(table, name=f"bevindingen-per-aanbieder-{gem_name}", key="aanb_tabel_dl",
+                         title="Bevindingen per aanbieder", filters=filters)
 with st.expander("Hoe berekend?", icon=":material/calculate:"):
     st.markdown(DOC)
-    st.markdown(c.model_doc("marts.reconciliation_findings") or "")
+    st.markdown(snapshot.model_doc("marts.reconciliation_findings") or "")
 
 # --- Share of all declaration lines (all years) ----------------------------------------------------------------
 if summary is not None and not summary.is_empty() and "share_of_lines" in summary.columns:
     st.subheader("Aandeel van alle declaratieregels (alle jaren)")
     s = summary.filter(pl.col("finding").is_in(chosen))
-    if gem != c.REGIO:
+    if gem != nl.REGIO:
         s = s.filter(pl.col("gemeente_code") == gem)
     share = (
         s.group_by("aanbieder_name", "finding")
@@ -187,10 +188,10 @@ if summary is not None and not summary.is_empty() and "share_of_lines" in summar
             "Bedrag (€)": st.column_config.NumberColumn("Bedrag (€)", format="euro"),
         },
     )
-    c.download_buttons(share, name=f"aandeel-bevindingen-{gem_name}", key="aanb_aandeel_dl",
-                       title="Aandeel van alle declaratieregels", filters=filters.split("; jaar")[0])
+    exports.download_buttons(share, name=f"aandeel-bevindingen-{gem_name}", key="aanb_aandeel_dl",
+                             title="Aandeel van alle declaratieregels", filters=filters.split("; jaar")[0])
     with st.expander("Hoe berekend?", icon=":material/calculate:"):
-        st.markdown(c.model_doc("marts.reconciliation_summary") or
+        st.markdown(snapshot.model_doc("marts.reconciliation_summary") or
                     "Uit `marts.reconciliation_summary`: regels met de bevinding / alle declaratieregels van de aanbieder.")
 
 # --- Trend per month ----------------------------------------------------------------------------------------
@@ -211,8 +212,8 @@ trend = (
 n_kinds = max(trend["Bevinding"].n_unique(), 1)
 fig2 = px.line(trend.to_pandas(), x="Maand", y=measure, color="Bevinding", markers=True, color_discrete_map=COLORS,
                facet_row="Bevinding", facet_row_spacing=0.1, category_orders={"Bevinding": [k for k in COLORS if k in trend["Bevinding"]]})
-c.style_figure(fig2, y_format=",.0f" if measure.startswith("Bedrag") else ",d", x_years=False,
-               height=90 + 190 * n_kinds)
+charts.style_figure(fig2, y_format=",.0f" if measure.startswith("Bedrag") else ",d", x_years=False,
+                    height=90 + 190 * n_kinds)
 fig2.update_xaxes(tickformat="%m-%Y", hoverformat="%m-%Y", title=None)
 fig2.update_yaxes(title=None)
 _tops = [ax.domain[1] for ax in fig2.select_yaxes()]
@@ -226,8 +227,8 @@ def _panel_title(a) -> None:
 
 fig2.for_each_annotation(_panel_title)
 fig2.update_layout(legend_title_text="", showlegend=False, margin=dict(r=10))
-c.plot(fig2, key="aanb_trend", title="Bevindingen per maand", alt=f"Bevindingen per maand. Selectie: {filters}.")
-c.download_buttons(trend, name=f"bevindingen-per-maand-{gem_name}", key="aanb_trend_dl",
-                   title="Bevindingen per maand", filters=filters)
+charts.plot(fig2, key="aanb_trend", title="Bevindingen per maand", alt=f"Bevindingen per maand. Selectie: {filters}.")
+exports.download_buttons(trend, name=f"bevindingen-per-maand-{gem_name}", key="aanb_trend_dl",
+                         title="Bevindingen per maand", filters=filters)
 with st.expander("Hoe berekend?", icon=":material/calculate:"):
     st.markdown(DOC + " Per maand van de declaratieperiode opgeteld over de gekozen aanbieders en gemeenten.")

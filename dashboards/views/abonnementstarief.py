@@ -8,18 +8,18 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
-import summaries
+from dashboards import charts, layout, snapshot, summaries
+from dashboards import formatting as nl
 
 TABLE = "marts.suction_decomposition"
 
-c.page_header(
+layout.page_header(
     "Abonnementstarief",
     "Hoeveel van de groei van het aantal cliënten sinds het basisjaar komt door de vergrijzing, en "
     "hoeveel is extra groei na de invoering van het abonnementstarief (2019)?",
 )
 
-sd = c.load_optional(TABLE)
+sd = snapshot.load_optional(TABLE)
 if sd is None or sd.is_empty():
     st.info("De gepubliceerde gegevens bevatten nog geen ontleding van de groei (marts.suction_decomposition).")
     st.stop()
@@ -48,16 +48,16 @@ with st.expander("Hoe lees ik dit?", expanded=False, icon=":material/help:"):
 gem_rows = sd.filter(pl.col("level") == "gemeente")
 f1, f2 = st.columns([2, 1])
 with f1:
-    code = c.gemeente_select(gem_rows, key="abon_gemeente")
+    code = layout.gemeente_select(gem_rows, key="abon_gemeente")
 with f2:
     years_after = sorted(y for y in sd["year"].unique().to_list() if y > base_year)
     # the latest complete year: the headline growth must match the end of the chart beside it
-    default_year = c.latest_complete_year(years_after) if years_after else base_year
+    default_year = layout.latest_complete_year(years_after) if years_after else base_year
     year = st.selectbox("Vergelijkingsjaar", years_after or [base_year],
                         index=(years_after.index(default_year) if years_after else 0), key="abon_jaar")
-name = c.gemeente_label(gem_rows, code)
+name = layout.gemeente_label(gem_rows, code)
 filters = f"Gemeente: {name}; basisjaar {base_year}; jaar {year}"
-is_region = code == c.REGIO
+is_region = code == nl.REGIO
 
 if is_region:
     own = sd.filter(pl.col("level") == "regio")
@@ -75,7 +75,7 @@ PCT = ["demographic_growth", "excess_growth", "excess_growth_low", "excess_growt
        "excess_growth_net_of_trend", "pre_trend"]
 NL = {
     "year": "Jaar", "gemeente_name": "Gemeente", "wijk_name": "Wijk", "age_band": "Leeftijd", "_label": "Gebied",
-    "clients_baseline": f"Cliënten {base_year}", "clients": c.LABELS["clients"], "expected": "Verwacht (demografie)",
+    "clients_baseline": f"Cliënten {base_year}", "clients": nl.LABELS["clients"], "expected": "Verwacht (demografie)",
     "demographic_growth": "Demografische groei (%)", "excess_growth": "Extra groei (%)",
     "excess_growth_low": "Extra groei ondergrens 95% (%)", "excess_growth_high": "Extra groei bovengrens 95% (%)",
     "total_growth": "Totale groei (%)", "pre_trend": f"Trend vóór {base_year} per jaar (%)",
@@ -97,15 +97,15 @@ def table(df: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 row = own.filter(pl.col("year") == year)
 if row.height:
     r = row.row(0, named=True)
-    c.summary(summaries.abonnementstarief(r, name, base_year, year))
+    layout.summary(summaries.abonnementstarief(r, name, base_year, year))
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric(f"Totale groei {base_year}–{year}", c.fmt_pct(r["total_growth"], signed=True))
-    k2.metric("Door demografie", c.fmt_pct(r["demographic_growth"], signed=True))
-    k3.metric("Extra groei", c.fmt_pct(r["excess_growth"], signed=True),
-              help="95%-band: " + c.fmt_pct(r["excess_growth_low"], signed=True) + " tot "
-              + c.fmt_pct(r["excess_growth_high"], signed=True))
-    k4.metric(f"Extra na aftrek trend vóór {base_year}", c.fmt_pct(r["excess_growth_net_of_trend"], signed=True),
-              help=f"Trend vóór {base_year}: {c.fmt_pct(r['pre_trend'], 2, signed=True)} per jaar "
+    k1.metric(f"Totale groei {base_year}–{year}", nl.fmt_pct(r["total_growth"], signed=True))
+    k2.metric("Door demografie", nl.fmt_pct(r["demographic_growth"], signed=True))
+    k3.metric("Extra groei", nl.fmt_pct(r["excess_growth"], signed=True),
+              help="95%-band: " + nl.fmt_pct(r["excess_growth_low"], signed=True) + " tot "
+              + nl.fmt_pct(r["excess_growth_high"], signed=True))
+    k4.metric(f"Extra na aftrek trend vóór {base_year}", nl.fmt_pct(r["excess_growth_net_of_trend"], signed=True),
+              help=f"Trend vóór {base_year}: {nl.fmt_pct(r['pre_trend'], 2, signed=True)} per jaar "
               f"(over {r['pre_trend_years']} jaar)")
     if r["clients"] is None or r["clients_baseline"] is None:
         st.caption("Afgeschermd: te kleine aantallen.")
@@ -124,7 +124,7 @@ def growth_bars(df: pl.DataFrame, x: str, *, x_is_year: bool) -> go.Figure:
                     marker=dict(symbol="diamond", size=10, color="#222"))
     fig.update_layout(barmode="relative", yaxis_title=f"Groei t.o.v. {base_year} (%)", xaxis_title=None)
     fig.update_traces(hovertemplate="%{x}: %{y:,.1f}%<extra>%{fullData.name}</extra>")
-    c.style_figure(fig, y_format=",.1f", x_years=x_is_year)
+    charts.style_figure(fig, y_format=",.1f", x_years=x_is_year)
     return fig
 
 
@@ -132,26 +132,26 @@ def growth_bars(df: pl.DataFrame, x: str, *, x_is_year: bool) -> go.Figure:
 st.subheader(f"Groei sinds {base_year}: demografie en extra groei · {name}")
 trend = own.filter(pl.col("year") > base_year).sort("year")
 fig = growth_bars(trend, "year", x_is_year=True)
-c.mark_policy_years(fig, trend["year"].to_list(), None)
-c.show_chart(fig, table(trend, ["year"]), name=f"abonnementstarief-{name}", key="abon_jaren", tables=[TABLE],
-             title="Groei van het aantal cliënten: demografie en extra groei", filters=f"Gemeente: {name}",
-             extra=METHOD)
+charts.mark_policy_years(fig, trend["year"].to_list(), None)
+charts.show_chart(fig, table(trend, ["year"]), name=f"abonnementstarief-{name}", key="abon_jaren", tables=[TABLE],
+                  title="Groei van het aantal cliënten: demografie en extra groei", filters=f"Gemeente: {name}",
+                  extra=METHOD)
 
 # --- Per gemeente / wijk ------------------------------------------------------------------------------------
 st.subheader(f"{part_title.capitalize()} · {base_year}–{year} · {name}")
 sel = parts.filter(pl.col("year") == year).sort("total_growth", descending=True, nulls_last=True)
 fig2 = growth_bars(sel, "_label", x_is_year=False)
-c.show_chart(fig2, table(sel, ["_label"]), name=f"abonnementstarief-{part_title}-{name}-{year}", key="abon_delen",
-             tables=[TABLE], title=f"Ontleding van de groei {part_title}", filters=filters,
-             extra="Kleine gebieden hebben een brede onzekerheidsband: een paar cliënten meer of minder "
-             "verandert het percentage sterk. Afgeschermde aantallen laten de balk weg.")
+charts.show_chart(fig2, table(sel, ["_label"]), name=f"abonnementstarief-{part_title}-{name}-{year}", key="abon_delen",
+                  tables=[TABLE], title=f"Ontleding van de groei {part_title}", filters=filters,
+                  extra="Kleine gebieden hebben een brede onzekerheidsband: een paar cliënten meer of minder "
+                  "verandert het percentage sterk. Afgeschermde aantallen laten de balk weg.")
 
 # --- Per age band ---------------------------------------------------------------------------------------------
 st.subheader(f"Per leeftijdsgroep · {base_year}–{year} · {name}")
 selb = bands.filter(pl.col("year") == year)
-selb = selb.sort(pl.col("age_band").replace_strict(c.AGE_BANDS, list(range(len(c.AGE_BANDS))), default=99))
+selb = selb.sort(pl.col("age_band").replace_strict(nl.AGE_BANDS, list(range(len(nl.AGE_BANDS))), default=99))
 fig3 = growth_bars(selb, "age_band", x_is_year=False)
-c.show_chart(fig3, table(selb, ["age_band"]), name=f"abonnementstarief-leeftijd-{name}-{year}", key="abon_leeftijd",
-             tables=[TABLE], title="Ontleding van de groei per leeftijdsgroep", filters=filters,
-             extra="De demografische groei per leeftijdsgroep is de groei van het aantal inwoners van die groep, "
-             "gewogen met het gebruik per wijk in het basisjaar.")
+charts.show_chart(fig3, table(selb, ["age_band"]), name=f"abonnementstarief-leeftijd-{name}-{year}", key="abon_leeftijd",
+                  tables=[TABLE], title="Ontleding van de groei per leeftijdsgroep", filters=filters,
+                  extra="De demografische groei per leeftijdsgroep is de groei van het aantal inwoners van die groep, "
+                  "gewogen met het gebruik per wijk in het basisjaar.")

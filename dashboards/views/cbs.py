@@ -9,17 +9,17 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
-import summaries
+from dashboards import charts, exports, layout, protection, snapshot, summaries, tables
+from dashboards import formatting as nl
 
-c.page_header(
+layout.page_header(
     "Vergelijken met CBS",
     "Onze eigen, actuele registratie naast de open cijfers van het CBS: klopt het aantal cliënten per wijk, "
     "en is het gebruik hoog of laag vergeleken met vergelijkbare wijken en gemeenten in heel Nederland?",
 )
 
-comp = c.load_optional("marts.cbs_comparison")
-bench = c.load_optional("marts.cbs_benchmark")
+comp = snapshot.load_optional("marts.cbs_comparison")
+bench = snapshot.load_optional("marts.cbs_benchmark")
 if comp is None or bench is None or comp.is_empty():
     st.info("Er zijn (nog) geen CBS-tabellen geladen. Zet StatLine-exports (Wmo-cliënten per wijk en Kerncijfers "
             "wijken en buurten) in `landing/cbs_wmo/` en `landing/cbs_kwb/`, of haal ze op met `make cbs`, en draai "
@@ -37,24 +37,24 @@ DEFINITION = (
 
 f1, f2 = st.columns([2, 1])
 with f1:
-    code = c.gemeente_select(comp, key="cbs_gemeente", allow_all=False)
+    code = layout.gemeente_select(comp, key="cbs_gemeente", allow_all=False)
 with f2:
-    year = c.year_select(comp.filter(pl.col("gemeente_code") == code)["year"].to_list(), key="cbs_jaar")
-name = c.gemeente_label(comp, code)
+    year = layout.year_select(comp.filter(pl.col("gemeente_code") == code)["year"].to_list(), key="cbs_jaar")
+name = layout.gemeente_label(comp, code)
 filters = f"Gemeente: {name}; jaar: {year}"
 
 # --- The gemeente against its size class -------------------------------------------------------------------------
 g = bench.filter((pl.col("level") == "gemeente") & (pl.col("region_code") == code) & (pl.col("year") == year))
 _whole = comp.filter((pl.col("gemeente_code") == code) & (pl.col("year") == year) & (pl.col("wijk_code") == "alle"))
-c.summary(summaries.cbs(_whole.row(0, named=True) if _whole.height else None,
-                        g.row(0, named=True) if g.height else None, name, year))
+layout.summary(summaries.cbs(_whole.row(0, named=True) if _whole.height else None,
+                             g.row(0, named=True) if g.height else None, name, year))
 if g.height:
     r = g.row(0, named=True)
-    rate = c.fmt_rate(r["cbs_clients_per_1000"]) if r["cbs_clients_per_1000"] is not None else "–"
+    rate = nl.fmt_rate(r["cbs_clients_per_1000"]) if r["cbs_clients_per_1000"] is not None else "–"
     st.markdown(
         f"**{name}** had in {year} volgens het CBS **{rate}** cliënten met hulp bij het huishouden per 1.000 "
         f"inwoners: **{r['cbs_sentence']}**"
-        + (f" ({r['peer_group']}; {r['peer_regions']} gemeenten, midden {c.fmt_rate(r['peer_median'])})."
+        + (f" ({r['peer_group']}; {r['peer_regions']} gemeenten, midden {nl.fmt_rate(r['peer_median'])})."
            if r["peer_group"] and r["peer_regions"] else ".")
     )
 
@@ -73,14 +73,14 @@ table = sel.select(
     pl.col("cbs_gap_reason").alias("Reden van het verschil"),
     pl.col("cbs_table_id").alias("CBS-tabel"),
 )
-st.dataframe(table, hide_index=True, key="cbs_vergelijking", placeholder=c.HIDDEN_CELL,
-             column_config={**c.localized_numbers(table),
+st.dataframe(table, hide_index=True, key="cbs_vergelijking", placeholder=nl.HIDDEN_CELL,
+             column_config={**tables.localized_numbers(table),
                             "Onze cliënten": st.column_config.NumberColumn("Onze cliënten", format="localized"),
                             "CBS-cliënten": st.column_config.NumberColumn("CBS-cliënten", format="localized")})
-st.caption("Verschil = onze cliënten − CBS-cliënten. " + c.hidden_cells_caption())
-c.download_buttons(table, name=f"cbs-vergelijking-{name}-{year}", key="cbs_vergelijking_dl",
-                   title="Onze cliënten naast die van het CBS", filters=filters)
-c.how_calculated(["marts.cbs_comparison"])
+st.caption("Verschil = onze cliënten − CBS-cliënten. " + protection.hidden_cells_caption())
+exports.download_buttons(table, name=f"cbs-vergelijking-{name}-{year}", key="cbs_vergelijking_dl",
+                         title="Onze cliënten naast die van het CBS", filters=filters)
+layout.how_calculated(["marts.cbs_comparison"])
 
 # --- Benchmark per wijk ---------------------------------------------------------------------------------------------
 st.subheader(f"Hoog of laag? Elke wijk naast vergelijkbare wijken · {year}")
@@ -107,16 +107,16 @@ if shown.height:
                                  arrayminus=(shown["peer_median"] - shown["peer_p25"]).to_list(), color="#999"))
     fig.add_scatter(x=shown["region_name"].to_list(), y=shown["cbs_clients_per_1000"].to_list(), mode="markers",
                     name="De wijk", marker=dict(size=11, color="#e15759"))
-    c.style_figure(fig, y_format=",.1f", x_years=False, height=380)
+    charts.style_figure(fig, y_format=",.1f", x_years=False, height=380)
     fig.update_layout(yaxis_title="HbH-cliënten per 1.000 inwoners (CBS)", xaxis_title=None)
-    c.show_chart(fig, btable, name=f"cbs-benchmark-{name}-{year}", key="cbs_benchmark_chart",
-                 tables=["marts.cbs_benchmark"], title="Wijken naast vergelijkbare wijken", filters=filters,
-                 extra="Grijze streep: het midden van de vergelijkbare wijken, de lijn loopt van het 25e tot het 75e "
+    charts.show_chart(fig, btable, name=f"cbs-benchmark-{name}-{year}", key="cbs_benchmark_chart",
+                      tables=["marts.cbs_benchmark"], title="Wijken naast vergelijkbare wijken", filters=filters,
+                      extra="Grijze streep: het midden van de vergelijkbare wijken, de lijn loopt van het 25e tot het 75e "
                        "percentiel. Rode stip: de wijk.")
-st.dataframe(btable, hide_index=True, key="cbs_benchmark", placeholder=c.HIDDEN_CELL,
-             column_config=c.localized_numbers(btable))
+st.dataframe(btable, hide_index=True, key="cbs_benchmark", placeholder=nl.HIDDEN_CELL,
+             column_config=tables.localized_numbers(btable))
 st.caption("Beide kanten met het CBS-cijfer, dus met dezelfde definitie. Het CBS heeft per wijk geen 75+-groep: "
            "'soort wijk' gebruikt het aandeel 65-plussers en de mate van stedelijkheid (1 = zeer sterk stedelijk).")
-c.download_buttons(btable, name=f"cbs-benchmark-wijken-{name}-{year}", key="cbs_benchmark_dl",
-                   title="Wijken naast vergelijkbare wijken", filters=filters)
-c.how_calculated(["marts.cbs_benchmark"])
+exports.download_buttons(btable, name=f"cbs-benchmark-wijken-{name}-{year}", key="cbs_benchmark_dl",
+                         title="Wijken naast vergelijkbare wijken", filters=filters)
+layout.how_calculated(["marts.cbs_benchmark"])

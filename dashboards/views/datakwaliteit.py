@@ -7,44 +7,42 @@ import datetime as dt
 import plotly.express as px
 import polars as pl
 import streamlit as st
+from hbh_monitor import settings
+# which snapshot is live, and whether a newer run was held back (status.json next to the snapshot, plain Python)
+from hbh_monitor.status import snapshot_status
 
-import common as c
+from dashboards import access, charts, exports, layout, snapshot, tables
+from dashboards import formatting as nl
 
-settings = c.settings
-
-c.page_header(
+layout.page_header(
     "Datakwaliteit",
     "Voor analisten: welke bestanden zijn geladen, welke regels zijn in quarantaine gezet en waarom, "
     "en hoe de validaties uitvielen.",
 )
-c.require_analyst()
+access.require_analyst()
 
-info = c.refresh_info() or {}
-dagster = c.dagster_url()
+info = snapshot.refresh_info() or {}
+dagster = access.dagster_url()
 run_id = info.get("run_id")
 
 # --- Snapshot and links ---------------------------------------------------------------------------------
 st.subheader("Gepubliceerde momentopname")
 k1, k2, k3 = st.columns(3)
-k1.metric("Gepubliceerd", c.fmt_datetime(info.get("published_at")))
+k1.metric("Gepubliceerd", nl.fmt_datetime(info.get("published_at")))
 k2.metric("Gegevens over", f"{getattr(info.get('data_from'), 'year', '–')}–{getattr(info.get('data_to'), 'year', '–')}",
-          help=f"{c.fmt_date(info.get('data_from'))} t/m {c.fmt_date(info.get('data_to'))}", delta=None)
-k3.metric("Afschermdrempel", f"< {c.suppression_threshold()}")
+          help=f"{nl.fmt_date(info.get('data_from'))} t/m {nl.fmt_date(info.get('data_to'))}", delta=None)
+k3.metric("Afschermdrempel", f"< {snapshot.suppression_threshold()}")
 st.markdown(
     f"Run `{run_id or '–'}` · [Deze run in Dagster]({dagster}/runs/{run_id}) · "
     f"[Assets en checks in Dagster]({dagster}/assets) · [Dagster UI]({dagster})"
 )
-# Which snapshot is live, and whether a newer run was held back (status.json next to the snapshot,
-# written by the pipeline; plain Python, no Dagster).
-from hbh_monitor.status import snapshot_status  # noqa: E402
-
 status = snapshot_status(settings.serving_path())
 if status["held_back"]:
     checks = "".join(f"\n- `{chk}`" for chk in status["failed_checks"])
     missing = "".join(f"\n- `{f}`" for f in status.get("missing_deliveries", []))
     st.error(
         f"**Nieuwere gegevens tegengehouden.** Run `{status['held_back_run_id']}` "
-        f"({c.fmt_datetime(dt.datetime.fromisoformat(status['held_back_at']))}) is niet gepubliceerd: {status['reason']}"
+        f"({nl.fmt_datetime(dt.datetime.fromisoformat(status['held_back_at']))}) is niet gepubliceerd: {status['reason']}"
         + (f"\n\nNiet geslaagde blokkerende controles:{checks}" if checks else "")
         + (f"\n\nLeveringen die niet geladen konden worden (zie Melding hieronder; een beheerder kan ze "
            f"accepteren met HBH_ACCEPT_FAILED_FILES):{missing}" if missing else "")
@@ -63,7 +61,7 @@ else:
 
 # --- Ingestion ledger ------------------------------------------------------------------------------------
 st.subheader("Ingelezen bestanden")
-ledger = c.load("meta.ingestion_ledger")
+ledger = snapshot.load("meta.ingestion_ledger")
 if ledger.is_empty():
     st.info("Er zijn nog geen bestanden ingelezen.")
 else:
@@ -84,22 +82,22 @@ else:
         pl.col("rows_quarantined").alias("Quarantaine"),
         pl.col("status").alias("Status"),
         pl.col("message").fill_null("").alias("Melding"),
-        c.local_time("loaded_at").alias("Ingelezen"),
+        nl.local_time("loaded_at").alias("Ingelezen"),
     )
     n_err = sel.filter(pl.col("status") == "fout").height
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Bestanden", c.fmt_number(sel.height))
-    m2.metric("Regels geladen", c.fmt_number(sel["rows_loaded"].sum()))
-    m3.metric("Regels in quarantaine", c.fmt_number(sel["rows_quarantined"].sum()))
-    m4.metric("Bestanden met fout", c.fmt_number(n_err))
+    m1.metric("Bestanden", nl.fmt_number(sel.height))
+    m2.metric("Regels geladen", nl.fmt_number(sel["rows_loaded"].sum()))
+    m3.metric("Regels in quarantaine", nl.fmt_number(sel["rows_quarantined"].sum()))
+    m4.metric("Bestanden met fout", nl.fmt_number(n_err))
     st.dataframe(
         table,
         hide_index=True,
         key="dq_ledger",
         column_config={n: st.column_config.NumberColumn(n, format="localized") for n in ("Regels in", "Geladen", "Quarantaine")},
     )
-    c.download_buttons(table, name="ingelezen-bestanden", key="dq_ledger_dl", title="Ingelezen bestanden",
-                       filters=f"Datasets: {', '.join(chosen)}; status: {', '.join(status)}")
+    exports.download_buttons(table, name="ingelezen-bestanden", key="dq_ledger_dl", title="Ingelezen bestanden",
+                             filters=f"Datasets: {', '.join(chosen)}; status: {', '.join(status)}")
     with st.expander("Hoe te lezen?", icon=":material/help:"):
         st.markdown(
             "Eén regel per ingelezen bestand (`meta.ingestion_ledger`). Regels in = geladen + quarantaine. "
@@ -110,7 +108,7 @@ else:
 
 # --- Quarantine by dataset and rule ---------------------------------------------------------------------
 st.subheader("Quarantaine naar dataset en regel")
-qs = c.load("meta.quarantine_summary")
+qs = snapshot.load("meta.quarantine_summary")
 if qs.is_empty():
     st.success("Geen regels in quarantaine.", icon=":material/check_circle:")
 else:
@@ -132,14 +130,14 @@ else:
         chart.to_pandas(), x="Regels", y="Regel", color="Dataset", orientation="h",
         hover_data={"Bestanden": True},
     )
-    c.style_figure(fig, y_format=",d", x_years=False, height=160 + 26 * chart["Regel"].n_unique())
+    charts.style_figure(fig, y_format=",d", x_years=False, height=160 + 26 * chart["Regel"].n_unique())
     fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
     fig.update_xaxes(tickformat=",~f", rangemode="tozero")
     fig.update_layout(legend_title_text="")
-    c.plot(fig, key="dq_quarantine", title="Regels in quarantaine per regel",
-           alt=f"Regels in quarantaine per regel: {int(chart['Regels'].sum())} regels in totaal.")
-    c.download_buttons(chart, name="quarantaine-per-regel", key="dq_quarantine_dl", title="Quarantaine per regel",
-                       filters="Alle datasets")
+    charts.plot(fig, key="dq_quarantine", title="Regels in quarantaine per regel",
+                alt=f"Regels in quarantaine per regel: {int(chart['Regels'].sum())} regels in totaal.")
+    exports.download_buttons(chart, name="quarantaine-per-regel", key="dq_quarantine_dl", title="Quarantaine per regel",
+                             filters="Alle datasets")
     with st.expander("Hoe berekend?", icon=":material/calculate:"):
         st.markdown(
             "Uit `meta.quarantine_summary`: per bestand het aantal regels per combinatie van gebroken "
@@ -152,17 +150,17 @@ else:
         pl.col("rules").alias("Regels gebroken"), pl.col("rows").alias("Aantal regels"),
     )
     with st.expander("Per bestand"):
-        st.dataframe(detail, hide_index=True, key="dq_quarantine_files", column_config=c.localized_numbers(detail))
-        c.download_buttons(detail, name="quarantaine-per-bestand", key="dq_quarantine_files_dl",
-                           title="Quarantaine per bestand", filters="Alle datasets")
+        st.dataframe(detail, hide_index=True, key="dq_quarantine_files", column_config=tables.localized_numbers(detail))
+        exports.download_buttons(detail, name="quarantaine-per-bestand", key="dq_quarantine_files_dl",
+                                 title="Quarantaine per bestand", filters="Alle datasets")
 
 # --- Validation results ---------------------------------------------------------------------------------
 st.subheader("Validaties")
-checks = c.load_optional("meta.check_results")
-gx = c.load_optional("meta.gx_validations")
+checks = snapshot.load_optional("meta.check_results")
+gx = snapshot.load_optional("meta.gx_validations")
 if checks is not None and not checks.is_empty():
-    st.dataframe(checks, hide_index=True, key="dq_checks", column_config=c.localized_numbers(checks), placeholder="–")
-    c.download_buttons(checks, name="controles", key="dq_checks_dl", title="Controles", filters="Laatste run")
+    st.dataframe(checks, hide_index=True, key="dq_checks", column_config=tables.localized_numbers(checks), placeholder="–")
+    exports.download_buttons(checks, name="controles", key="dq_checks_dl", title="Controles", filters="Laatste run")
 if gx is not None and not gx.is_empty():
     latest = gx.sort("validated_at").group_by("dataset", maintain_order=True).last().sort("dataset")
     gx_table = latest.select(
@@ -173,11 +171,11 @@ if gx is not None and not gx.is_empty():
         pl.col("expectations").alias("Verwachtingen"),
         pl.col("failed_expectations").alias("Niet gehaald"),
         pl.col("details").alias("Toelichting"),
-        c.local_time("validated_at").alias("Gecontroleerd"),
+        nl.local_time("validated_at").alias("Gecontroleerd"),
     )
-    st.dataframe(gx_table, hide_index=True, key="dq_gx", column_config=c.localized_numbers(gx_table), placeholder="–")
-    c.download_buttons(gx_table, name="gx-validaties", key="dq_gx_dl", title="Great Expectations-validaties",
-                       filters="Laatste validatie per dataset")
+    st.dataframe(gx_table, hide_index=True, key="dq_gx", column_config=tables.localized_numbers(gx_table), placeholder="–")
+    exports.download_buttons(gx_table, name="gx-validaties", key="dq_gx_dl", title="Great Expectations-validaties",
+                             filters="Laatste validatie per dataset")
 if (checks is None or checks.is_empty()) and (gx is None or gx.is_empty()):
     st.info(
         f"De uitkomsten van de controles staan in de Dagster UI: [{dagster}/assets]({dagster}/assets) "
@@ -189,7 +187,7 @@ else:
 
 # --- Model builds ---------------------------------------------------------------------------------------
 st.subheader("Verversing van de modellen")
-builds = c.load_optional("meta.model_builds")
+builds = snapshot.load_optional("meta.model_builds")
 if builds is not None and not builds.is_empty():
     modes = {"full": "volledig opnieuw", "incremental": "bijgewerkt per sleutel"}
     build_table = builds.sort("model").select(
@@ -199,12 +197,12 @@ if builds is not None and not builds.is_empty():
         pl.col("reason").alias("Reden volledige opbouw"),
         pl.col("rows").alias("Rijen"),
         pl.col("version").alias("Versie"),
-        c.local_time("built_at").alias("Gebouwd"),  # naive UTC in the snapshot, shown in Dutch time
+        nl.local_time("built_at").alias("Gebouwd"),  # naive UTC in the snapshot, shown in Dutch time
     )
-    st.dataframe(build_table, hide_index=True, key="dq_builds", column_config=c.localized_numbers(build_table),
+    st.dataframe(build_table, hide_index=True, key="dq_builds", column_config=tables.localized_numbers(build_table),
                  placeholder="–")
-    c.download_buttons(build_table, name="modelverversing", key="dq_builds_dl", title="Verversing van de modellen",
-                       filters="Laatste opbouw per model")
+    exports.download_buttons(build_table, name="modelverversing", key="dq_builds_dl", title="Verversing van de modellen",
+                             filters="Laatste opbouw per model")
     with st.expander("Hoe te lezen?", icon=":material/help:"):
         st.markdown(
             "Een model wordt alleen opnieuw gebouwd als zijn SQL, de instellingen of zijn invoer veranderd is; "

@@ -8,10 +8,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
-import summaries
+from dashboards import charts, layout, snapshot, summaries, tables
+from dashboards import formatting as nl
 
-c.page_header(
+layout.page_header(
     "Eigen bijdrage en inkomen",
     "Wie gebruikt hulp bij het huishouden naar inkomen, hoe groeide het gebruik per inkomensklasse sinds het "
     "abonnementstarief, en welke groep gaat een inkomensafhankelijke eigen bijdrage (mogelijk vanaf 2027) raken?",
@@ -56,7 +56,7 @@ def scenario_parameter(eb: pl.DataFrame) -> None:
             else "de landelijke monitor abonnementstarief (CBS: inkomens boven € 40.000 +100%, onder € 20.000 +5%; "
                  "Significant: midden- en hoge inkomens +80%)")
     st.metric(f"Standaard in de Prognose: deel van de extra groei dat verdwijnt (vanaf 2027)",
-              c.fmt_pct(r["excess_removed_share"], 1),
+              nl.fmt_pct(r["excess_removed_share"], 1),
               help="Som over de inkomensklassen van (aandeel cliënten in de klasse × reactie van de klasse).")
     st.markdown(f"Inkomensverdeling van de cliënten in **{r['year']}** uit {dist}; reactie per inkomensklasse uit "
                 f"{resp}. Reactie = (groei van de klasse − groei bij lage inkomens) / groei van de klasse: het deel "
@@ -71,19 +71,19 @@ def scenario_parameter(eb: pl.DataFrame) -> None:
         "Aandeel × reactie (%)": [None if r[f"share_{k}"] is None else round(100 * r[f"share_{k}"] * r[f"response_{k}"], 1)
                                   for k, _ in SCENARIO_CLASSES],
     })
-    st.dataframe(table, hide_index=True, column_config=c.localized_numbers(table))
+    st.dataframe(table, hide_index=True, column_config=tables.localized_numbers(table))
     gem = eb.filter(pl.col("level") == "gemeente").select(
         pl.col("gemeente_name").alias("Gemeente"), pl.col("year").alias("Jaar"),
         *[pl.col(f"clients_{k}").alias(f"Cliënten {label.lower()}") for k, label in SCENARIO_CLASSES],
         (pl.col("excess_removed_share") * 100).round(1).alias("Verdwijnend deel (%)"))
     if gem.height:
         st.caption("Per gemeente (ter vergelijking; de Prognose rekent met de regio-waarde):")
-        st.dataframe(gem, hide_index=True, column_config=c.localized_numbers(gem))
-    c.how_calculated(["marts.eigen_bijdrage_scenario"])
+        st.dataframe(gem, hide_index=True, column_config=tables.localized_numbers(gem))
+    layout.how_calculated(["marts.eigen_bijdrage_scenario"])
 
 
-mart = c.load_optional("marts.income_response")
-eb = c.load_optional("marts.eigen_bijdrage_scenario")
+mart = snapshot.load_optional("marts.income_response")
+eb = snapshot.load_optional("marts.eigen_bijdrage_scenario")
 if mart is None or mart.is_empty():
     st.info("De cliëntregistratie (clienten/) bevat geen inkomensklasse per cliënt, dus de groei per inkomensklasse "
             "is niet beschikbaar. Voeg de kolom `inkomensklasse` (laag, midden, hoog) toe aan de export van de "
@@ -91,31 +91,31 @@ if mart is None or mart.is_empty():
     if eb is not None and not eb.is_empty():
         _reg = eb.filter(pl.col("level") == "regio")
         if _reg.height:
-            c.summary(summaries.eigen_bijdrage_scenario(_reg.row(0, named=True), c.REGIO_NAME))
+            layout.summary(summaries.eigen_bijdrage_scenario(_reg.row(0, named=True), nl.REGIO_NAME))
         scenario_parameter(eb)
     st.markdown(SOURCES)
     st.stop()
 
 gem = mart.filter(pl.col("level") == "gemeente")
-code = c.gemeente_select(gem, key="eb_gemeente")
-name = c.gemeente_label(gem, code)
-rows = (mart.filter(pl.col("level") == "regio") if code == c.REGIO else gem.filter(pl.col("gemeente_code") == code)).sort("year")
+code = layout.gemeente_select(gem, key="eb_gemeente")
+name = layout.gemeente_label(gem, code)
+rows = (mart.filter(pl.col("level") == "regio") if code == nl.REGIO else gem.filter(pl.col("gemeente_code") == code)).sort("year")
 base_year = int(rows["baseline_year"][0])
 later = [y for y in rows["year"].to_list() if y > base_year]
 if not later:
     st.info(f"De gegevens lopen niet verder dan het basisjaar {base_year}.")
     st.stop()
-year = st.selectbox("Vergelijk met jaar", later, index=later.index(c.latest_complete_year(later)), key="eb_jaar",
+year = st.selectbox("Vergelijk met jaar", later, index=later.index(layout.latest_complete_year(later)), key="eb_jaar",
                     format_func=str)
 r = rows.filter(pl.col("year") == year).row(0, named=True)
-c.summary(summaries.eigen_bijdrage(r, name, base_year))
+layout.summary(summaries.eigen_bijdrage(r, name, base_year))
 m1, m2, m3 = st.columns(3)
 m1.metric(f"Verschil in groei hoog − laag, {base_year}→{year}",
           "–" if r["growth_difference_points"] is None
-          else c.fmt_number(r["growth_difference_points"], 1).join(("+" if r["growth_difference_points"] > 0 else "", " procentpunt")),
+          else nl.fmt_number(r["growth_difference_points"], 1).join(("+" if r["growth_difference_points"] > 0 else "", " procentpunt")),
           help="Verschil-in-verschillen: groei van cliënten met een hoog inkomen min die met een laag inkomen.")
-m2.metric(f"Groei hoog inkomen sinds {base_year}", c.fmt_pct(r["growth_hoog"], 1, signed=True))
-m3.metric(f"Groei laag inkomen sinds {base_year}", c.fmt_pct(r["growth_laag"], 1, signed=True))
+m2.metric(f"Groei hoog inkomen sinds {base_year}", nl.fmt_pct(r["growth_hoog"], 1, signed=True))
+m3.metric(f"Groei laag inkomen sinds {base_year}", nl.fmt_pct(r["growth_laag"], 1, signed=True))
 
 st.subheader(f"Cliënten per inkomensklasse · {name}")
 fig = go.Figure()
@@ -125,7 +125,7 @@ for k, label, color in CLASSES:
     fig.add_bar(x=rows["year"].to_list(), y=rows[f"clients_{k}"].to_list(), name=label, marker_color=color)
 fig.update_layout(barmode="stack")
 fig.update_traces(hovertemplate="%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>")
-c.style_figure(fig, y_format=",.0f")
+charts.style_figure(fig, y_format=",.0f")
 data = rows.select(
     pl.col("year").alias("Jaar"),
     *[pl.col(f"clients_{k}").alias(f"Cliënten {label.lower()}") for k, label, _ in CLASSES],
@@ -133,9 +133,9 @@ data = rows.select(
       for k, label, _ in CLASSES if k != "onbekend"],
     pl.col("growth_difference_points").round(1).alias("Verschil hoog − laag (procentpunt)"),
 )
-c.show_chart(fig, data, name=f"inkomen-{name}", key="eb_klassen", tables=["marts.income_response"],
-             title="Cliënten per inkomensklasse", filters=name)
-st.dataframe(data, hide_index=True, column_config=c.localized_numbers(data))
+charts.show_chart(fig, data, name=f"inkomen-{name}", key="eb_klassen", tables=["marts.income_response"],
+                  title="Cliënten per inkomensklasse", filters=name)
+st.dataframe(data, hide_index=True, column_config=tables.localized_numbers(data))
 if eb is not None and not eb.is_empty():
     scenario_parameter(eb)
 st.markdown(SOURCES)

@@ -6,41 +6,41 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-import common as c
-import summaries
+from dashboards import charts, layout, protection, snapshot, summaries
+from dashboards import formatting as nl
 
-c.page_header(
+layout.page_header(
     "Leeftijd",
     "Hoe is het gebruik van hulp bij het huishouden verdeeld over leeftijdsgroepen, en hoe "
     "ontwikkelt het gebruik per 1.000 inwoners van elke leeftijdsgroep zich?",
 )
 
-ay = c.load("marts.age_year")
+ay = snapshot.load("marts.age_year")
 if ay.is_empty():
     st.info("De gepubliceerde gegevens bevatten nog geen cijfers per leeftijdsgroep.")
     st.stop()
 
 f1, _ = st.columns([2, 1])
 with f1:
-    code = c.gemeente_select(ay, key="leeftijd_gemeente")
-name = c.gemeente_label(ay, code)
-data = c.for_gemeente(ay, code, by=("year", "age_band"))
+    code = layout.gemeente_select(ay, key="leeftijd_gemeente")
+name = layout.gemeente_label(ay, code)
+data = protection.for_gemeente(ay, code, by=("year", "age_band"))
 years = sorted(data["year"].unique().to_list())
-base_year = c.baseline_year()
+base_year = snapshot.baseline_year()
 filters = f"Gemeente: {name}"
-extra_regio = c.REGIO_NOTE if code == c.REGIO else None
-bands = [b for b in c.AGE_BANDS if b in set(data["age_band"].to_list())] + sorted(
-    set(data["age_band"].to_list()) - set(c.AGE_BANDS)
+extra_regio = protection.REGIO_NOTE if code == nl.REGIO else None
+bands = [b for b in nl.AGE_BANDS if b in set(data["age_band"].to_list())] + sorted(
+    set(data["age_band"].to_list()) - set(nl.AGE_BANDS)
 )
 order = {"Leeftijd": bands}
-colors = dict(zip(c.AGE_BANDS, c.AGE_COLORS))
+colors = dict(zip(nl.AGE_BANDS, charts.AGE_COLORS))
 
-latest = c.latest_complete_year(years)
-c.summary(summaries.leeftijd(data.to_dicts(), name, latest, base_year))
+latest = layout.latest_complete_year(years)
+layout.summary(summaries.leeftijd(data.to_dicts(), name, latest, base_year))
 
 # --- Stacked bars: clients by age band ----------------------------------------------------------------
 st.subheader(f"Cliënten naar leeftijd · {name}")
-bars = c.display_frame(
+bars = nl.display_frame(
     data.sort("year", pl.col("age_band").replace_strict(bands, list(range(len(bands))), default=99)),
     ["year", "age_band", "clients", "share_of_clients"],
 )
@@ -57,9 +57,9 @@ fig.update_traces(
     hovertemplate="%{fullData.name} jaar · %{x}<br>Cliënten: %{y:,d}<br>Aandeel: %{customdata[0]:,.1f}%<extra></extra>"
 )
 fig.update_layout(barmode="stack", legend_title_text="Leeftijd", yaxis_title="Cliënten", xaxis_title=None)
-c.style_figure(fig, y_format=",d")
-c.mark_policy_years(fig, years, base_year)
-c.show_chart(
+charts.style_figure(fig, y_format=",d")
+charts.mark_policy_years(fig, years, base_year)
+charts.show_chart(
     fig,
     bars,
     name=f"leeftijd-clienten-{name}",
@@ -74,19 +74,19 @@ if missing.height:
     per_band = missing.group_by("Leeftijd", maintain_order=True).agg(pl.col("Jaar")).iter_rows(named=True)
     st.caption(
         f"Ontbrekende delen van een staaf zijn afgeschermde aantallen: "
-        + "; ".join(f"{r['Leeftijd']} in {c.fmt_years(r['Jaar'])}" for r in per_band)
+        + "; ".join(f"{r['Leeftijd']} in {nl.fmt_years(r['Jaar'])}" for r in per_band)
         + "."
     )
-note = c.hidden_note(data)
+note = protection.hidden_note(data)
 if note:
     st.caption(note)
 
 # --- Lines: clients per 1,000 inhabitants of the band -------------------------------------------------
 st.subheader(f"Cliënten per 1.000 inwoners van dezelfde leeftijd · {name}")
-lines = c.display_frame(
+lines = nl.display_frame(
     data.sort("age_band", "year"), ["year", "age_band", "clients_per_1000", "inhabitants"]
 )
-rate_label = c.LABELS["clients_per_1000"]
+rate_label = nl.LABELS["clients_per_1000"]
 fig2 = px.line(
     lines.to_pandas(),
     x="Jaar",
@@ -100,9 +100,9 @@ fig2.update_traces(hovertemplate="%{fullData.name} jaar · %{x}<br>%{y:,.1f} per
 fig2.update_layout(
     legend_title_text="Leeftijd", yaxis_title="Cliënten per 1.000 inwoners van die leeftijd", xaxis_title=None
 )
-c.style_figure(fig2, y_format=",.1f")
-c.mark_policy_years(fig2, years, base_year)
-c.show_chart(
+charts.style_figure(fig2, y_format=",.1f")
+charts.mark_policy_years(fig2, years, base_year)
+charts.show_chart(
     fig2,
     lines,
     name=f"leeftijd-per-1000-{name}",

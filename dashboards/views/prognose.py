@@ -8,27 +8,28 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
-import summaries
-from hbh_monitor import forecast as F  # importable once common has set up the path
-import scenario_budget as SB  # noqa: E402  (dashboards/scenario_budget.py: standard scenario, budget view)
+from hbh_monitor import forecast as F
+
+from dashboards import charts, exports, layout, protection, snapshot, summaries, tables
+from dashboards import formatting as nl
+from dashboards import scenario_budget as SB
 
 TABLES = ["marts.forecast", "marts.forecast_scenarios"]
 
-c.page_header(
+layout.page_header(
     "Prognose",
     "Hoeveel cliënten, uren en kosten zijn er tot 2030 te verwachten, en wat doen beleidskeuzes "
     "(inkomensafhankelijke eigen bijdrage, hulp eens per twee weken, tarieven) daarmee?",
 )
 
-fc = c.load_optional("marts.forecast")
-scen_rows = c.load_optional("marts.forecast_scenarios")
+fc = snapshot.load_optional("marts.forecast")
+scen_rows = snapshot.load_optional("marts.forecast_scenarios")
 if fc is None or fc.is_empty() or scen_rows is None:
     st.info("De gepubliceerde gegevens bevatten nog geen prognose (marts.forecast).")
     st.stop()
-backtest = c.load_optional("marts.forecast_backtest")
-gy = c.load("marts.gemeente_year")
-wy = c.load("marts.wijk_year")
+backtest = snapshot.load_optional("marts.forecast_backtest")
+gy = snapshot.load("marts.gemeente_year")
+wy = snapshot.load("marts.wijk_year")
 
 default = F.Scenario.from_rows(scen_rows)
 fit_year = int(fc["fit_year"].max())
@@ -36,9 +37,9 @@ fit_year = int(fc["fit_year"].max())
 # --- Selection ---------------------------------------------------------------------------------------------
 f1, f2 = st.columns([1, 1])
 with f1:
-    code = c.gemeente_select(fc, key="prognose_gemeente")
-name = c.gemeente_label(fc, code)
-scope = fc if code == c.REGIO else fc.filter(pl.col("gemeente_code") == code)
+    code = layout.gemeente_select(fc, key="prognose_gemeente")
+name = layout.gemeente_label(fc, code)
+scope = fc if code == nl.REGIO else fc.filter(pl.col("gemeente_code") == code)
 with f2:
     wijken = dict(scope.select("wijk_code", "wijk_name").unique().sort("wijk_name").rows())
     wijk = st.selectbox("Wijk", ["__alle__"] + list(wijken), key="prognose_wijk",
@@ -60,7 +61,7 @@ with s2:
                       0, 100, int(round(default.biweekly_shift_share * 100)), 5, key="prognose_tweewekelijks")
 with s3:
     growth = st.select_slider("Tariefstijging per jaar (%)", [round(x / 10, 1) for x in range(-50, 151)],
-                              round(default.tariff_growth * 100, 1), format_func=lambda v: c.fmt_number(v, 1),
+                              round(default.tariff_growth * 100, 1), format_func=lambda v: nl.fmt_number(v, 1),
                               key="prognose_tariefgroei")
     step = st.slider(f"Eenmalige tariefstap in {default.tariff_step_year} (%)", 0, 50,
                      int(round(default.tariff_step * 100)), 1, key="prognose_tariefstap")
@@ -87,34 +88,34 @@ base = F.totals(F.apply(scope, default)).with_columns(pl.lit("Standaard").alias(
 # History: the observed years of the same area (marts.gemeente_year / wijk_year).
 if wijk != "__alle__":
     hist = wy.filter(pl.col("wijk_code") == wijk)
-elif code == c.REGIO:
+elif code == nl.REGIO:
     hist = gy
 else:
     hist = gy.filter(pl.col("gemeente_code") == code)
-hist = hist.group_by("year").agg(c._partial_sum("clients"), c._partial_sum("declared_hours"), c._partial_sum("cost_eur"),
+hist = hist.group_by("year").agg(protection.partial_sum("clients"), protection.partial_sum("declared_hours"), protection.partial_sum("cost_eur"),
                                  pl.col("clients").is_null().any().alias("_partial")).sort("year")
 
 def assumptions_text(sc: F.Scenario) -> str:
     """The standard scenario's assumptions in words (marts.forecast_scenarios)."""
-    return (f"{c.fmt_pct(sc.excess_removed_share, 0)} van de extra groei verdwijnt vanaf {sc.eigen_bijdrage_year} door "
-            f"een inkomensafhankelijke eigen bijdrage; {c.fmt_pct(sc.biweekly_shift_share, 0)} van de cliënten met "
-            f"wekelijkse hulp gaat naar eens per twee weken; tarieven stijgen {c.fmt_pct(sc.tariff_growth)} per jaar, "
-            f"met een eenmalige stap van {c.fmt_pct(sc.tariff_step, 0)} in {sc.tariff_step_year}")
+    return (f"{nl.fmt_pct(sc.excess_removed_share, 0)} van de extra groei verdwijnt vanaf {sc.eigen_bijdrage_year} door "
+            f"een inkomensafhankelijke eigen bijdrage; {nl.fmt_pct(sc.biweekly_shift_share, 0)} van de cliënten met "
+            f"wekelijkse hulp gaat naar eens per twee weken; tarieven stijgen {nl.fmt_pct(sc.tariff_growth)} per jaar, "
+            f"met een eenmalige stap van {nl.fmt_pct(sc.tariff_step, 0)} in {sc.tariff_step_year}")
 
 
 _first, _last = base.row(0, named=True), base.row(-1, named=True)
-c.summary(summaries.prognose({"year": _first["year"], "clients": _first["clients"], "cost": _first["cost_eur"]},
-                             {"year": _last["year"], "clients": _last["clients"], "cost": _last["cost_eur"]},
-                             name, assumptions_text(default)))
+layout.summary(summaries.prognose({"year": _first["year"], "clients": _first["clients"], "cost": _first["cost_eur"]},
+                                  {"year": _last["year"], "clients": _last["clients"], "cost": _last["cost_eur"]},
+                                  name, assumptions_text(default)))
 
 last = res.filter(pl.col("year") == res["year"].max())
 last_base = base.filter(pl.col("year") == base["year"].max())
 end_year = int(res["year"].max())
-for col, (label, value, fmt) in zip(st.columns(3), (("Cliënten", "clients", c.fmt_number), ("Uren", "hours", c.fmt_number),
-                                                    ("Kosten", "cost_eur", c.fmt_eur))):
+for col, (label, value, fmt) in zip(st.columns(3), (("Cliënten", "clients", nl.fmt_number), ("Uren", "hours", nl.fmt_number),
+                                                    ("Kosten", "cost_eur", nl.fmt_eur))):
     diff = last[value][0] - last_base[value][0]
     col.metric(f"{label} {end_year}", fmt(last[value][0]),
-               delta=c.signed_difference(diff, fmt) + " t.o.v. standaard" if round(diff) else None,
+               delta=nl.signed_difference(diff, fmt) + " t.o.v. standaard" if round(diff) else None,
                delta_color="off", help=None if round(diff) else "Gelijk aan het standaardscenario.")
 
 FORMULA = (
@@ -142,7 +143,7 @@ def chart(measure: str, hist_col: str, label: str, fmt: str, key: str) -> None:
                     mode="lines+markers", line=dict(color="#555", dash="dot"), marker_size=5)
     fig.update_layout(yaxis_title=label, xaxis_title=None)
     fig.update_traces(hovertemplate="%{x}: %{y:" + fmt + "}<extra>%{fullData.name}</extra>")
-    c.style_figure(fig, y_format=fmt)
+    charts.style_figure(fig, y_format=fmt)
     data = pl.concat([
         hist.select(pl.col("year").alias("Jaar"), pl.lit("Waargenomen").alias("Reeks"),
                     pl.col(hist_col).cast(pl.Float64).round(0).alias(label)),
@@ -153,8 +154,8 @@ def chart(measure: str, hist_col: str, label: str, fmt: str, key: str) -> None:
     ], how="vertical_relaxed")
     settings_txt = (f"extra groei weg: {removed}% vanaf {eb_year}; naar eens per twee weken: {shift}%; "
                     f"tariefstijging {growth:.1f}%/jaar; tariefstap {step}% in {default.tariff_step_year}")
-    c.show_chart(fig, data, name=f"prognose-{key}-{name}-{SB.B.scenario_code(scenario, default)}", key=f"prognose_{key}", tables=TABLES,
-                 title=f"Prognose {label.lower()}", filters=f"{name}; {settings_txt}", extra=FORMULA)
+    charts.show_chart(fig, data, name=f"prognose-{key}-{name}-{SB.B.scenario_code(scenario, default)}", key=f"prognose_{key}", tables=TABLES,
+                      title=f"Prognose {label.lower()}", filters=f"{name}; {settings_txt}", extra=FORMULA)
 
 
 st.subheader(f"Cliënten · {name}")
@@ -173,15 +174,15 @@ if backtest is not None and backtest.height:
     st.subheader("Hoe goed voorspelt deze methode? (terugtoets)")
     bt = backtest.unique(["level", "gemeente_code"], keep="first").sort("level", "gemeente_name", descending=[True, False])
     shown = bt.select(
-        pl.coalesce(pl.col("gemeente_name"), pl.lit(c.REGIO_NAME)).alias("Gemeente"),
+        pl.coalesce(pl.col("gemeente_name"), pl.lit(nl.REGIO_NAME)).alias("Gemeente"),
         pl.col("fit_year").alias("Geschat t/m"),
         (pl.col("mape_clients") * 100).round(1).alias("Fout cliënten (%)"),
         (pl.col("mape_hours") * 100).round(1).alias("Fout uren (%)"),
         (pl.col("mape_cost") * 100).round(1).alias("Fout kosten (%)"),
     )
     st.dataframe(shown, hide_index=True, column_config={
-        **c.localized_numbers(shown), "Geschat t/m": st.column_config.NumberColumn("Geschat t/m", format=c.YEAR_FORMAT)})
-    c.download_buttons(shown, name="prognose-terugtoets", key="prognose_backtest",
-                       title="Terugtoets van de prognosemethode", filters="alle gemeenten")
-    c.how_calculated(["marts.forecast_backtest"],
-                     "Fout = gemiddelde absolute afwijking in procenten (MAPE) over de drie voorspelde jaren.")
+        **tables.localized_numbers(shown), "Geschat t/m": st.column_config.NumberColumn("Geschat t/m", format=tables.YEAR_FORMAT)})
+    exports.download_buttons(shown, name="prognose-terugtoets", key="prognose_backtest",
+                             title="Terugtoets van de prognosemethode", filters="alle gemeenten")
+    layout.how_calculated(["marts.forecast_backtest"],
+                          "Fout = gemiddelde absolute afwijking in procenten (MAPE) over de drie voorspelde jaren.")

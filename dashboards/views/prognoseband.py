@@ -8,33 +8,33 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
-import summaries
+from dashboards import charts, layout, protection, snapshot, summaries
+from dashboards import formatting as nl
 
-c.page_header(
+layout.page_header(
     "Prognose met bandbreedte",
     "Hoe zeker is de prognose? De lijn is het standaardscenario; de band geeft aan waar de uitkomst met 80% kans "
     "ligt, afgeleid van hoe ver de methode er in het verleden naast zat.",
 )
 
-bands = c.load_optional("marts.forecast_bands")
+bands = snapshot.load_optional("marts.forecast_bands")
 if bands is None or bands.is_empty():
     st.info("De gepubliceerde gegevens bevatten (nog) geen bandbreedte van de prognose (`marts.forecast_bands`).")
     st.stop()
-gy = c.load("marts.gemeente_year")
-ext = c.load_optional("marts.external_growth")  # a published growth the gemeente entered (VNG/ABF)
+gy = snapshot.load("marts.gemeente_year")
+ext = snapshot.load_optional("marts.external_growth")  # a published growth the gemeente entered (VNG/ABF)
 
 gem = bands.filter(pl.col("level") == "gemeente")
-code = c.gemeente_select(gem, key="band_gemeente")
-name = c.gemeente_label(gem, code)
-sel = bands.filter(pl.col("level") == "regio") if code == c.REGIO else gem.filter(pl.col("gemeente_code") == code)
-hist = gy if code == c.REGIO else gy.filter(pl.col("gemeente_code") == code)
-hist = hist.group_by("year").agg(c._partial_sum("clients"), c._partial_sum("declared_hours"),
-                                 c._partial_sum("cost_eur")).sort("year")
+code = layout.gemeente_select(gem, key="band_gemeente")
+name = layout.gemeente_label(gem, code)
+sel = bands.filter(pl.col("level") == "regio") if code == nl.REGIO else gem.filter(pl.col("gemeente_code") == code)
+hist = gy if code == nl.REGIO else gy.filter(pl.col("gemeente_code") == code)
+hist = hist.group_by("year").agg(protection.partial_sum("clients"), protection.partial_sum("declared_hours"),
+                                 protection.partial_sum("cost_eur")).sort("year")
 cov = bands.unique("measure").select("measure", "coverage", "backtest_points", "backtest_covered", "sigma")
 held = {r["measure"]: r for r in cov.iter_rows(named=True)}
 pct = int(round(100 * float(cov["coverage"][0])))
-c.summary(summaries.prognoseband(sel.to_dicts(), name))
+layout.summary(summaries.prognoseband(sel.to_dicts(), name))
 
 st.markdown(
     f"**{pct}%-band.** In de terugtoets (de methode geschat zonder de laatste drie jaren, en per gemeente een band "
@@ -63,10 +63,10 @@ for measure, hist_col, label, fmt in MEASURES:
                     + fmt + "})<extra></extra>")
     data = m.select(pl.col("year").alias("Jaar"), pl.col("forecast").round(0).alias("Prognose"),
                     pl.col("lower").round(0).alias("Ondergrens"), pl.col("upper").round(0).alias("Bovengrens"))
-    if measure == "clients" and ext is not None and code != c.REGIO:
+    if measure == "clients" and ext is not None and code != nl.REGIO:
         for bron, e in ext.filter(pl.col("gemeente_code") == code).sort("year").group_by("bron", maintain_order=True):
             fig.add_scatter(x=e["year"].to_list(), y=e["external_clients"].to_list(), mode="lines",
-                            name=f"{bron[0]}: {c.fmt_pct(e['groei_procent'][0] / 100, 0, signed=True)} "
+                            name=f"{bron[0]}: {nl.fmt_pct(e['groei_procent'][0] / 100, 0, signed=True)} "
                                  f"{e['basisjaar'][0]}–{e['doeljaar'][0]}", line=dict(color="#59a14f", dash="dot"))
             data = pl.concat([data, e.select(pl.col("year").alias("Jaar"),
                                              pl.col("external_clients").round(0).alias(bron[0]))], how="diagonal_relaxed")
@@ -77,11 +77,11 @@ for measure, hist_col, label, fmt in MEASURES:
         data = data.with_columns(m["budget_eur"].round(0).alias("Budget"))
         over = m.filter(pl.col("budget_eur").is_not_null() & (pl.col("upper") > pl.col("budget_eur")))
         if over.height:
-            st.markdown(f"De bovengrens van de band ligt boven het budget in {c.fmt_years(over['year'].to_list())}.")
-    c.style_figure(fig, y_format=fmt, height=360)
+            st.markdown(f"De bovengrens van de band ligt boven het budget in {nl.fmt_years(over['year'].to_list())}.")
+    charts.style_figure(fig, y_format=fmt, height=360)
     fig.update_layout(yaxis_title=label, xaxis_title=None)
-    c.show_chart(fig, data, name=f"prognoseband-{measure}-{name}", key=f"band_{measure}",
-                 tables=["marts.forecast_bands", "marts.forecast_backtest"]
-                 + (["marts.external_growth"] if measure == "clients" and ext is not None else []),
-                 title=f"Prognose {label.lower()} met band",
-                 filters=name)
+    charts.show_chart(fig, data, name=f"prognoseband-{measure}-{name}", key=f"band_{measure}",
+                      tables=["marts.forecast_bands", "marts.forecast_backtest"]
+                      + (["marts.external_growth"] if measure == "clients" and ext is not None else []),
+                      title=f"Prognose {label.lower()} met band",
+                      filters=name)

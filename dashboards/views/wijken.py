@@ -11,33 +11,34 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-import common as c
-from hbh_monitor import geo as hgeo  # importable once common has set up the path
-import summaries
+from hbh_monitor import geo as hgeo
 
-c.page_header(
+from dashboards import charts, exports, layout, protection, snapshot, summaries, tables
+from dashboards import formatting as nl
+
+layout.page_header(
     "Wijken",
     "Gebruik van hulp bij het huishouden per wijk: waar is het gebruik hoog, ook als je rekening "
     "houdt met het aantal (oudere) inwoners?",
 )
 
-wy = c.load("marts.wijk_year")
-gy = c.load("marts.gemeente_year")
+wy = snapshot.load("marts.wijk_year")
+gy = snapshot.load("marts.gemeente_year")
 if wy.is_empty():
     st.info("De gepubliceerde gegevens bevatten nog geen cijfers per wijk.")
     st.stop()
 
 f1, f2 = st.columns([2, 1])
 with f1:
-    code = c.gemeente_select(wy, key="wijken_gemeente")
-scope = wy if code == c.REGIO else wy.filter(pl.col("gemeente_code") == code)
+    code = layout.gemeente_select(wy, key="wijken_gemeente")
+scope = wy if code == nl.REGIO else wy.filter(pl.col("gemeente_code") == code)
 with f2:
-    year = c.year_select(scope["year"].to_list(), key="wijken_jaar")
-name = c.gemeente_label(wy, code)
-all_gemeenten = code == c.REGIO
+    year = layout.year_select(scope["year"].to_list(), key="wijken_jaar")
+name = layout.gemeente_label(wy, code)
+all_gemeenten = code == nl.REGIO
 
-sel = c.protect(scope.filter(pl.col("year") == year))
-c.incomplete_year_note(year)
+sel = protection.protect(scope.filter(pl.col("year") == year))
+layout.incomplete_year_note(year)
 
 # Wijk names can repeat across gemeenten (every town has a "Centrum"): make the chart label unique.
 sel = sel.with_columns(
@@ -54,7 +55,7 @@ sel = sel.with_columns(
 )
 
 # --- Measure, map and table -------------------------------------------------------------------------------
-base_year = c.baseline_year()
+base_year = snapshot.baseline_year()
 MEASURES = {
     "Per 1.000 inwoners": "clients_per_1000",
     "Per 1.000 inwoners 75+": "clients_per_1000_75plus",
@@ -62,13 +63,13 @@ MEASURES = {
 }
 measure = st.radio("Maatstaf (kaart en grafiek)", list(MEASURES), horizontal=True, key="wijken_maatstaf")
 field = MEASURES[measure]
-y_label = c.LABELS[field]
+y_label = nl.LABELS[field]
 is_growth = field == "growth_vs_baseline"
 if is_growth:  # growth as a percentage on screen
     sel = sel.with_columns((pl.col(field) * 100).alias("_value"))
 else:
     sel = sel.with_columns(pl.col(field).cast(pl.Float64).alias("_value"))
-value_fmt = (lambda v: c.fmt_pct(v / 100, signed=True)) if is_growth else c.fmt_rate
+value_fmt = (lambda v: nl.fmt_pct(v / 100, signed=True)) if is_growth else nl.fmt_rate
 
 # The wijk whose profile is shown: a click on the map (last selection event) sets the selectbox.
 codes_sorted = sel.sort("clients_per_1000", descending=True, nulls_last=True)["wijk_code"].to_list()
@@ -96,9 +97,9 @@ if st.session_state.get("wijken_wijk") not in labels:
     st.session_state["wijken_wijk"] = codes_sorted[0] if codes_sorted else None
 
 st.subheader(f"Cijfers per wijk · {name} · {year}")
-geo = c.load_optional("meta.wijk_geometry")
+geo = snapshot.load_optional("meta.wijk_geometry")
 # Reference: the gemeente (or regio) as a whole, same year (map summary and the bar chart's dashed line).
-ref_rows = c.for_gemeente(gy, code).filter(pl.col("year") == year)
+ref_rows = protection.for_gemeente(gy, code).filter(pl.col("year") == year)
 ref = ref_rows[field][0] if ref_rows.height and field in ref_rows.columns else None
 if ref is not None and is_growth:
     ref = ref * 100
@@ -107,8 +108,8 @@ if ref is not None and is_growth:
 col_map, col_side = st.columns([3, 2])
 col_table = st.container()
 ranked = sel.filter(pl.col("_value").is_not_null()).sort("_value", descending=True)
-c.summary(summaries.wijken(ranked["_label"].to_list(), ranked["_value"].to_list(), ref,
-                           "de regio" if all_gemeenten else name, year, y_label, value_fmt))
+layout.summary(summaries.wijken(ranked["_label"].to_list(), ranked["_value"].to_list(), ref,
+                                "de regio" if all_gemeenten else name, year, y_label, value_fmt))
 with col_side:
     st.metric(f"{'Regio' if all_gemeenten else name} als geheel", value_fmt(ref) if ref is not None else "–",
               help=f"{y_label} in {year} voor {'de regio' if all_gemeenten else 'de gemeente'} als geheel.")
@@ -236,17 +237,17 @@ with col_map:
                        "De tabel hieronder geeft alle wijken.")
         else:
             map_alt = f"Kaart van {name}: alle wijken afgeschermd of zonder inwoners in {year}."
-        c.plot(
+        charts.plot(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
             # no zoom or pan: the names are placed for this view
-            config=c.PLOTLY_CONFIG | {"scrollZoom": False, "modeBarButtonsToRemove": [
-                *c.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInMap", "zoomOutMap", "resetViewMap", "pan2d"]},
+            config=charts.PLOTLY_CONFIG | {"scrollZoom": False, "modeBarButtonsToRemove": [
+                *charts.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInMap", "zoomOutMap", "resetViewMap", "pan2d"]},
             title=f"Kaart: {y_label} per wijk, {name} {year}", alt=map_alt, show_title=False,
         )
-        map_data = c.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])
-        c.download_buttons(map_data, name=f"kaart-{c.slug(measure)}-{name}-{year}", key="wijken_kaart_dl",
-                           title=f"{y_label} per wijk (kaart)", filters=f"Gemeente: {name}; jaar: {year}")
-        c.how_calculated(
+        map_data = nl.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])
+        exports.download_buttons(map_data, name=f"kaart-{nl.slug(measure)}-{name}-{year}", key="wijken_kaart_dl",
+                                 title=f"{y_label} per wijk (kaart)", filters=f"Gemeente: {name}; jaar: {year}")
+        layout.how_calculated(
             ["marts.wijk_year"],
             "Wijkgrenzen: `meta.wijk_geometry` (CBS wijk- en buurtkaart of de demokaart in `landing/geo/`), "
             "gekoppeld op de CBS-wijkcode. De kaart gebruikt geen achtergrondkaart van internet."
@@ -279,32 +280,32 @@ with col_table:
         no_inflow = year == int(wy["year"].min()) and sel["new_clients"].null_count() == sel.height
     if no_inflow:
         table_cols.remove("new_clients")
-    table = c.display_frame(
+    table = nl.display_frame(
         sel.sort("clients_per_1000", descending=True, nulls_last=True), table_cols
     )
     st.dataframe(
         table,
         hide_index=True,
-        column_config=c.number_column_config(table),
-        placeholder=c.HIDDEN_CELL,
+        column_config=tables.number_column_config(table),
+        placeholder=nl.HIDDEN_CELL,
         height=38 + 35 * min(table.height, 60),  # up to 60 wijken visible without inner scrolling
         key="wijken_tabel",
     )
-    st.caption("Klik op een kolomkop om te sorteren. " + c.hidden_cells_caption())
+    st.caption("Klik op een kolomkop om te sorteren. " + protection.hidden_cells_caption())
     if no_inflow:
         st.caption(f"Nieuwe cliënten zijn voor het eerste jaar van de gegevens ({year}) niet te bepalen.")
     filters = f"Gemeente: {name}; jaar: {year}"
-    c.download_buttons(
+    exports.download_buttons(
         table, name=f"wijken-{name}-{year}", key="wijken_tabel_dl", title="Cijfers per wijk", filters=filters
     )
-    c.how_calculated(["marts.wijk_year"])
+    layout.how_calculated(["marts.wijk_year"])
 
 # --- Bar chart ----------------------------------------------------------------------------------------
 st.subheader(f"{y_label} per wijk")
 
 shown = sel.filter(pl.col(field).is_not_null()).sort(field)
 hidden = sel.filter(pl.col(field).is_null())["_label"].sort().to_list()
-chart = c.display_frame(
+chart = nl.display_frame(
     shown, (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field]
 ).with_columns(shown["_label"].alias("Label"))
 
@@ -317,7 +318,7 @@ else:
         y="Label",
         orientation="h",
         color="Gemeente" if all_gemeenten else None,
-        color_discrete_map=c.gemeente_colors(gy),
+        color_discrete_map=charts.gemeente_colors(gy),
         text=y_label,
         hover_data={"Wijkcode": True, "Label": False},
     )
@@ -327,7 +328,7 @@ else:
         cliponaxis=False,
         hovertemplate="%{y}<br>" + y_label + ": %{x:,.1f}<extra></extra>",
     )
-    c.style_figure(fig, y_format=",.1f", x_years=False, height=140 + 28 * chart.height)
+    charts.style_figure(fig, y_format=",.1f", x_years=False, height=140 + 28 * chart.height)
     fig.update_yaxes(categoryorder="total ascending", title=None, rangemode="normal")
     fig.update_xaxes(title=y_label, tickformat=",~f", hoverformat=",.1f", rangemode="tozero")
     fig.update_layout(legend=dict(y=1.0, yanchor="bottom", title_text=""), margin=dict(t=60))
@@ -335,10 +336,10 @@ else:
         # layer below: the line runs behind the bars and their value labels instead of through them
         fig.add_vline(x=ref, line_dash="dash", line_color="#444", line_width=1, layer="below")
         fig.update_xaxes(title=f"{y_label}  ·  stippellijn: {name} {value_fmt(ref)}")
-    c.show_chart(
+    charts.show_chart(
         fig,
         chart.drop("Label"),
-        name=f"wijken-{c.slug(measure)}-{name}-{year}",
+        name=f"wijken-{nl.slug(measure)}-{name}-{year}",
         key="wijken_staaf",
         tables=["marts.wijk_year", "marts.gemeente_year"],
         title=f"{y_label} per wijk",
@@ -346,7 +347,7 @@ else:
         extra="De stippellijn is het cijfer voor de gemeente als geheel"
         + (" (regio: opgeteld en opnieuw berekend)." if all_gemeenten else "."),
     )
-ref_note = c.hidden_note(ref_rows)
+ref_note = protection.hidden_note(ref_rows)
 if ref_note:
     st.caption(ref_note)
 if hidden:
@@ -359,66 +360,66 @@ wijk = st.selectbox(
     help="Of klik op een wijk op de kaart.",
 )
 if wijk is not None:
-    hist = c.protect(wy.filter(pl.col("wijk_code") == wijk)).sort("year")
+    hist = protection.protect(wy.filter(pl.col("wijk_code") == wijk)).sort("year")
     row = hist.filter(pl.col("year") == year)
     r = row.row(0, named=True) if row.height else {}
     wname = labels.get(wijk, wijk)
     gem_code = r.get("gemeente_code") or hist["gemeente_code"][0]
-    gem_name = c.gemeente_label(wy, gem_code)
+    gem_name = layout.gemeente_label(wy, gem_code)
     st.subheader(f"Profiel · {wname} · {year}")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Cliënten", c.fmt_count(r.get("clients")))
-    m2.metric("Per 1.000 inwoners", c.fmt_rate(r.get("clients_per_1000")))
-    m3.metric("Per 1.000 inwoners 75+", c.fmt_rate(r.get("clients_per_1000_75plus")))
-    m4.metric(f"Groei t.o.v. {base_year}", c.fmt_pct(r.get("growth_vs_baseline"), signed=True))
+    m1.metric("Cliënten", nl.fmt_count(r.get("clients")))
+    m2.metric("Per 1.000 inwoners", nl.fmt_rate(r.get("clients_per_1000")))
+    m3.metric("Per 1.000 inwoners 75+", nl.fmt_rate(r.get("clients_per_1000_75plus")))
+    m4.metric(f"Groei t.o.v. {base_year}", nl.fmt_pct(r.get("growth_vs_baseline"), signed=True))
     pfilters = f"Wijk: {wname} ({wijk})"
 
     p1, p2 = st.columns(2)
     with p1:  # trend: the wijk against its gemeente
         st.markdown("**Cliënten per 1.000 inwoners: wijk en gemeente**")
-        g_hist = c.protect(gy.filter(pl.col("gemeente_code") == gem_code)).sort("year")
+        g_hist = protection.protect(gy.filter(pl.col("gemeente_code") == gem_code)).sort("year")
         trend = pl.concat([
             hist.select(pl.lit(wname).alias("Gebied"), pl.col("year"), pl.col("clients"), pl.col("clients_per_1000")),
             g_hist.select(pl.lit(f"{gem_name} (gemeente)").alias("Gebied"), pl.col("year"), pl.col("clients"),
                           pl.col("clients_per_1000")),
         ])
-        tdata = c.display_frame(trend, ["Gebied", "year", "clients", "clients_per_1000"])
+        tdata = nl.display_frame(trend, ["Gebied", "year", "clients", "clients_per_1000"])
         fig_t = px.line(tdata.to_pandas(), x="Jaar", y="Cliënten per 1.000 inwoners", color="Gebied", markers=True)
-        c.style_figure(fig_t, y_format=",.1f", height=320)
+        charts.style_figure(fig_t, y_format=",.1f", height=320)
         fig_t.update_layout(legend_title_text="", xaxis_title=None)
-        c.mark_policy_years(fig_t, tdata["Jaar"].to_list(), base_year)
-        c.show_chart(fig_t, tdata, name=f"wijkprofiel-trend-{wname}", key="wijken_profiel_trend",
-                     tables=["marts.wijk_year", "marts.gemeente_year"], title="Trend wijk en gemeente", filters=pfilters)
+        charts.mark_policy_years(fig_t, tdata["Jaar"].to_list(), base_year)
+        charts.show_chart(fig_t, tdata, name=f"wijkprofiel-trend-{wname}", key="wijken_profiel_trend",
+                          tables=["marts.wijk_year", "marts.gemeente_year"], title="Trend wijk en gemeente", filters=pfilters)
     with p2:  # age: per wijk when a wijk × age mart is published, else the gemeente's
-        ar = c.load_optional("marts.age_rates")
+        ar = snapshot.load_optional("marts.age_rates")
         if ar is not None and "wijk_code" in ar.columns:
-            age = c.protect(ar.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year)))
+            age = protection.protect(ar.filter((pl.col("wijk_code") == wijk) & (pl.col("year") == year)))
             age_src, age_title = "marts.age_rates", f"Cliënten per 1.000 inwoners naar leeftijd · {wname}"
         else:
-            ay = c.load("marts.age_year")
-            age = c.protect(ay.filter((pl.col("gemeente_code") == gem_code) & (pl.col("year") == year)))
+            ay = snapshot.load("marts.age_year")
+            age = protection.protect(ay.filter((pl.col("gemeente_code") == gem_code) & (pl.col("year") == year)))
             age_src, age_title = "marts.age_year", f"Cliënten per 1.000 inwoners naar leeftijd · {gem_name} (gemeente)"
         st.markdown(f"**{age_title}**")
         if age.is_empty():
             st.info("Geen leeftijdscijfers voor deze wijk.")
-        elif c.all_hidden(age, ["clients"]):
-            st.info(c.ALL_HIDDEN_SENTENCE)
+        elif protection.all_hidden(age, ["clients"]):
+            st.info(protection.ALL_HIDDEN_SENTENCE)
         else:
-            adata = c.display_frame(age.sort("age_band"), ["age_band", "clients", "clients_per_1000"])
+            adata = nl.display_frame(age.sort("age_band"), ["age_band", "clients", "clients_per_1000"])
             rate = "Cliënten per 1.000 inwoners"
             # a hidden band is drawn as an empty bar that says so, not as a gap that reads as 0
             fig_a = px.bar(adata.with_columns(pl.col(rate).fill_null(0)).to_pandas(), x="Leeftijd", y=rate,
-                           color="Leeftijd", color_discrete_map=dict(zip(c.AGE_BANDS, c.AGE_COLORS)),
-                           text=[c.fmt_rate(v) if v is not None else "afgeschermd" for v in adata[rate].to_list()])
-            c.style_figure(fig_a, y_format=",.1f", x_years=False, height=320)
+                           color="Leeftijd", color_discrete_map=dict(zip(nl.AGE_BANDS, charts.AGE_COLORS)),
+                           text=[nl.fmt_rate(v) if v is not None else "afgeschermd" for v in adata[rate].to_list()])
+            charts.style_figure(fig_a, y_format=",.1f", x_years=False, height=320)
             fig_a.update_traces(textposition="outside", cliponaxis=False)
             fig_a.update_layout(showlegend=False, xaxis_title=None)
-            c.show_chart(fig_a, adata, name=f"wijkprofiel-leeftijd-{wname}-{year}", key="wijken_profiel_leeftijd",
-                         tables=[age_src], title=age_title, filters=f"{pfilters}; jaar: {year}")
+            charts.show_chart(fig_a, adata, name=f"wijkprofiel-leeftijd-{wname}-{year}", key="wijken_profiel_leeftijd",
+                              tables=[age_src], title=age_title, filters=f"{pfilters}; jaar: {year}")
 
     p3, p4 = st.columns(2)
     with p3:  # products and leveringsvorm
-        det = c.load_optional("marts.wijk_year_detail")
+        det = snapshot.load_optional("marts.wijk_year_detail")
         st.markdown(f"**Producten en leveringsvorm · {wname}**")
         if det is None:
             st.caption("Product- en leveringsvormcijfers per wijk zijn niet gepubliceerd (`marts.wijk_year_detail`).")
@@ -431,8 +432,8 @@ if wijk is not None:
             have = [k for k in parts if k in d.columns]
             if d.is_empty() or not have:
                 st.info("Geen productcijfers voor deze wijk en dit jaar.")
-            elif c.all_hidden(d, have):
-                st.info(c.ALL_HIDDEN_SENTENCE)
+            elif protection.all_hidden(d, have):
+                st.info(protection.ALL_HIDDEN_SENTENCE)
             else:
                 prows = [
                     {"Onderdeel": parts[k], "Cliënten": d[k][0],
@@ -442,21 +443,21 @@ if wijk is not None:
                 pdata = pl.DataFrame(prows, schema={"Onderdeel": pl.String, "Cliënten": pl.Int64, "Soort": pl.String})
                 fig_p = px.bar(pdata.with_columns(pl.col("Cliënten").fill_null(0)).to_pandas(), x="Cliënten",
                                y="Onderdeel", color="Soort", orientation="h",
-                               text=[c.fmt_count(v) for v in pdata["Cliënten"].to_list()])
-                c.style_figure(fig_p, y_format=",d", x_years=False, height=300)
+                               text=[nl.fmt_count(v) for v in pdata["Cliënten"].to_list()])
+                charts.style_figure(fig_p, y_format=",d", x_years=False, height=300)
                 fig_p.update_traces(textposition="outside", cliponaxis=False)
                 # room to the right for the outside labels of the longest bar
                 longest = pdata["Cliënten"].max() or 0
                 fig_p.update_xaxes(tickformat=",d", range=[0, max(longest, 1) * 1.18])
                 fig_p.update_yaxes(title=None, rangemode="normal")
                 fig_p.update_layout(legend_title_text="")
-                c.show_chart(fig_p, pdata, name=f"wijkprofiel-producten-{wname}-{year}", key="wijken_profiel_product",
-                             tables=["marts.wijk_year_detail"], title="Producten en leveringsvorm",
-                             filters=f"{pfilters}; jaar: {year}",
-                             extra=f"Een cliënt kan meerdere producten hebben. {c.hidden_cells_caption()}")
+                charts.show_chart(fig_p, pdata, name=f"wijkprofiel-producten-{wname}-{year}", key="wijken_profiel_product",
+                                  tables=["marts.wijk_year_detail"], title="Producten en leveringsvorm",
+                                  filters=f"{pfilters}; jaar: {year}",
+                             extra=f"Een cliënt kan meerdere producten hebben. {protection.hidden_cells_caption()}")
     with p4:  # aanbieders: only what is published per wijk
         st.markdown(f"**Aanbieders · {wname}**")
-        wa = c.load_optional("marts.aanbieder_wijk_year")
+        wa = snapshot.load_optional("marts.aanbieder_wijk_year")
         if wa is None:
             st.caption(
                 "Cijfers per aanbieder per wijk zijn niet gepubliceerd. Bevindingen per aanbieder staan op "
@@ -467,10 +468,10 @@ if wijk is not None:
             if "clients_suppressed" in a.columns:
                 a = a.with_columns(pl.when(pl.col("clients_suppressed")).then(None).otherwise(pl.col("clients_share")).alias("clients_share")) if "clients_share" in a.columns else a
             cols = [x for x in ("aanbieder_name", "clients", "declared_hours", "cost_eur") if x in a.columns]
-            adf = c.display_frame(a, cols).rename({"aanbieder_name": "Aanbieder"}, strict=False)
-            st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=c.HIDDEN_CELL,
-                         column_config={**c.number_column_config(adf),
+            adf = nl.display_frame(a, cols).rename({"aanbieder_name": "Aanbieder"}, strict=False)
+            st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=nl.HIDDEN_CELL,
+                         column_config={**tables.number_column_config(adf),
                                         "Aanbieder": st.column_config.TextColumn("Aanbieder", width="medium")})
-            c.download_buttons(adf, name=f"wijkprofiel-aanbieders-{wname}-{year}", key="wijken_profiel_aanbieders_dl",
-                               title="Aanbieders in de wijk", filters=f"{pfilters}; jaar: {year}")
-            c.how_calculated(["marts.aanbieder_wijk_year"])
+            exports.download_buttons(adf, name=f"wijkprofiel-aanbieders-{wname}-{year}", key="wijken_profiel_aanbieders_dl",
+                                     title="Aanbieders in de wijk", filters=f"{pfilters}; jaar: {year}")
+            layout.how_calculated(["marts.aanbieder_wijk_year"])
