@@ -1,4 +1,5 @@
-"""st.dataframe column settings: Dutch-localised numbers, years without separator, the first column pinned."""
+"""Tables: st.dataframe column settings (Dutch-localised numbers, years without separator, the first column
+pinned) and a table with its downloads."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from dashboards.exports import download_buttons
 from dashboards.formatting import KIND_BY_LABEL, decimals_shown
 
 # Years as printf "%d": Streamlit's "plain" format showed some years of an Int32 column as 2017.0000000000002.
@@ -46,3 +48,17 @@ def number_column_config(df: pl.DataFrame) -> dict[str, Any]:
         for name in df.columns
         if KIND_BY_LABEL.get(name) in ("count", "pop", "int", "rate", "pct", "year")
     })
+
+
+def number_formats(*, localized: tuple[str, ...] = (), euro: tuple[str, ...] = ()) -> dict[str, Any]:
+    """column_config for the named columns: Dutch-localised numbers (1.234,5) or euros (€ 1.234,50)."""
+    return ({n: st.column_config.NumberColumn(n, format="localized") for n in localized}
+            | {n: st.column_config.NumberColumn(n, format="euro") for n in euro})
+
+
+def table_with_downloads(df: pl.DataFrame, *, key: str, name: str, title: str = "", filters: str = "",
+                         download_key: str | None = None, **dataframe_kwargs: Any) -> None:
+    """A table (st.dataframe without index, key ``key``) followed by the CSV and Excel download of exactly
+    its data (exports.download_buttons, key ``download_key``, default ``key + "_dl"``)."""
+    st.dataframe(df, hide_index=True, key=key, **dataframe_kwargs)
+    download_buttons(df, name=name, key=download_key or f"{key}_dl", title=title, filters=filters)

@@ -99,9 +99,9 @@ if answers is not None and not answers.is_empty():
     st.caption("Waar geen declaratie-antwoord (WMO325) van de gemeente aan de aanbieder over dat jaar in de gegevens "
                "staat, zijn afgewezen en toegekend onbekend en tellen ze niet mee, ook niet als nul. Een CSV-export "
                "van declaraties bevat geen antwoorden.")
-    st.dataframe(da_table, hide_index=True, key="aanb_toegekend", column_config=tables.localized_numbers(da_table))
-    exports.download_buttons(da_table, name=f"gedeclareerd-toegekend-{gem_name}", key="aanb_toegekend_dl",
-                             title="Gedeclareerd en toegekend per aanbieder", filters=filters)
+    tables.table_with_downloads(da_table, key="aanb_toegekend", name=f"gedeclareerd-toegekend-{gem_name}",
+                                title="Gedeclareerd en toegekend per aanbieder", filters=filters,
+                                column_config=tables.localized_numbers(da_table))
     layout.how_calculated(["marts.declared_accepted"],
                           "Toegekend = gedeclareerd min wat de gemeente in haar declaratie-antwoord (WMO325) afwees met een "
                           "andere retourcode dan 0200.")
@@ -148,16 +148,9 @@ fig.update_xaxes(tickformat=",~f", rangemode="tozero", title="Bedrag (€)")
 fig.update_layout(legend_title_text="")
 charts.plot(fig, key="aanb_per_aanbieder", title="Bedrag per aanbieder naar bevinding",
             alt=f"Bedrag per aanbieder naar bevinding. Selectie: {filters}.")
-st.dataframe(
-    table, hide_index=True, key="aanb_tabel",
-    column_config={
-        "Regels": st.column_config.NumberColumn("Regels", format="localized"),
-        "Uren": st.column_config.NumberColumn("Uren", format="localized"),
-        "Bedrag (€)": st.column_config.NumberColumn("Bedrag (€)", format="euro"),
-    },
-)
-exports.download_buttons(table, name=f"bevindingen-per-aanbieder-{gem_name}", key="aanb_tabel_dl",
-                         title="Bevindingen per aanbieder", filters=filters)
+tables.table_with_downloads(table, key="aanb_tabel", name=f"bevindingen-per-aanbieder-{gem_name}",
+                            title="Bevindingen per aanbieder", filters=filters,
+                            column_config=tables.number_formats(localized=("Regels", "Uren"), euro=("Bedrag (€)",)))
 with st.expander("Hoe berekend?", icon=":material/calculate:"):
     st.markdown(DOC)
     st.markdown(snapshot.model_doc("marts.reconciliation_findings") or "")
@@ -179,17 +172,10 @@ if summary is not None and not summary.is_empty() and "share_of_lines" in summar
             pl.col("pct").alias("Aandeel (%)"), pl.col("amount_eur").round(2).alias("Bedrag (€)"),
         )
     )
-    st.dataframe(
-        share, hide_index=True, key="aanb_aandeel",
-        column_config={
-            "Regels": st.column_config.NumberColumn("Regels", format="localized"),
-            "Alle regels": st.column_config.NumberColumn("Alle regels", format="localized"),
-            "Aandeel (%)": st.column_config.NumberColumn("Aandeel (%)", format="localized"),
-            "Bedrag (€)": st.column_config.NumberColumn("Bedrag (€)", format="euro"),
-        },
-    )
-    exports.download_buttons(share, name=f"aandeel-bevindingen-{gem_name}", key="aanb_aandeel_dl",
-                             title="Aandeel van alle declaratieregels", filters=filters.split("; jaar")[0])
+    tables.table_with_downloads(share, key="aanb_aandeel", name=f"aandeel-bevindingen-{gem_name}",
+                                title="Aandeel van alle declaratieregels", filters=filters.split("; jaar")[0],
+                                column_config=tables.number_formats(localized=("Regels", "Alle regels", "Aandeel (%)"),
+                                                                    euro=("Bedrag (€)",)))
     with st.expander("Hoe berekend?", icon=":material/calculate:"):
         st.markdown(snapshot.model_doc("marts.reconciliation_summary") or
                     "Uit `marts.reconciliation_summary`: regels met de bevinding / alle declaratieregels van de aanbieder.")

@@ -90,14 +90,9 @@ else:
     m2.metric("Regels geladen", nl.fmt_number(sel["rows_loaded"].sum()))
     m3.metric("Regels in quarantaine", nl.fmt_number(sel["rows_quarantined"].sum()))
     m4.metric("Bestanden met fout", nl.fmt_number(n_err))
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="dq_ledger",
-        column_config={n: st.column_config.NumberColumn(n, format="localized") for n in ("Regels in", "Geladen", "Quarantaine")},
-    )
-    exports.download_buttons(table, name="ingelezen-bestanden", key="dq_ledger_dl", title="Ingelezen bestanden",
-                             filters=f"Datasets: {', '.join(chosen)}; status: {', '.join(status)}")
+    tables.table_with_downloads(table, key="dq_ledger", name="ingelezen-bestanden", title="Ingelezen bestanden",
+                                filters=f"Datasets: {', '.join(chosen)}; status: {', '.join(status)}",
+                                column_config=tables.number_formats(localized=("Regels in", "Geladen", "Quarantaine")))
     with st.expander("Hoe te lezen?", icon=":material/help:"):
         st.markdown(
             "Eén regel per ingelezen bestand (`meta.ingestion_ledger`). Regels in = geladen + quarantaine. "
@@ -150,17 +145,17 @@ else:
         pl.col("rules").alias("Regels gebroken"), pl.col("rows").alias("Aantal regels"),
     )
     with st.expander("Per bestand"):
-        st.dataframe(detail, hide_index=True, key="dq_quarantine_files", column_config=tables.localized_numbers(detail))
-        exports.download_buttons(detail, name="quarantaine-per-bestand", key="dq_quarantine_files_dl",
-                                 title="Quarantaine per bestand", filters="Alle datasets")
+        tables.table_with_downloads(detail, key="dq_quarantine_files", name="quarantaine-per-bestand",
+                                    title="Quarantaine per bestand", filters="Alle datasets",
+                                    column_config=tables.localized_numbers(detail))
 
 # --- Validation results ---------------------------------------------------------------------------------
 st.subheader("Validaties")
 checks = snapshot.load_optional("meta.check_results")
 gx = snapshot.load_optional("meta.gx_validations")
 if checks is not None and not checks.is_empty():
-    st.dataframe(checks, hide_index=True, key="dq_checks", column_config=tables.localized_numbers(checks), placeholder="–")
-    exports.download_buttons(checks, name="controles", key="dq_checks_dl", title="Controles", filters="Laatste run")
+    tables.table_with_downloads(checks, key="dq_checks", name="controles", title="Controles", filters="Laatste run",
+                                column_config=tables.localized_numbers(checks), placeholder="–")
 if gx is not None and not gx.is_empty():
     latest = gx.sort("validated_at").group_by("dataset", maintain_order=True).last().sort("dataset")
     gx_table = latest.select(
@@ -173,9 +168,9 @@ if gx is not None and not gx.is_empty():
         pl.col("details").alias("Toelichting"),
         nl.local_time("validated_at").alias("Gecontroleerd"),
     )
-    st.dataframe(gx_table, hide_index=True, key="dq_gx", column_config=tables.localized_numbers(gx_table), placeholder="–")
-    exports.download_buttons(gx_table, name="gx-validaties", key="dq_gx_dl", title="Great Expectations-validaties",
-                             filters="Laatste validatie per dataset")
+    tables.table_with_downloads(gx_table, key="dq_gx", name="gx-validaties", title="Great Expectations-validaties",
+                                filters="Laatste validatie per dataset",
+                                column_config=tables.localized_numbers(gx_table), placeholder="–")
 if (checks is None or checks.is_empty()) and (gx is None or gx.is_empty()):
     st.info(
         f"De uitkomsten van de controles staan in de Dagster UI: [{dagster}/assets]({dagster}/assets) "
@@ -199,10 +194,9 @@ if builds is not None and not builds.is_empty():
         pl.col("version").alias("Versie"),
         nl.local_time("built_at").alias("Gebouwd"),  # naive UTC in the snapshot, shown in Dutch time
     )
-    st.dataframe(build_table, hide_index=True, key="dq_builds", column_config=tables.localized_numbers(build_table),
-                 placeholder="–")
-    exports.download_buttons(build_table, name="modelverversing", key="dq_builds_dl", title="Verversing van de modellen",
-                             filters="Laatste opbouw per model")
+    tables.table_with_downloads(build_table, key="dq_builds", name="modelverversing",
+                                title="Verversing van de modellen", filters="Laatste opbouw per model",
+                                column_config=tables.localized_numbers(build_table), placeholder="–")
     with st.expander("Hoe te lezen?", icon=":material/help:"):
         st.markdown(
             "Een model wordt alleen opnieuw gebouwd als zijn SQL, de instellingen of zijn invoer veranderd is; "

@@ -143,16 +143,14 @@ st.subheader(f"Per {'gemeente' if is_region else 'wijk'} en per aanbieder · {ye
 sel = gem.filter(pl.col("year") == year)
 per_wijk = _delivery(sel.filter((pl.col("wijk_code") != "alle") & (pl.col("aanbieder_agb") == "alle"))
                      .sort("share_delivered", nulls_last=True), "Gemeente" if is_region else "Wijk", "wijk_name")
-st.dataframe(per_wijk, hide_index=True, key="levering_wijk_tabel", column_config=tables.localized_numbers(per_wijk),
-             placeholder=nl.HIDDEN_CELL)
-exports.download_buttons(per_wijk, name=f"levering_wijk_{code}_{year}", key="levering_wijk",
-                         title="Geleverd per wijk", filters=filters)
+tables.table_with_downloads(per_wijk, key="levering_wijk_tabel", download_key="levering_wijk",
+                            name=f"levering_wijk_{code}_{year}", title="Geleverd per wijk", filters=filters,
+                            column_config=tables.localized_numbers(per_wijk), placeholder=nl.HIDDEN_CELL)
 per_aanb = _delivery(sel.filter((pl.col("wijk_code") == "alle") & (pl.col("aanbieder_agb") != "alle"))
                      .sort("share_delivered", nulls_last=True), "Aanbieder", "aanbieder_name")
-st.dataframe(per_aanb, hide_index=True, key="levering_aanbieder_tabel", column_config=tables.localized_numbers(per_aanb),
-             placeholder=nl.HIDDEN_CELL)
-exports.download_buttons(per_aanb, name=f"levering_aanbieder_{code}_{year}", key="levering_aanbieder",
-                         title="Geleverd per aanbieder", filters=filters)
+tables.table_with_downloads(per_aanb, key="levering_aanbieder_tabel", download_key="levering_aanbieder",
+                            name=f"levering_aanbieder_{code}_{year}", title="Geleverd per aanbieder", filters=filters,
+                            column_config=tables.localized_numbers(per_aanb), placeholder=nl.HIDDEN_CELL)
 st.caption(protection.hidden_cells_caption())
 layout.how_calculated(["marts.delivery_year"])
 

@@ -469,9 +469,9 @@ if wijk is not None:
                 a = a.with_columns(pl.when(pl.col("clients_suppressed")).then(None).otherwise(pl.col("clients_share")).alias("clients_share")) if "clients_share" in a.columns else a
             cols = [x for x in ("aanbieder_name", "clients", "declared_hours", "cost_eur") if x in a.columns]
             adf = nl.display_frame(a, cols).rename({"aanbieder_name": "Aanbieder"}, strict=False)
-            st.dataframe(adf, hide_index=True, key="wijken_profiel_aanbieders", placeholder=nl.HIDDEN_CELL,
-                         column_config={**tables.number_column_config(adf),
-                                        "Aanbieder": st.column_config.TextColumn("Aanbieder", width="medium")})
-            exports.download_buttons(adf, name=f"wijkprofiel-aanbieders-{wname}-{year}", key="wijken_profiel_aanbieders_dl",
-                                     title="Aanbieders in de wijk", filters=f"{pfilters}; jaar: {year}")
+            tables.table_with_downloads(adf, key="wijken_profiel_aanbieders",
+                                        name=f"wijkprofiel-aanbieders-{wname}-{year}", title="Aanbieders in de wijk",
+                                        filters=f"{pfilters}; jaar: {year}", placeholder=nl.HIDDEN_CELL,
+                                        column_config={**tables.number_column_config(adf),
+                                                       "Aanbieder": st.column_config.TextColumn("Aanbieder", width="medium")})
             layout.how_calculated(["marts.aanbieder_wijk_year"])

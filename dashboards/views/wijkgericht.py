@@ -185,12 +185,10 @@ ftable = sel.sort("share_switched", descending=True, nulls_last=True).select(
     pl.col("switched_clients").alias("Nieuwe aanbieder"),
     (pl.col("share_switched") * 100).round(1).alias("Aandeel (%)"),
 )
-st.dataframe(ftable, hide_index=True, key="wg_wissels", placeholder=HIDDEN,
-             column_config={**tables.localized_numbers(ftable),
-                            "Cliënten ZIN": st.column_config.NumberColumn("Cliënten ZIN", format="localized"),
-                            "Nieuwe aanbieder": st.column_config.NumberColumn("Nieuwe aanbieder", format="localized")})
-exports.download_buttons(ftable, name=f"wijkgericht-wissels-{name}-{year}", key="wg_wissels_dl",
-                         title="Cliënten met een nieuwe aanbieder", filters=filters)
+tables.table_with_downloads(ftable, key="wg_wissels", name=f"wijkgericht-wissels-{name}-{year}",
+                            title="Cliënten met een nieuwe aanbieder", filters=filters, placeholder=HIDDEN,
+                            column_config={**tables.localized_numbers(ftable),
+                                           **tables.number_formats(localized=("Cliënten ZIN", "Nieuwe aanbieder"))})
 layout.how_calculated(["marts.wijk_concentration"])
 
 # --- Where does an aanbieder work ---------------------------------------------------------------------------------
@@ -211,9 +209,8 @@ wtable = mine.sort("market_share", descending=True, nulls_last=True).select(
     pl.col("declared_hours").round(0).alias("Gedeclareerde uren"),
 )
 st.markdown(f"**{names[agb]}** werkt in {mine.height} wijk(en) van {name}.")
-st.dataframe(wtable, hide_index=True, key="wg_aanbieder_wijken", placeholder=HIDDEN,
-             column_config={**tables.localized_numbers(wtable),
-                            "Cliënten": st.column_config.NumberColumn("Cliënten", format="localized")})
-exports.download_buttons(wtable, name=f"wijkgericht-wijken-van-{names[agb]}-{year}", key="wg_aanbieder_wijken_dl",
-                         title="Wijken van de aanbieder", filters=f"Aanbieder: {names[agb]}; {filters}")
+tables.table_with_downloads(wtable, key="wg_aanbieder_wijken", name=f"wijkgericht-wijken-van-{names[agb]}-{year}",
+                            title="Wijken van de aanbieder", filters=f"Aanbieder: {names[agb]}; {filters}",
+                            placeholder=HIDDEN,
+                            column_config={**tables.localized_numbers(wtable), **tables.number_formats(localized=("Cliënten",))})
 layout.how_calculated(["marts.aanbieder_wijk_year"])
