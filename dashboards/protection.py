@@ -83,15 +83,8 @@ _RATE_WEIGHTS = {  # rate column -> population it is "per 1.000" of
     "clients_per_1000": "inhabitants",
     "clients_per_1000_75plus": "inhabitants_75plus",
 }
-_SUM_COLS = (
-    "clients",
-    "new_clients",
-    "inhabitants",
-    "inhabitants_75plus",
-    "indicated_hours",
-    "declared_hours",
-    "cost_eur",
-)
+# what a regio total adds up: counts, populations, hours and euros (rates are recomputed from them)
+_SUM_COLS = ("clients", "new_clients", "inhabitants", "inhabitants_75plus", "indicated_hours", "declared_hours", "cost_eur")
 
 
 def partial_sum(col: str) -> pl.Expr:

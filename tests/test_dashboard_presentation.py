@@ -21,7 +21,8 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
 
-from dashboards import charts, exports, formatting, protection, snapshot
+from dashboards import charts, exports, formatting, protection
+from dashboards import snapshot as published_snapshot
 
 
 def nl(x: float, decimals: int = 0) -> str:
@@ -148,7 +149,7 @@ def test_leeftijd_wijken_prognose_summaries_hold_their_figures(snapshot):
 
 def test_regio_row_has_growth_like_a_gemeente(snapshot):
     con = snapshot
-    gy = snapshot.query("select * from marts.gemeente_year")
+    gy = published_snapshot.query("select * from marts.gemeente_year")
     regio = protection.for_gemeente(gy, formatting.REGIO).filter(pl.col("_hidden").list.len() == 0)
     assert regio.height, "no regio year without hidden gemeenten in the demo"
     base = _one(con, "select max(baseline_year) from marts.gemeente_year")[0]
