@@ -39,7 +39,7 @@ def measure(serving: Path, repeat: int = 3, pages: list[str] | None = None) -> d
             spent["q"] += time.perf_counter() - t
 
     snapshot.query = timed_query  # every module calls it as snapshot.query
-    views = pages or sorted(p.name for p in (DASHBOARDS / "views").glob("*.py"))
+    views = pages or sorted(p.name for p in (DASHBOARDS / "views").glob("*.py") if not p.name.startswith("_"))
     out: dict[str, dict] = {}
     for view in views:
         cold, warm, queries = [], [], []
