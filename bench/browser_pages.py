@@ -78,12 +78,17 @@ def measure(serving: Path, pages: list[str], repeat: int, roots: dict[str, Path]
             with e2e.streamlit_server(serving, log_dir=log_dir) as server:
                 page, guard, _ = e2e.new_page(browser, server, width=w, height=h)
                 counter = _ws_counter(page)
-                cold = _visit(page, server, url_path)
-                cold_kb = counter["bytes"] / 1024
-                warm = []
-                for _ in range(repeat):
-                    counter["bytes"] = 0
-                    warm.append(_visit(page, server, url_path))
+                try:
+                    cold = _visit(page, server, url_path)
+                    cold_kb = counter["bytes"] / 1024
+                    warm = []
+                    for _ in range(repeat):
+                        counter["bytes"] = 0
+                        warm.append(_visit(page, server, url_path))
+                except Exception as e:  # not ready within the timeout: reported, the other pages still measured
+                    print(f"{title:26s} {wname:>5s} px {label:8s} NOT READY: {str(e).splitlines()[0]}", flush=True)
+                    page.context.close()
+                    continue
                 page.context.close()
             rows.append({"page": title, "width": wname, "code": label, "cold_s": round(cold, 2),
                          "warm_s": round(statistics.median(warm), 2), "ws_kb": round(cold_kb),
