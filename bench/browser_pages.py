@@ -113,7 +113,7 @@ def main() -> int:
         return 2
     from hbh_monitor import settings
 
-    serving = args.serving or settings.serving_path()
+    serving = (args.serving or settings.serving_path()).resolve()  # the servers run in their checkout's folder
     pages = args.pages if args.pages is not None else list(e2e.available_pages())
     roots = {"before": args.compare.resolve(), "after": ROOT} if args.compare else None
     rows = measure(serving, pages, args.repeat, roots)
