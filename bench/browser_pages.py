@@ -90,7 +90,7 @@ def measure(serving: Path, pages: list[str], repeat: int, roots: dict[str, Path]
                     page.context.close()
                     continue
                 page.context.close()
-            rows.append({"page": title, "width": wname, "code": label, "cold_s": round(cold, 2),
+            rows.append({"page": title, "view": url_path.replace("-", "_") or "overzicht", "width": wname, "code": label, "cold_s": round(cold, 2),
                          "warm_s": round(statistics.median(warm), 2), "ws_kb": round(cold_kb),
                          "blocked": len(guard.blocked)})
             print(f"{title:26s} {wname:>5s} px {label:8s} cold {cold:5.2f} s  warm {statistics.median(warm):5.2f} s"
@@ -121,15 +121,12 @@ def main() -> int:
     if not args.no_server_times:
         import timing  # bench/timing.py: the pages' script time with AppTest, no browser
 
-        files = {"": "overzicht.py", "aanbieders": "aanbieders.py"}
-        server = timing.measure(serving, repeat=1, pages=[files.get(u, f"{u}.py") for u in pages])
+        server = timing.measure(serving, repeat=1, pages=[f"{r['view']}.py" for r in rows if r["code"] != "before"])
     print(f"\nSnapshot: {serving} ({serving.stat().st_size / 1e6:.1f} MB)\n")
     print("| page | width | code | cold (s) | warm (s) | sent over WebSocket (KB) | script cold / warm (s) |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for r in rows:
-        key = {"Overzicht": "overzicht", "Aanbieders & declaraties": "aanbieders",
-               "Levering en wachttijd": "levering"}.get(r["page"], r["page"].lower())
-        s = server.get(key, {})
+        s = server.get(r["view"], {})
         script = f"{s['cold_s']:.2f} / {s['warm_s']:.2f}" if s else "–"
         print(f"| {r['page']} | {r['width']} | {r['code'] or '–'} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['ws_kb']} "
               f"| {script if r['code'] != 'before' else '–'} |")
