@@ -17,7 +17,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from support import clean_rows, parse_date, parse_num
+from support import clean_rows, parse_date, parse_num, read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 END = date(9999, 12, 31)
@@ -283,8 +283,10 @@ def test_the_planted_income_response_is_recovered_within_one_point(pipeline_run,
     for y in (base + 1, base + 2):
         assert reg[y]["growth_difference_points"] == pytest.approx(
             planted["did_points_hoog_minus_laag"][str(y)], abs=1.0), y
-    # middle and high incomes grew far more than low incomes after 2019
-    assert reg[base + 2]["growth_difference_points"] > 30
+    # middle and high incomes grew far more than low incomes after 2019, more so as the years went by
+    last = max(reg)
+    assert 0 < reg[base + 1]["growth_difference_points"] < reg[base + 2]["growth_difference_points"]
+    assert reg[last]["growth_difference_points"] > 30
     # exactly the figures of the rows that carry no planted defect, every year, per gemeente and for the regio
     # (later years drift a little from the before-defects count: a quarantined indicatie row removes a client)
     for y, did in planted["did_points_valid_rows"].items():
@@ -313,6 +315,41 @@ def test_the_planted_income_response_is_recovered_within_one_point(pipeline_run,
     assert all(c % 5 == 0 for c in (hoog, hoog_b, laag, laag_b))
     assert pub == pytest.approx(100 * (hoog / hoog_b - laag / laag_b))
     assert pub == pytest.approx(reg[base + 2]["growth_difference_points"], abs=5)
+
+
+def test_the_planted_response_per_income_class_is_recovered_within_one_point(pipeline_run, warehouse, serving_db):
+    """The demo plants a response per income class (the part of the class's growth since the baseline year that
+    came with the flat rate: laag 0, midden and hoog distinct, manifest money.income.response_planted). The standard
+    scenario's responses (marts.eigen_bijdrage_scenario, regio) recover it within 1 percentage point, in the
+    warehouse and in the published council snapshot (its counts rounded to 5); and the difference in differences
+    between the class the abonnementstarief changed most (hoog) and least (laag) is the planted one."""
+    import duckdb
+
+    planted = pipeline_run.manifest["money"]["income"]
+    want = planted["response_planted"]
+    assert want["laag"] == 0 and want["hoog"] - want["midden"] >= 0.15  # a real contrast between the classes
+    base, last = planted["baseline_year"], max(int(y) for y in planted["clients_per_class"]["region"])
+    # the difference in differences the plant implies: growth_c = growth_laag / (1 − response_c), so
+    # 100 × (growth_hoog − growth_laag) = 100 × growth_laag × response_hoog / (1 − response_hoog)
+    for db, name in ((warehouse, "warehouse"), (None, "published")):
+        con = db or duckdb.connect(str(serving_db), read_only=True)
+        try:
+            r = con.sql("SELECT * FROM marts.eigen_bijdrage_scenario WHERE level = 'regio'").pl().row(0, named=True)
+            i = con.sql(f"SELECT * FROM marts.income_response WHERE level = 'regio' AND year = {last}").pl().row(
+                0, named=True)
+        finally:
+            if db is None:
+                con.close()
+        print(f"{name}: response midden {r['response_midden']:.4f} (planted {want['midden']}), hoog "
+              f"{r['response_hoog']:.4f} (planted {want['hoog']}); DiD {base}→{last} {i['growth_difference_points']:.2f} "
+              f"points; excess removed {r['excess_removed_share']:.4f}")
+        assert (r["response_source"], r["response_from_year"], r["response_to_year"]) == (
+            "verschil-in-verschillen", base, last)
+        assert r["response_laag"] == 0
+        assert 100 * r["response_midden"] == pytest.approx(100 * want["midden"], abs=1.0), name
+        assert 100 * r["response_hoog"] == pytest.approx(100 * want["hoog"], abs=1.0), name
+        implied = 100 * i["growth_laag"] * want["hoog"] / (1 - want["hoog"])
+        assert i["growth_difference_points"] == pytest.approx(implied, abs=3.0), name
 
 
 def test_without_income_classes_the_income_mart_is_empty(tmp_path):
@@ -419,6 +456,33 @@ def test_scenario_default_is_the_income_distribution_of_the_cbs_landing_file_tim
 
     default = F.Scenario.from_rows(con.sql("SELECT * FROM marts.forecast_scenarios").pl())
     assert default.excess_removed_share == pytest.approx(want)
+
+
+def test_the_demo_writes_85043NED_and_the_statline_path_reads_it(pipeline_run, warehouse):
+    """The demo region comes with a StatLine export of 85043NED in landing/cbs_wmo_kenmerken/ (counts multiples of 5,
+    "." below 10): every row is loaded, and staging.cbs_wmo_income holds per demo gemeente and year laag = 1st + 2nd,
+    midden = 3rd, hoog = 4th + 5th fifth of the file's "Hulp bij het huishouden" rows, summed here from the file
+    (the fifths CBS shows; none shown: NULL)."""
+    entries = [f for f in pipeline_run.manifest["files"] if f["dataset"] == "cbs_wmo_kenmerken"]
+    assert [f["path"].split("/")[0] for f in entries] == ["cbs_wmo_kenmerken"] and entries[0]["path"].split("/")[1].startswith("85043NED_")
+    want, n = defaultdict(list), 0
+    for entry in entries:
+        for r in read_rows(pipeline_run, entry):
+            n += 1
+            v = r["WmoClienten_1"]
+            assert v == "." or (int(v) % 5 == 0 and int(v) >= 10), r
+            kenmerk, year = r["Persoonskenmerken"], int(r["Perioden"][:4])
+            cls = {"1": "laag", "2": "laag", "3": "midden", "4": "hoog", "5": "hoog"}.get(
+                kenmerk.split("e 20%")[0][-1] if "20%-groep" in kenmerk else "")
+            if cls and r["TypeMaatwerkvoorziening"] == "Hulp bij het huishouden":
+                want[(r["RegioS"].strip(), year, cls)] += [] if v == "." else [int(v)]
+    loaded = _rows(warehouse, "SELECT count(*) AS n FROM raw.cbs_wmo_kenmerken")["n"][0]
+    assert loaded == n
+    got = {(r["gemeente_code"], r["year"], r["income_class"]): r["cbs_clients"]
+           for r in _rows(warehouse, "SELECT * FROM staging.cbs_wmo_income").iter_rows(named=True)}
+    assert got == {k: sum(v) if v else None for k, v in want.items()}  # every fifth of a class secret: NULL
+    codes = {g["gemeente_code"] for g in pipeline_run.manifest["gemeenten"]}
+    assert {k[0] for k in got} == codes
 
 
 def test_scenario_default_on_the_demo_is_the_clients_income_distribution_times_the_observed_response(pipeline_run,
@@ -583,6 +647,43 @@ def test_herindicatie_after_the_round_observed_beside_simulated_equals_a_hand_co
     assert con.execute("SELECT count(*) FROM marts.herindicatie_comparison").fetchall()[0][0] == 0
 
 
+def test_the_planted_herindicatie_round_is_observed_beside_the_simulation_on_the_demo(pipeline_run, warehouse):
+    """The demo's herindicatie round lies in its last data year (the mapping's ingangsjaar): the comparison after the
+    round holds, per gemeente, exactly the planted outcome of the manifest (computed by the generator from its own
+    indicaties, the rows without a planted defect): the round's clients still in care and those who left, down /
+    same / up observed and simulated, the minutes per week before and after (Σ and per client)."""
+    mapping = pipeline_run.manifest["money"]["herindicatie_mapping"]
+    planted = mapping["after_the_round"]
+    last = pipeline_run.manifest["parameters"]["last_year"]
+    assert planted is not None and planted["year"] == mapping["start_year"] == last
+    rnd = pipeline_run.manifest["delivery"]["herindicatie_round"]
+    assert rnd["year"] == last and rnd["herindicaties"] > 0
+    comp = _rows(warehouse, "SELECT * FROM marts.herindicatie_comparison")
+    assert comp.height > 0 and (comp["year"] == last).all()
+    counts = ["clients", "clients_ended", *(f"clients_{d}_{k}" for k in ("observed", "simulated")
+                                           for d in ("down", "same", "up"))]
+    minutes = ["minutes_per_week_before", "minutes_per_week_after_observed", "minutes_per_week_after_simulated"]
+    got = {r["gemeente_code"]: r for r in comp.group_by("gemeente_code").agg(
+        pl.col(c).sum() for c in counts + minutes).iter_rows(named=True)}
+    assert set(got) == set(planted["per_gemeente"])
+    for code, want in planted["per_gemeente"].items():
+        r = got[code]
+        print(code, {c: r[c] for c in counts + minutes})
+        assert {c: r[c] for c in counts} == {c: want[c] for c in counts}, code
+        for c in minutes:
+            assert r[c] == pytest.approx(want[c], abs=1e-6), (code, c)
+        # per client: minutes per week before → after, observed and simulated
+        mean = {c: r[c] / r["clients"] for c in minutes}
+        assert mean == pytest.approx({c: want[c] / want["clients"] for c in minutes}), code
+    # the round lowers: observed after < before; not every client has had the decision yet, so observed ≠ simulated
+    tot = {c: sum(r[c] for r in got.values()) for c in counts + minutes}
+    assert tot["minutes_per_week_after_observed"] < tot["minutes_per_week_before"]
+    assert tot["clients_down_observed"] > 0 and tot["clients_down_observed"] != tot["clients_down_simulated"]
+    # the same clients as the simulation made before the round (those of the day before the round year)
+    sim = _rows(warehouse, "SELECT sum(clients) AS n, sum(minutes_per_week_before) AS m FROM marts.herindicatie_simulation")
+    assert sim["n"][0] == tot["clients"] + tot["clients_ended"]
+
+
 def test_herindicatie_simulation_on_the_demo_region(pipeline_run, warehouse):
     """Every client with a mapped indicatie on the last day is in exactly one direction; the totals follow the
     mapping of the manifest (after = the mapped minutes)."""
@@ -717,6 +818,20 @@ def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):
     labels = [m.label for m in at.metric]
     assert "Cliënten in de ronde" in labels and any(l.startswith("Kosteneffect per jaar") for l in labels)
     assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 2
+    # the demo's round lies in its data: after the round, observed beside simulated, from the published comparison
+    import duckdb
+
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        n, down_o, down_s = con.sql("SELECT sum(clients), sum(clients_down_observed), sum(clients_down_simulated) "
+                                    "FROM marts.herindicatie_comparison").fetchall()[0]
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    import common
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert n and metrics["Cliënten van de ronde nog in zorg"] == common.fmt_count(n)
+    assert metrics["Omlaag / gelijk / omhoog: werkelijk"].startswith(common.fmt_count(down_o) + " / ")
+    assert metrics["Omlaag / gelijk / omhoog: gesimuleerd"].startswith(common.fmt_count(down_s) + " / ")
+    assert "werkelijk na **" in "\n".join(str(m.value) for m in at.markdown)
 
 
 def test_pages_with_cbs_incomes_only_and_after_the_round(serving_db, tmp_path, monkeypatch):
@@ -733,6 +848,7 @@ def test_pages_with_cbs_incomes_only_and_after_the_round(serving_db, tmp_path, m
         con.execute("DELETE FROM marts.income_response")
         con.execute("UPDATE marts.eigen_bijdrage_scenario SET distribution_source = 'CBS', cbs_table_id = '85043NED', "
                     "response_source = 'landelijke monitor', response_from_year = NULL, response_to_year = NULL")
+        con.execute("DELETE FROM marts.herindicatie_comparison")  # the demo's own round: replaced by observed = simulated
         con.execute("""INSERT INTO marts.herindicatie_comparison BY NAME
             SELECT gemeente_code, gemeente_name, wijk_code, wijk_name, age_band, year, clients, clients_suppressed,
                    0::BIGINT AS clients_ended, false AS clients_ended_suppressed,

@@ -370,7 +370,8 @@ if wijk is not None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Cliënten", nl.fmt_count(r.get("clients")))
     m2.metric("Per 1.000 inwoners", nl.fmt_rate(r.get("clients_per_1000")))
-    m3.metric("Per 1.000 inwoners 75+", nl.fmt_rate(r.get("clients_per_1000_75plus")))
+    m3.metric("Per 1.000 inwoners 75+", nl.fmt_rate(r.get("clients_per_1000_75plus")),
+              help="Cliënten van 75 jaar en ouder per 1.000 inwoners van 75 jaar en ouder.")
     m4.metric(f"Groei t.o.v. {base_year}", nl.fmt_pct(r.get("growth_vs_baseline"), signed=True))
     pfilters = f"Wijk: {wname} ({wijk})"
 

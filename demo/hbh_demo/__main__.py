@@ -1,4 +1,4 @@
-"""CLI: ``python -m hbh_demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed]``."""
+"""CLI: ``python -m hbh_demo --out DIR [--seed --scale --gemeenten --first-year --last-year --defect-rate --formats csv|mixed --round-year]``."""
 
 from __future__ import annotations
 
@@ -27,12 +27,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="plant the iWmo variants (etmaal/dagdeel/stuks/euro Omvang, budget-only, category level, "
                              "resultaatgericht, credits without debet, double credits, a re-delivered WMO301); "
                              "default: with --formats mixed")
+    parser.add_argument("--round-year", type=int, default=None,
+                        help="year of the herindicatie round to the normenkader 2025 (default: the last year, so "
+                             "the data hold its outcome; last year + 1: a round that is only simulated)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     m = generate(args.out, seed=args.seed, scale=args.scale, gemeenten=args.gemeenten,
                  first_year=args.first_year, last_year=args.last_year, defect_rate=args.defect_rate,
-                 formats=args.formats, variants=args.variants)
+                 formats=args.formats, variants=args.variants, round_year=args.round_year)
     secs = time.perf_counter() - t0
 
     print(f"Demo data (seed {args.seed}, scale {args.scale:g}) written to {args.out} in {secs:.1f} s")

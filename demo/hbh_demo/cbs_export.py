@@ -10,6 +10,9 @@ value quoted, codes padded to 10 characters, periods ``2023JJ00``, ``.`` for a s
 * ``landing/cbs_kwb/``: "Kerncijfers wijken en buurten": inhabitants, the five KWB age bands, and the
   mate van stedelijkheid; the number suffixes of the columns change between years, as at CBS.
 
+A third table, ``landing/cbs_wmo_kenmerken/`` (85043NED, "Wmo-cliënten; type maatwerkvoorziening,
+persoonskenmerken, regio"), gives the demo gemeenten's HbH clients by household-income fifth (:func:`write_kenmerken`).
+
 It also writes the published growth forecast the first demo gemeente entered for comparison
 (``landing/groeiprognose/``, like Nijmegen's VNG/ABF +41%). Beside the demo region the tables hold fictional comparison gemeenten (codes GM97xx/GM98xx) with wijken of
 every kind, so the benchmark has peers. Table ids 99yy0NED (Wmo) and 99yy1NED (KWB) are fictional.
@@ -174,3 +177,47 @@ def write_growth(out_dir: Path, region) -> list[dict]:
     return [{"path": rel, "dataset": "groeiprognose", "rows": len(rows), "format": "csv", "defects": [],
              "dialect": {"name": "groei", "separator": ";", "decimal": ",", "date_format": None, "encoding": "utf-8",
                          "line_terminator": "LF"}}]
+
+
+# "Wmo-cliënten; type maatwerkvoorziening, persoonskenmerken, regio" (85043NED): the keys of its StatLine export
+KENMERKEN_TABLE = "85043NED"
+KENMERKEN_HEADER = ["ID", "Persoonskenmerken", "TypeMaatwerkvoorziening", "RegioS", "Perioden", "WmoClienten_1",
+                    "WmoClientenPer1000Inwoners_2"]
+INCOME_FIFTHS = tuple(f"Inkomen: {k}e 20%-groep" for k in range(1, 6))
+# the demo's income classes over CBS's household-income fifths (staging.cbs_wmo_income reads them back:
+# 1st + 2nd = laag, 3rd = midden, 4th + 5th = hoog)
+FIFTH_OF_CLASS = {"laag": ((0, 0.55), (1, 0.45)), "midden": ((2, 1.0),), "hoog": ((3, 0.6), (4, 0.4))}
+INCOME_UNKNOWN_SHARE = 0.02
+
+
+def write_kenmerken(out_dir: Path, region, clients_per_class: dict, client_years: np.ndarray,
+                    pop: np.ndarray, pop_years: np.ndarray) -> list[dict]:
+    """``landing/cbs_wmo_kenmerken/85043NED_UntypedDataSet_<…>.csv``: the demo gemeenten's HbH clients by household
+    income fifth, as CBS would publish them: the demo's income classes (``clients_per_class``: the manifest's
+    clients per class, gemeente and year) spread over the fifths, a small share "onbekend", and "Totaal personen";
+    counts rounded to 5, "." below 10 (its rate hidden with it). The years CBS has: as :func:`write` (a year behind,
+    the latest one a half year)."""
+    years = [int(y) for y in client_years[1:-1]]
+    if not years:
+        return []
+    pi = {int(y): i for i, y in enumerate(pop_years)}
+    rows = []
+    for year in years:
+        last = year == years[-1]
+        period = f"{year}HJ01" if last else f"{year}JJ00"
+        half = 0.85 if last else 1.0
+        for g, gcode in enumerate(region.gem_code):
+            per = clients_per_class[gcode][str(year)]
+            inh = float(pop[region.wijk_gem == g, :, pi[year]].sum())
+            fifths = np.zeros(5)
+            for cls, parts in FIFTH_OF_CLASS.items():
+                for k, share in parts:
+                    fifths[k] += per[cls] * share * half * (1 - INCOME_UNKNOWN_SHARE)
+            total = sum(per.values()) * half
+            values = [*fifths, total * INCOME_UNKNOWN_SHARE, total]
+            for name, n in zip([*INCOME_FIFTHS, "Inkomen: onbekend", "Totaal personen"], values):
+                shown = round5(n) if n >= 9.5 else None
+                rate = f"{1000 * n / inh:.1f}" if shown is not None and inh > 0 else None
+                rows.append([name, HBH, _code(gcode), period, shown, rate])
+    rel = f"cbs_wmo_kenmerken/{KENMERKEN_TABLE}_UntypedDataSet_{years[-1]}.csv"
+    return [_entry(rel, "cbs_wmo_kenmerken", write_statline(Path(out_dir) / rel, KENMERKEN_HEADER, rows))]

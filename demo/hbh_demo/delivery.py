@@ -1,5 +1,5 @@
 """Delivery story of the demo region: what is indicated is not all delivered, care starts later,
-care stops for a reason, and the 2026 herindicatie round lowers hours (seeds: Nijmegen, Heemstede).
+care stops for a reason, and a herindicatie round lowers hours (seeds: Nijmegen, Heemstede).
 
 Planted on top of the indications that ``indicaties.build_indicaties`` made (the clients, their
 episodes and therefore every client count stay exactly as before):
@@ -13,12 +13,16 @@ episodes and therefore every client count stay exactly as before):
   ``URGENT_FACTOR`` as long. The start is the indication's ingangsdatum (declarations start there),
   so the toewijzingsdatum is set to ingangsdatum - wait; the WMO305 export carries the start;
 * **stops**: every ZIN toewijzing that ends inside the data period gets a WMO307 stop with an
-  iWmo RedenBeeindiging: 37 when a herindicatie replaces it, 36 in the 2026 round (gemeente
+  iWmo RedenBeeindiging: 37 when a herindicatie replaces it, 36 in the herindicatie round (gemeente
   initiated), otherwise the client's own reason drawn per age band;
-* **herindicatie round 2026** (only when the data period includes 2026): every regular (not
-  maatwerk) indication running on the decision date is re-examined; ``ROUND_SHARE`` of them get
-  fewer minutes per week from decision date + ``ROUND_TRANSITION_DAYS`` (overgangsperiode); the old
-  toewijzing is ended the day before with RedenWijziging 03 (contractwijziging);
+* **herindicatie round** in ``round_year`` (default: the last data year, so the data show the round's
+  outcome; the round is planted only when that year lies in the data period): the gemeente re-examines its
+  clients under the normenkader 2025 (the product mapping of ``money.PRODUCT_MAPPING``, whose file gives the
+  round year as ingangsjaar). ``ROUND_SHARE`` of the clients with a regular (not maatwerk) indication running
+  on their decision date get their decision in the first quarter (the others later, after the data): an
+  indication above the mapping's minutes per week is lowered to them from decision date + the mapping's
+  transition months (overgangsperiode, in whole weeks); one at or below them stays as it is. The old
+  toewijzing is ended the day before with RedenWijziging 03 (contractwijziging) and a WMO307 stop 36;
 * **budget** per gemeente and year: the expected cost of the first year, indexed by
   ``BUDGET_INDEX`` a year only, so it falls behind the cost (tariffs, volume, CAO step 2026);
 * **urgentie** (hoog/normaal) on new requests.
@@ -39,7 +43,7 @@ from hbh_demo.calibration import AANBIEDERS, DELIVERY_FACTOR, PRODUCTS
 from hbh_demo.csv_files import (AANBIEDER_DIALECT_CYCLE, DIALECTS, constant_column, date_column, decimal_text,
                                 file_entry, write_frame, write_small_csv)
 from hbh_demo.dates import age_on_jan1, band_of, jan1
-from hbh_demo import switches
+from hbh_demo import money, switches
 from hbh_demo.indicaties import renumber_toewijzingen
 
 SHORTAGE_FROM = 2022
@@ -53,13 +57,8 @@ WAIT_MAX = 180
 URGENT_SHARE = 0.15
 URGENT_FACTOR = 0.4
 
-ROUND_YEAR = 2026
-ROUND_DECISIONS = ("2026-01-05", "2026-03-31")  # decision dates spread over the first quarter
-ROUND_TRANSITION_DAYS = 91  # 13 weeks overgangsperiode
-ROUND_SHARE = 0.40
-ROUND_CUT_MINUTES = (15, 30, 45)
-ROUND_CUT_P = (0.3, 0.5, 0.2)
-ROUND_MIN_MINUTES = 45
+ROUND_DECISIONS = ("01-05", "03-31")  # decision dates spread over the first quarter of the round year
+ROUND_SHARE = 0.40  # of the round's clients decided on in the first quarter (the rest after the data)
 REDEN_WIJZIGING_HERINDICATIE = "05"  # Herbeoordeling: verkorting toewijzing (einddatum brought forward)
 REDEN_WIJZIGING_ROUND = "03"  # Contractwijziging (new normenkader, new contract)
 
@@ -96,7 +95,7 @@ def _day(iso: str) -> int:
 
 @dataclass
 class Plan:
-    kind: np.ndarray  # per indication: 0 main, 1 herindicatie, 2 wasverzorging, 3 round-2026 herindicatie
+    kind: np.ndarray  # per indication: 0 main, 1 herindicatie, 2 wasverzorging, 3 herindicatie of the round
     short_wijk: np.ndarray  # per wijk
     wait: np.ndarray  # per indication: days toewijzing -> start (-1 = not a planted new start)
     stop_reason: np.ndarray  # per indication ('' = no stop in the window)
@@ -105,6 +104,7 @@ class Plan:
     round_rows: np.ndarray  # indices of the round's new indications
     round_old: np.ndarray  # indices of the indications they replace
     round_decision: np.ndarray
+    round_year: int | None = None  # None: no round in the data period
 
 
 def _kinds(ind, P: int) -> np.ndarray:
@@ -119,35 +119,56 @@ def _append(ind, rows: dict) -> None:
         setattr(ind, name, np.concatenate([getattr(ind, name), value]))
 
 
+def round_transition_days(months: int) -> int:
+    """The overgangsperiode of ``months`` months in whole weeks (3 months: 13 weeks, 91 days)."""
+    return int(round(months * 365.25 / 12 / 7)) * 7
+
+
+def round_volume() -> tuple[np.ndarray, np.ndarray]:
+    """Per product (index into PRODUCTS): the mapping's minutes per week in the product's own volume unit
+    (every-other-week help: per two weeks), -1 when unmapped; and the transition days."""
+    fw = np.array([p[3] for p in PRODUCTS])
+    minutes, days = np.full(len(PRODUCTS), -1, np.int64), np.zeros(len(PRODUCTS), np.int64)
+    code = [p[0] for p in PRODUCTS]
+    for old, _new, _name, m, months in money.PRODUCT_MAPPING:
+        k = code.index(old)
+        minutes[k], days[k] = m * fw[k], round_transition_days(months)
+    return minutes, days
+
+
 def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_year: int,
-          last_year: int) -> Plan:
-    """Plant the delivery story on ``ind`` (in place) and return what the files and manifest need."""
+          last_year: int, round_year: int | None = None) -> Plan:
+    """Plant the delivery story on ``ind`` (in place) and return what the files and manifest need.
+    ``round_year``: the year of the herindicatie round (default: the last data year)."""
     P = persons.wijk.size
     win0, win1 = int(jan1(first_year)), int(jan1(last_year + 1)) - 1
     kind = _kinds(ind, P)
     n0 = ind.person.size
+    R = last_year if round_year is None else round_year
 
-    # herindicatie round 2026: regular indications running on the decision date
+    # herindicatie round: per client a decision date in the first quarter; regular indications running on it
+    # that no other herindicatie replaces later are lowered to the mapping's minutes after the transition
     rng = _rng(seed, 1)
     round_rows = round_old = round_decision = np.empty(0, np.int64)
-    if first_year <= ROUND_YEAR <= last_year:
-        d0, d1 = _day(ROUND_DECISIONS[0]), _day(ROUND_DECISIONS[1])
-        decision = d0 + rng.integers(0, d1 - d0 + 1, n0)
-        new_start = decision + ROUND_TRANSITION_DAYS
-        cand = (ind.product != 2) & (ind.start <= decision) & (ind.end >= new_start + 30)
-        chosen = np.flatnonzero(cand & (rng.random(n0) < ROUND_SHARE))
-        cut = rng.choice(ROUND_CUT_MINUTES, chosen.size, p=ROUND_CUT_P)
-        cut = np.where(ind.product[chosen] == 1, 30, cut)  # biweekly: volume per two weeks
-        new_vol = np.maximum(ind.volume[chosen] - cut, ROUND_MIN_MINUTES)
-        lower = new_vol < ind.volume[chosen]
-        chosen, new_vol = chosen[lower], new_vol[lower]
-        dec = decision[chosen]
+    if first_year <= R <= last_year:
+        d0, d1 = _day(f"{R}-{ROUND_DECISIONS[0]}"), _day(f"{R}-{ROUND_DECISIONS[1]}")
+        decided = rng.random(P) < ROUND_SHARE
+        decision = (d0 + rng.integers(0, d1 - d0 + 1, P))[ind.person]
+        mapped, days = round_volume()
+        new_start = decision + days[ind.product]
+        order = np.lexsort((ind.start, ind.product, ind.person))
+        has_next = np.zeros(n0, bool)
+        has_next[order[:-1]] = (ind.person[order][1:] == ind.person[order][:-1]) \
+            & (ind.product[order][1:] == ind.product[order][:-1])
+        chosen = np.flatnonzero(decided[ind.person] & (ind.product != 2) & (mapped[ind.product] >= 0)
+                                & (ind.start <= decision) & (ind.end >= new_start + 30) & ~has_next
+                                & (mapped[ind.product] < ind.volume))
+        dec, start = decision[chosen], new_start[chosen]
         _append(ind, dict(person=ind.person[chosen], product=ind.product[chosen],
-                          start=dec + ROUND_TRANSITION_DAYS, end=ind.end[chosen], toewijzingsdatum=dec,
-                          volume=new_vol, toewijzing_nummer=np.zeros(chosen.size, np.int64),
-                          aanbieder=switches.reassign(switches.rng(seed, 1), ind.aanbieder[chosen],
-                                                      dec + ROUND_TRANSITION_DAYS)))
-        ind.end[chosen] = dec + ROUND_TRANSITION_DAYS - 1
+                          start=start, end=ind.end[chosen], toewijzingsdatum=dec,
+                          volume=mapped[ind.product[chosen]], toewijzing_nummer=np.zeros(chosen.size, np.int64),
+                          aanbieder=switches.reassign(switches.rng(seed, 1), ind.aanbieder[chosen], start)))
+        ind.end[chosen] = start - 1
         round_rows = np.arange(n0, n0 + chosen.size)
         round_old, round_decision = chosen, dec
         kind = np.concatenate([kind, np.full(chosen.size, 3)])
@@ -212,7 +233,8 @@ def plant(seed: int, ind, persons, clients, region, tariff: np.ndarray, first_ye
     budget = np.round(cost0[:, None] * BUDGET_HEADROOM * (1 + BUDGET_INDEX) ** (years - first_year)[None, :], -2)
 
     return Plan(kind=kind, short_wijk=short_wijk, wait=wait, stop_reason=stop, budget=budget,
-                budget_years=years, round_rows=round_rows, round_old=round_old, round_decision=round_decision)
+                budget_years=years, round_rows=round_rows, round_old=round_old, round_decision=round_decision,
+                round_year=R if first_year <= R <= last_year else None)
 
 
 def delivered_factor(factor: np.ndarray, ind, ind_idx: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -322,13 +344,19 @@ def truth(plan: Plan, ind, persons, clients, region, first_year: int, last_year:
         },
         "herindicatie_round": None,
     }
-    if plan.round_rows.size:
+    if plan.round_year is not None:
         fw = np.array([p[3] for p in PRODUCTS])
         before = ind.volume[plan.round_old] / 60 / fw[ind.product[plan.round_old]]
         after = ind.volume[plan.round_rows] / 60 / fw[ind.product[plan.round_rows]]
+        R = plan.round_year
         out["herindicatie_round"] = {
-            "year": ROUND_YEAR, "decisions": list(ROUND_DECISIONS), "transition_days": ROUND_TRANSITION_DAYS,
-            "share": ROUND_SHARE, "cut_minutes": list(ROUND_CUT_MINUTES), "cut_p": list(ROUND_CUT_P),
+            "year": R, "decisions": [f"{R}-{d}" for d in ROUND_DECISIONS],
+            "transition_days": round_transition_days(money.PRODUCT_MAPPING[0][4]),  # 01A01 and 01A02 alike
+            "share": ROUND_SHARE,
+            "rule": "ROUND_SHARE of the clients get their decision in the first quarter; a regular indication "
+                    "(01A01, 01A02) running on it that no later herindicatie replaces and that lies above the "
+                    "mapping's minutes per week (productmapping/) is lowered to them from decision + transition "
+                    "months (in whole weeks); the rest stays",
             "reden_wijziging": REDEN_WIJZIGING_ROUND,
             "herindicaties": int(plan.round_rows.size),
             "hours_per_week_before": round(float(before.sum()), 4),
@@ -337,3 +365,49 @@ def truth(plan: Plan, ind, persons, clients, region, first_year: int, last_year:
                              for g in range(len(region.gem_code))},
         }
     return out
+
+
+def round_comparison(plan: Plan, ind, clients, region, usable: np.ndarray, last_year: int) -> dict | None:
+    """The round seen after it, per gemeente, from the indicaties rows without a planted defect (what a correct
+    pipeline keeps): the round's clients are those with a mapped indicatie (money.PRODUCT_MAPPING, every product)
+    running on the day before the round year; before = Σ their minutes per week; simulated after = Σ the
+    mapping's minutes of those indicaties; observed after = Σ minutes per week of every indicatie of the client
+    running on the last day of the data period (none: the client ended care). Direction per client."""
+    if plan.round_year is None:
+        return None
+    fw = np.array([p[3] for p in PRODUCTS])
+    minutes = np.full(len(PRODUCTS), np.nan)
+    code = [p[0] for p in PRODUCTS]
+    for old, _new, _name, m, _months in money.PRODUCT_MAPPING:
+        minutes[code.index(old)] = m
+    ref, last = int(jan1(plan.round_year)) - 1, int(jan1(last_year + 1)) - 1
+    per_week = ind.volume / fw[ind.product]
+    n_person = int(ind.person.max()) + 1
+    on_ref = usable & ~np.isnan(minutes[ind.product]) & (ind.start <= ref) & (ind.end >= ref)
+    on_last = usable & (ind.start <= last) & (ind.end >= last)
+    before = np.bincount(ind.person[on_ref], weights=per_week[on_ref], minlength=n_person)
+    simulated = np.bincount(ind.person[on_ref], weights=minutes[ind.product[on_ref]], minlength=n_person)
+    observed = np.bincount(ind.person[on_last], weights=per_week[on_last], minlength=n_person)
+    in_round = np.bincount(ind.person[on_ref], minlength=n_person) > 0
+    in_care = np.bincount(ind.person[on_last], minlength=n_person) > 0
+
+    def direction(after):
+        d = np.round(after - before, 6)
+        return np.where(d < 0, "down", np.where(d > 0, "up", "same"))
+
+    obs, sim = direction(observed), direction(simulated)
+    out = {}
+    for g, gcode in enumerate(region.gem_code):
+        m = in_round & (clients.gemeente == g)
+        k = m & in_care
+        out[gcode] = {
+            "clients": int(k.sum()), "clients_ended": int((m & ~in_care).sum()),
+            **{f"clients_{d}_observed": int((k & (obs == d)).sum()) for d in ("down", "same", "up")},
+            **{f"clients_{d}_simulated": int((k & (sim == d)).sum()) for d in ("down", "same", "up")},
+            "minutes_per_week_before": float(before[k].sum()),
+            "minutes_per_week_after_observed": float(observed[k].sum()),
+            "minutes_per_week_after_simulated": float(simulated[k].sum()),
+        }
+    return {"year": plan.round_year, "reference_day": str(np.datetime64(ref, "D")),
+            "last_day": str(np.datetime64(last, "D")), "per_gemeente": out,
+            "definition": round_comparison.__doc__.split(":", 1)[1].strip()}

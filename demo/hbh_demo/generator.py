@@ -47,11 +47,14 @@ from hbh_demo.reference_files import write_reference_files
 
 def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int = 5,
              first_year: int = 2016, last_year: int = 2025, defect_rate: float = 0.003,
-             formats: str = "csv", variants: bool | None = None) -> dict:
+             formats: str = "csv", variants: bool | None = None, round_year: int | None = None) -> dict:
     """Write the demo landing files into ``out_dir`` and return the manifest (also written).
 
     Files of an earlier demo run in ``out_dir`` (as listed by its manifest) are removed first.
     ``variants``: plant the iWmo variants (iwmo_variants.py); by default with ``formats="mixed"`` only.
+    ``round_year``: the year of the herindicatie round to the normenkader 2025 (delivery.py; the product
+    mapping's ingangsjaar); default the last data year, so the data hold the round's outcome; the year after
+    the data period gives a round that is only simulated.
     """
     if first_year > last_year:
         raise ValueError("first_year must not be after last_year")
@@ -61,6 +64,10 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
         raise ValueError("scale must be positive")
     if not 0 <= defect_rate < 0.5:
         raise ValueError("defect_rate must lie in [0, 0.5)")
+    if round_year is None:  # the data hold the round's outcome (and the year before it, the simulation's)
+        round_year = last_year if last_year > first_year else last_year + 1
+    if not first_year < round_year <= last_year + 1:
+        raise ValueError("round_year must lie after first_year and at most one year after last_year")
     if formats not in demo_formats.FORMATS:
         raise ValueError(f"formats must be one of {demo_formats.FORMATS}")
     if variants is None:
@@ -86,7 +93,7 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     ind = build_indicaties(rng_i, persons, clients.gemeente, first_year, last_year)
     switches.plant(seed, ind, clients, persons.wijk.size)  # the aanbieder per indication: some clients switch
     tariff = tariff_table(rng_i, len(region.gem_code), money.tariff_years(first_year, last_year))
-    plan = delivery.plant(seed, ind, persons, clients, region, tariff, first_year, last_year)
+    plan = delivery.plant(seed, ind, persons, clients, region, tariff, first_year, last_year, round_year)
 
     rng_d = rng_for(seed, "defects")
     files = write_reference_files(out_dir, region, pop, pop_years, tariff, first_year, last_year)
@@ -110,9 +117,10 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     income_files, income = money.write_income_registration(out_dir, seed, persons, clients, region, first_year, last_year,
                                                            ind=ind, usable=usable)
     files += income_files
-    mapping_files, mapping = money.write_productmapping(out_dir, region, last_year)
+    mapping_files, mapping = money.write_productmapping(out_dir, region, round_year)
     files += mapping_files
     files += cbs_export.write(out_dir, region, pop, pop_years, realised, client_years, seed)  # CBS open data (StatLine)
+    files += cbs_export.write_kenmerken(out_dir, region, income["clients_per_class"], client_years, pop, pop_years)
     for f in files:  # the files written after the format pass (income registration, mapping) are CSV
         f.setdefault("format", "csv")
     geo = wijk_geojson(rng_for(seed, "geo"), region)
@@ -122,10 +130,12 @@ def generate(out_dir: Path, seed: int = 42, scale: float = 1.0, gemeenten: int =
     manifest = build_manifest(region, pop, pop_years, realised, clients_valid, client_years, multiplier,
                               files, n_corrections, persons.wijk.size, bsn_prefixes,
                               dict(seed=seed, scale=scale, gemeenten=gemeenten, first_year=first_year,
-                                   last_year=last_year, defect_rate=defect_rate, formats=formats, variants=variants))
+                                   last_year=last_year, defect_rate=defect_rate, formats=formats, variants=variants,
+                                   round_year=round_year))
     manifest["delivery"] = delivery.truth(plan, ind, persons, clients, region, first_year, last_year)
     manifest["switches"] = switches.truth(ind, clients, region, usable, first_year, last_year)
     manifest["iwmo_variants"] = variant_truth
+    mapping["after_the_round"] = delivery.round_comparison(plan, ind, clients, region, usable, last_year)
     manifest["money"] = money.truth(tariff, region, first_year, last_year) | {"income": income, "herindicatie_mapping": mapping}
     (out_dir / "demo_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")

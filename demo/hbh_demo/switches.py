@@ -2,7 +2,7 @@
 
 The aanbieder belongs to the indication, not to the person: a client's first indication is with the
 aanbieder drawn for the client (``clients.client_attributes``: mostly the wijk's main aanbieder), and at
-every new toewijzing that replaces a running one (a herindicatie, and the 2026 herindicatie round of
+every new toewijzing that replaces a running one (a herindicatie, and the herindicatie round of
 ``delivery.plant``) the client moves to another aanbieder with probability ``SWITCH_SHARE``, or
 ``CONTRACT_SWITCH_SHARE`` when the new indication starts in a year the contracts change
 (``CONTRACT_YEARS``: new agreements, aanbieders leave a gemeente and their clients move). Wasverzorging
