@@ -824,13 +824,12 @@ def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):
     with duckdb.connect(str(serving_db), read_only=True) as con:
         n, down_o, down_s = con.sql("SELECT sum(clients), sum(clients_down_observed), sum(clients_down_simulated) "
                                     "FROM marts.herindicatie_comparison").fetchall()[0]
-    sys.path.insert(0, str(ROOT / "dashboards"))
-    import common
+    from dashboards import formatting
 
     metrics = {m.label: m.value for m in at.metric}
-    assert n and metrics["Cliënten van de ronde nog in zorg"] == common.fmt_count(n)
-    assert metrics["Omlaag / gelijk / omhoog: werkelijk"].startswith(common.fmt_count(down_o) + " / ")
-    assert metrics["Omlaag / gelijk / omhoog: gesimuleerd"].startswith(common.fmt_count(down_s) + " / ")
+    assert n and metrics["Cliënten van de ronde nog in zorg"] == formatting.fmt_count(n)
+    assert metrics["Omlaag / gelijk / omhoog: werkelijk"].startswith(formatting.fmt_count(down_o) + " / ")
+    assert metrics["Omlaag / gelijk / omhoog: gesimuleerd"].startswith(formatting.fmt_count(down_s) + " / ")
     assert "werkelijk na **" in "\n".join(str(m.value) for m in at.markdown)
 
 
