@@ -485,6 +485,40 @@ def test_the_demo_writes_85043NED_and_the_statline_path_reads_it(pipeline_run, w
     assert {k[0] for k in got} == codes
 
 
+def test_cbs_income_classes_from_euro_bands_and_only_the_total_of_both_sexes(tmp_path):
+    """A StatLine export of the persoonskenmerken table as CBS's later edition lays it out (a Geslacht dimension;
+    household income in euro bands, "Huishoudinkomen: Minder dan 10 000 euro", rather than fifths): only the rows of
+    both sexes together count, and the euro bands fall in the classes by their bounds (up to € 30.000 laag, from
+    € 40.000 hoog, between midden; "onbekend" and the total are no class). Expected figures worked out by hand."""
+    import duckdb
+
+    from hbh_demo.cbs_export import write_statline
+    from hbh_monitor.contracts import load_contracts
+    from hbh_monitor.ingest import ingest_dataset
+    from hbh_monitor.models import build, sql_models
+
+    header = ["ID", "Geslacht", "KenmerkenVanPersonen", "TypeMaatwerkvoorziening", "RegioS", "Perioden",
+              "WmoClienten_1", "WmoClientenPer1000Inwoners_2"]
+    bands = ["Huishoudinkomen: Minder dan 10 000 euro", "Huishoudinkomen: 10 000 tot 20 000 euro",
+             "Huishoudinkomen: 20 000 tot 30 000 euro", "Huishoudinkomen: 30 000 tot 40 000 euro",
+             "Huishoudinkomen: 40 000 tot 50 000 euro", "Huishoudinkomen: 50 000 euro of meer",
+             "Huishoudinkomen: onbekend", "Totaal personen"]
+    counts = {"Totaal mannen en vrouwen": [100, 200, 150, 80, 40, 30, 10, 610],
+              "Mannen": [30, 60, 50, 25, 15, 10, None, 195], "Vrouwen": [70, 140, 100, 55, 25, 20, None, 415]}
+    rows = [[sex, band, "Hulp bij het huishouden", "GM9901    ", "2023JJ00", None if v is None else str(v), None]
+            for sex, values in counts.items() for band, v in zip(bands, values)]
+    landing = tmp_path / "landing"
+    write_statline(landing / "cbs_wmo_kenmerken" / "85896NED_UntypedDataSet_03122026_101500.csv", header, rows)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    (r,) = ingest_dataset(con, load_contracts()["cbs_wmo_kenmerken"], landing, b"")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("geladen", len(rows), 0)
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    build(con, {m.table: m for m in sql_models()}["staging.cbs_wmo_income"])
+    got = {k: v for k, v in con.execute("SELECT income_class, cbs_clients FROM staging.cbs_wmo_income").fetchall()}
+    # both sexes together: laag 100 + 200 + 150, midden 80, hoog 40 + 30
+    assert got == {"laag": 450, "midden": 80, "hoog": 70}
+
+
 def test_scenario_default_on_the_demo_is_the_clients_income_distribution_times_the_observed_response(pipeline_run,
                                                                                                     warehouse):
     """The demo's client registration names an income class per client: the distribution of the last year and the

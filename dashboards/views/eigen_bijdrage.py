@@ -33,7 +33,8 @@ SOURCES = """**Waar de uitgangspunten vandaan komen**
 - **Inkomensverdeling zonder inkomensklasse per cliënt:** CBS-tabel 85043NED "Wmo-cliënten; type
   maatwerkvoorziening, persoonskenmerken, regio" (per gemeente, afgerond op 5), in `landing/cbs_wmo_kenmerken/`
   zoals StatLine hem exporteert (of `make cbs`). Laag = 1e en 2e 20%-groep van het huishoudinkomen, midden = 3e,
-  hoog = 4e en 5e.
+  hoog = 4e en 5e; geeft de tabel het huishoudinkomen in bedragen, dan laag = tot € 30.000, hoog = vanaf € 40.000,
+  midden = daartussen. Mannen en vrouwen samen.
 - Het deel van de extra groei dat dan verdwijnt is in de Prognose een instelling; de standaardwaarde staat
   hieronder: inkomensverdeling van de cliënten × de reactie per inkomensklasse.
 """
