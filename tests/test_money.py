@@ -865,6 +865,15 @@ def test_herindicatie_page_shows_the_simulation(serving_db, monkeypatch):
     assert metrics["Omlaag / gelijk / omhoog: werkelijk"].startswith(formatting.fmt_count(down_o) + " / ")
     assert metrics["Omlaag / gelijk / omhoog: gesimuleerd"].startswith(formatting.fmt_count(down_s) + " / ")
     assert "werkelijk na **" in "\n".join(str(m.value) for m in at.markdown)
+    # counts hidden to protect small cells (down / up of a wijk × age band) leave the sums short: the page says so
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        hidden = con.sql("SELECT count(*) FILTER (WHERE clients IS NULL OR clients_down_observed IS NULL "
+                         "OR clients_same_observed IS NULL OR clients_up_observed IS NULL OR clients_down_simulated IS NULL "
+                         "OR clients_same_simulated IS NULL OR clients_up_simulated IS NULL) "
+                         "FROM marts.herindicatie_comparison").fetchall()[0][0]
+    assert hidden > 0  # the demo's small region: many cells hide a part
+    captions = "\n".join(str(m.value) for m in at.caption)
+    assert f"Na de ronde: {hidden} cellen" in captions and "ondergrens" in captions, captions
 
 
 def test_pages_with_cbs_incomes_only_and_after_the_round(serving_db, tmp_path, monkeypatch):

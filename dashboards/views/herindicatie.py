@@ -91,6 +91,11 @@ else:
     n[2].metric("Omlaag / gelijk / omhoog: gesimuleerd",
                 f"{nl.fmt_count(ct['clients_down_simulated'])} / {nl.fmt_count(ct['clients_same_simulated'])} / "
                 f"{nl.fmt_count(ct['clients_up_simulated'])}")
+    chidden = comp.select(pl.any_horizontal(pl.col(x).is_null() for x in CSUMS[:1] + CSUMS[2:8]).sum()).item()
+    if chidden:
+        st.caption(f"Na de ronde: {chidden} cellen (wijk × leeftijd) met een afgeschermd aantal ({nl.HIDDEN_CELL}) "
+                   "tellen niet volledig mee: de totalen hierboven zijn een ondergrens, en werkelijk en gesimuleerd "
+                   "missen niet dezelfde cellen. Vergelijk per cel in de tabel.")
     if ct["clients"]:
         st.markdown(f"Minuten per week per cliënt: vóór **{nl.fmt_number(ct['minutes_per_week_before'] / ct['clients'])}**, "
                     f"werkelijk na **{nl.fmt_number(ct['minutes_per_week_after_observed'] / ct['clients'])}**, "
