@@ -165,6 +165,15 @@ def _latest_complete(con) -> int:
     return _one(con, "select year(data_to) - (month(data_to) < 12 or day(data_to) < 31)::int from meta.refresh")[0]
 
 
+def _open_on_regio_and_latest_year(con, page: str, gemeente_key: str, year_key: str):
+    """The page, opened as a new reader meets it: "Alle gemeenten" and the latest complete year selected."""
+    at = _open(page)
+    year = _latest_complete(con)
+    assert at.selectbox(key=gemeente_key).value == formatting.REGIO
+    assert at.selectbox(key=year_key).value == year
+    return at, year
+
+
 def _signed(fraction: float, decimals: int = 1) -> str:
     return ("+" if round(fraction * 100, decimals) > 0 else "") + nl(fraction * 100, decimals) + "%"
 
@@ -175,10 +184,7 @@ def _eur(x) -> str:
 
 def test_kosten_opens_with_the_regio_cost_change_its_largest_cause_and_the_tariffs(snapshot):
     con = snapshot
-    at = _open("kosten")
-    year = _latest_complete(con)
-    assert at.selectbox(key="kosten_gemeente").value == formatting.REGIO
-    assert at.selectbox(key="kosten_brugjaar").value == year
+    at, year = _open_on_regio_and_latest_year(con, "kosten", "kosten_gemeente", "kosten_brugjaar")
     before, cost, *effects = _one(con, "select cost_before_eur, cost_eur, clients_effect_eur, volume_effect_eur, "
                                        "mix_effect_eur, price_effect_eur from marts.cost_bridge where level = 'regio' "
                                        "and year = ?", year)
@@ -200,10 +206,7 @@ def test_kosten_opens_with_the_regio_cost_change_its_largest_cause_and_the_tarif
 
 def test_eigen_bijdrage_opens_on_the_latest_year_with_growth_per_income_class(snapshot):
     con = snapshot
-    at = _open("eigen_bijdrage")
-    year = _latest_complete(con)
-    assert at.selectbox(key="eb_gemeente").value == formatting.REGIO
-    assert at.selectbox(key="eb_jaar").value == year
+    at, year = _open_on_regio_and_latest_year(con, "eigen_bijdrage", "eb_gemeente", "eb_jaar")
     base, hoog, laag, points, ll, mm, hh, oo, oo_hidden = _one(
         con, "select baseline_year, growth_hoog, growth_laag, growth_difference_points, clients_laag, clients_midden, "
              "clients_hoog, clients_onbekend, clients_onbekend_suppressed from marts.income_response "
@@ -275,9 +278,7 @@ def test_cbs_opens_with_our_count_next_to_cbs_for_the_first_gemeente(snapshot):
 
 def test_wijkgericht_opens_with_the_regio_wijken_and_their_largest_aanbieder(snapshot):
     con = snapshot
-    at = _open("wijkgericht")
-    year = _latest_complete(con)
-    assert at.selectbox(key="wg_gemeente").value == formatting.REGIO and at.selectbox(key="wg_jaar").value == year
+    at, year = _open_on_regio_and_latest_year(con, "wijkgericht", "wg_gemeente", "wg_jaar")
     clients, hidden, wijken, med = _one(
         con, "select sum(zin_clients), count(*) - count(zin_clients), count(*), median(main_market_share) filter "
              "(where zin_clients is not null) from marts.wijk_concentration where year = ?", year)
