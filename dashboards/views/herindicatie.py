@@ -82,15 +82,14 @@ else:
              "clients_down_simulated", "clients_same_simulated", "clients_up_simulated", "minutes_per_week_before",
              "minutes_per_week_after_observed", "minutes_per_week_after_simulated")
     ct = comp.select([protection.partial_sum(x) for x in CSUMS]).row(0, named=True)
-    n = st.columns(3)
+    # one card per direction, the observed count with the simulated one under it (a single "a / b / c" card was cut
+    # off with "…" at desktop width)
+    n = st.columns(4)
     n[0].metric("Cliënten van de ronde nog in zorg", nl.fmt_count(ct["clients"]),
                 help=f"Uit zorg gegaan sinds de ronde: {nl.fmt_count(ct['clients_ended'])} (tellen verder niet mee).")
-    n[1].metric("Omlaag / gelijk / omhoog: werkelijk",
-                f"{nl.fmt_count(ct['clients_down_observed'])} / {nl.fmt_count(ct['clients_same_observed'])} / "
-                f"{nl.fmt_count(ct['clients_up_observed'])}")
-    n[2].metric("Omlaag / gelijk / omhoog: gesimuleerd",
-                f"{nl.fmt_count(ct['clients_down_simulated'])} / {nl.fmt_count(ct['clients_same_simulated'])} / "
-                f"{nl.fmt_count(ct['clients_up_simulated'])}")
+    for col, (key, label) in zip(n[1:], (("down", "Omlaag"), ("same", "Gelijk"), ("up", "Omhoog"))):
+        col.metric(f"{label}: werkelijk", nl.fmt_count(ct[f"clients_{key}_observed"]),
+                   delta=f"gesimuleerd {nl.fmt_count(ct[f'clients_{key}_simulated'])}", delta_color="off", delta_arrow="off")
     chidden = comp.select(pl.any_horizontal(pl.col(x).is_null() for x in CSUMS[:1] + CSUMS[2:8]).sum()).item()
     if chidden:
         st.caption(f"Na de ronde: {chidden} cellen (wijk × leeftijd) met een afgeschermd aantal ({nl.HIDDEN_CELL}) "
