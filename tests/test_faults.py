@@ -1,6 +1,7 @@
 """Fault injection around real refreshes: a night that lost data must not publish as if it did not.
 
-Every test works on a private copy of the session's demo run (tests/conftest.py ``pipeline_run``),
+Every test works on a private copy of the session's small run (tests/conftest.py ``small_run``: two gemeenten,
+2023-2025; each refresh then takes seconds, not a minute),
 injects one fault, runs the real refresh (the CLI, as `make pipeline`) and asserts two things: what
 was published (nothing new, or the right thing) and what the operator sees (exit code, run log,
 ``status.json``, the Datakwaliteit page). The faults and outcomes are listed in docs/operations.md.
@@ -29,11 +30,11 @@ from conftest import ROOT, run_env, run_refresh
 LONG_KEY = "x" * 40
 
 
-def copy_run(pipeline_run, dest: Path, subs=("landing", "warehouse", "serving", "gx")) -> dict:
+def copy_run(run, dest: Path, subs=("landing", "warehouse", "serving", "gx")) -> dict:
     """A private copy of the session run with a fresh DAGSTER_HOME; returns its run environment."""
     for sub in subs:
-        if (pipeline_run.data_dir / sub).exists():
-            shutil.copytree(pipeline_run.data_dir / sub, dest / sub)
+        if (run.data_dir / sub).exists():
+            shutil.copytree(run.data_dir / sub, dest / sub)
     return run_env(dest)
 
 
@@ -116,10 +117,10 @@ def toggle_line_ends(path: Path) -> None:
 # --- 1. configuration checked up front -----------------------------------------------------------------
 
 
-def _fresh(pipeline_run, tmp_path: Path) -> tuple[Path, dict]:
+def _fresh(run, tmp_path: Path) -> tuple[Path, dict]:
     """A new installation: only the landing folder, a configured (non-demo) run."""
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data, subs=("landing",))
+    env = copy_run(run, data, subs=("landing",))
     env.pop("HBH_DEMO", None)
     return data, env
 
@@ -130,8 +131,8 @@ def _written(data: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("case", ["no_key", "short_key", "no_landing", "empty_landing"])
-def test_wrong_configuration_stops_in_seconds_with_one_message_and_writes_nothing(pipeline_run, tmp_path, case):
-    data, env = _fresh(pipeline_run, tmp_path)
+def test_wrong_configuration_stops_in_seconds_with_one_message_and_writes_nothing(small_run, tmp_path, case):
+    data, env = _fresh(small_run, tmp_path)
     expect = {
         "no_key": "Geen pseudonimiseringssleutel ingesteld",
         "short_key": "minimaal 32",
@@ -156,11 +157,11 @@ def test_wrong_configuration_stops_in_seconds_with_one_message_and_writes_nothin
     print(f"{case}: failed after {seconds:.1f} s with: {expect!r}")
 
 
-def test_a_read_only_data_folder_fails_fast_and_leaves_the_snapshot(pipeline_run, tmp_path):
+def test_a_read_only_data_folder_fails_fast_and_leaves_the_snapshot(small_run, tmp_path):
     """The existing data folder mounted read-only (as a full or remounted disk would be): one message
     within the time Dagster needs to start, not connection retries per step for minutes."""
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     before = fingerprint(serving)
     status_before = (serving.parent / "status.json").read_bytes()
@@ -194,21 +195,22 @@ def test_a_read_only_data_folder_fails_fast_and_leaves_the_snapshot(pipeline_run
 # --- 2. machine faults and failed files stop the run before publishing --------------------------------
 
 
-def test_disk_full_during_ingestion_stops_the_run_with_the_real_cause(pipeline_run, tmp_path):
+def test_disk_full_during_ingestion_stops_the_run_with_the_real_cause(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
-    redelivered = sorted((data / "landing" / "declaraties").glob("*2025*"))
+    redelivered = sorted((data / "landing" / "declaraties").glob("*"))
     assert redelivered
     for p in redelivered:
         toggle_line_ends(p)
     warehouse_dir = data / "warehouse"
     size = sum(p.stat().st_size for p in warehouse_dir.iterdir())
-    with tmpfs(warehouse_dir, size + 1_500_000):  # the warehouse fits, its next writes do not
+    with tmpfs(warehouse_dir, size + 200_000):  # the warehouse fits, the re-delivered files' rows do not
         proc, _, out = refresh(env)
     assert proc.returncode != 0, "a run on a full disk must not succeed"
     assert "geen schijfruimte meer" in out and "No space left on device" in out, out[-4000:]
+    assert "STEP_FAILURE - Execution of step \"raw__declaraties\" failed" in out, "the disk is full during ingestion"
     assert fingerprint(serving) == live, "nothing new is published"
     st = status_of(serving)
     assert st["held_back"] is True and st["live_run_id"] == live[0]
@@ -219,10 +221,10 @@ def test_disk_full_during_ingestion_stops_the_run_with_the_real_cause(pipeline_r
     assert fout == [], fout
 
 
-def test_out_of_memory_stops_the_run_as_a_machine_fault(pipeline_run, tmp_path):
+def test_out_of_memory_stops_the_run_as_a_machine_fault(small_run, tmp_path):
     """DuckDB capped far below what a load needs (HBH_DUCKDB_MEMORY_LIMIT), with files to load again."""
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     for p in sorted((data / "landing" / "declaraties").glob("*2025*")):
@@ -238,9 +240,9 @@ def test_out_of_memory_stops_the_run_as_a_machine_fault(pipeline_run, tmp_path):
     assert fout == [], f"files recorded as broken for the machine's fault: {fout}"
 
 
-def test_a_file_that_failed_to_load_blocks_publishing_until_an_operator_accepts_it(pipeline_run, tmp_path, monkeypatch):
+def test_a_file_that_failed_to_load_blocks_publishing_until_an_operator_accepts_it(small_run, tmp_path, monkeypatch):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     broken = data / "landing" / "declaraties" / "98104521_2025_correctie.csv"
@@ -309,12 +311,12 @@ def kwb_inhabitants(landing: Path, wijk: str, year: int) -> int | None:
     return None
 
 
-def test_missing_own_population_is_taken_from_cbs_kwb_without_a_75plus_figure(pipeline_run, tmp_path):
+def test_missing_own_population_is_taken_from_cbs_kwb_without_a_75plus_figure(small_run, tmp_path):
     """A wijk-year missing from the municipality's own population, but in CBS Kerncijfers: the rate is
     computed over CBS's inhabitants and says so; the 75+ rate stays empty (KWB has no 75+ band), for the
     wijk and for its gemeente (a sum without that wijk's 75+ would be too small)."""
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
         candidates = con.execute(
             "SELECT wijk_code, gemeente_code, year FROM marts.wijk_year WHERE clients > 0 ORDER BY clients DESC").fetchall()
@@ -336,9 +338,9 @@ def test_missing_own_population_is_taken_from_cbs_kwb_without_a_75plus_figure(pi
     assert others == 1, "only the wijk-year without own figures takes CBS's"
 
 
-def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(pipeline_run, tmp_path):
+def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
@@ -356,9 +358,9 @@ def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(p
     assert f"bevolking {wijk} {year}" in st["reason"], st
 
 
-def test_missing_tariff_for_a_declared_product_year_holds_back_instead_of_a_wrong_cost(pipeline_run, tmp_path):
+def test_missing_tariff_for_a_declared_product_year_holds_back_instead_of_a_wrong_cost(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
@@ -379,9 +381,9 @@ def test_missing_tariff_for_a_declared_product_year_holds_back_instead_of_a_wron
 # --- 4. a run with nothing new is not a new publication ----------------------------------------------
 
 
-def test_a_run_with_nothing_new_keeps_the_publication_and_says_so(pipeline_run, tmp_path):
+def test_a_run_with_nothing_new_keeps_the_publication_and_says_so(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     before = status_of(serving)
@@ -400,9 +402,9 @@ def test_a_run_with_nothing_new_keeps_the_publication_and_says_so(pipeline_run, 
 # --- 5. disk full while publishing --------------------------------------------------------------------
 
 
-def test_disk_full_while_publishing_cleans_up_and_records_the_hold_back(pipeline_run, tmp_path):
+def test_disk_full_while_publishing_cleans_up_and_records_the_hold_back(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     used = sum(p.stat().st_size for p in serving.parent.iterdir())
@@ -454,14 +456,14 @@ def _group_alive(pgid: int) -> bool:
         return False
 
 
-def test_the_run_queue_recovers_after_the_whole_process_group_is_killed(pipeline_run, tmp_path):
+def test_the_run_queue_recovers_after_the_whole_process_group_is_killed(small_run, tmp_path):
     import yaml
     from dagster import DagsterInstance, DagsterRunStatus
 
     from hbh_monitor.launcher import run_worker
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run, data)
+    env = copy_run(small_run, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     for p in (data / "landing" / "declaraties").glob("*"):

@@ -162,9 +162,18 @@ def build(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict:
         _record(con, model, version, "full", definition, inputs, None, rows, None, reason)
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     return {"rows": rows, "mode": "full", "reason": reason}
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the model's transaction. A COMMIT that failed (a full disk) has ended it already: a second
+    error from ROLLBACK would hide the first, which is the cause an operator needs to see."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _input_versions(con: duckdb.DuckDBPyConnection, tables: list[str]) -> str:
@@ -266,6 +275,6 @@ def _build_keyed(con: duckdb.DuckDBPyConnection, model: SqlModel, prev: tuple | 
         _record(con, model, version, mode, definition, inputs, marker, rows, n_keys, reason)
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     return {"rows": rows, "mode": mode, "changed_keys": n_keys, "reason": reason}

@@ -37,6 +37,7 @@ def hold_back_snapshot(context: dg.HookContext) -> None:
         fault = machine_fault(context.op_exception) if context.op_exception else None
         if fault and "Machinefout" not in first:  # the machine, not the data: say so first
             reason = f"Machinefout: {fault}. {reason}"
+    context.log.error(reason)  # the run log says it too, in the operator's words
     record_held_back(context.run_id, reason, failed, missing_deliveries=missing)
 
 
