@@ -1,7 +1,8 @@
 -- staging.toewijzingen: one row per indicatie (staging.indicaties) with what happened to it.
 -- reden_wijziging, urgentie: the optional indicaties columns (iWmo RedenWijziging; municipal urgency).
 -- replaces: the toewijzing_nummer of the indication of the same client, gemeente and product that
---   ended at most 7 days before this one started (the latest such); a row that replaces another is a
+--   ended at most 7 days before this one started (the latest such; of two that ended the same day, the
+--   higher toewijzing_nummer, so the choice never depends on load order); a row that replaces another is a
 --   herindicatie (is_herindicatie), and its hours_per_week_before are those of the replaced one.
 -- transition_days: for a herindicatie, days from its toewijzingsdatum (the decision) to its ingangsdatum.
 -- is_new_request: a ZIN indication that is not a herindicatie; days_to_start = WMO305 start date −
@@ -12,8 +13,8 @@ WITH i AS (
   SELECT * FROM staging.indicaties
 ), prev AS (
   SELECT n.gemeente_code, n.toewijzing_nummer,
-         arg_max(p.toewijzing_nummer, p.end_date) AS replaces,
-         arg_max(p.hours_per_week, p.end_date) AS hours_per_week_before
+         arg_max(p.toewijzing_nummer, (p.end_date, p.toewijzing_nummer)) AS replaces,
+         arg_max(p.hours_per_week, (p.end_date, p.toewijzing_nummer)) AS hours_per_week_before
   FROM i n JOIN i p
     ON p.client_id = n.client_id AND p.gemeente_code = n.gemeente_code AND p.product_code = n.product_code
    AND p.toewijzing_nummer <> n.toewijzing_nummer
