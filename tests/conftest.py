@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from support import BIN, DEMO_ARGS, ROOT, demo_region, run_env, run_refresh  # noqa: F401  (re-exported)
+from support import (  # noqa: F401  (re-exported)
+    BIN, DEMO_ARGS, FORMATS_ARGS, ROOT, SMALL_ARGS, demo_region, refresh_in_process, run_env, run_refresh,
+)
 
 
 @dataclass
@@ -45,22 +47,34 @@ def _build_session_run(data_dir: Path) -> None:
                                                    "stderr": proc.stderr, "env": env}))
 
 
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory) -> PipelineRun:
-    """The session's run. Under pytest-xdist (``make test`` runs two workers) the workers share one run:
-    the first to get here builds it under a file lock, the others wait for it and read it."""
+def _build_in_process(args: list[str]):
+    """A builder: the demo region for ``args`` in ``data_dir``/landing and one in-process run over it."""
+
+    def build(data_dir: Path) -> None:
+        env = run_env(data_dir)
+        demo_region(data_dir / "landing", args)
+        proc = refresh_in_process(env)
+        (data_dir / "run.json").write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
+                                                       "stderr": proc.stderr, "env": env}))
+
+    return build
+
+
+def _shared_run(tmp_path_factory, name: str, build) -> PipelineRun:
+    """A run built once per session. Under pytest-xdist (``make test`` runs two workers) the workers share
+    it: the first to get here builds it under a file lock, the others wait for it and read it."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
-        data_dir = root / "hbh_data_shared"
-        with open(root / "hbh_data_shared.lock", "w") as lock:
+        data_dir = root / name
+        with open(root / f"{name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (data_dir / "run.json").is_file():
                 shutil.rmtree(data_dir, ignore_errors=True)
                 data_dir.mkdir()
-                _build_session_run(data_dir)
+                build(data_dir)
     else:
-        data_dir = tmp_path_factory.mktemp("hbh_data")
-        _build_session_run(data_dir)
+        data_dir = tmp_path_factory.mktemp(name)
+        build(data_dir)
     run = json.loads((data_dir / "run.json").read_text())
     assert run["returncode"] == 0, f"Dagster run failed:\n{run['stdout'][-4000:]}\n{run['stderr'][-8000:]}"
     return PipelineRun(
@@ -73,6 +87,27 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
         env=run["env"],
         stdout=run["stdout"] + run["stderr"],
     )
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> PipelineRun:
+    """The session's run: the demo region (DEMO_ARGS) through the CLI, shared by every worker."""
+    return _shared_run(tmp_path_factory, "hbh_data_shared", _build_session_run)
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> PipelineRun:
+    """A run of the small recent region (SMALL_ARGS), for the tests that change files or kill runs and run
+    again on a private copy (``copy_run``): each of their runs then costs seconds instead of a minute.
+    Read-only like ``pipeline_run``."""
+    return _shared_run(tmp_path_factory, "hbh_small_shared", _build_in_process(SMALL_ARGS))
+
+
+@pytest.fixture(scope="session")
+def mixed_run(tmp_path_factory) -> PipelineRun:
+    """A run of FORMATS_ARGS delivered in every format (CSV, iWmo XML, Excel, Parquet): read by the format
+    tests (against the same region in CSV only) and the iWmo variant tests. Read-only."""
+    return _shared_run(tmp_path_factory, "hbh_mixed_shared", _build_in_process([*FORMATS_ARGS, "--formats", "mixed"]))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 - ``run_env`` / ``run_refresh``: a data folder's environment and one real Dagster run of job
   ``refresh`` through the CLI, exactly as ``make pipeline`` does it (a subprocess).
 - ``refresh_in_process``: the same job of the same Definitions, real DuckDB and real Great
-  Expectations, executed in this process with ``execute_in_process``. It skips the start-up of a
+  Expectations, executed in this process with ``execute_in_process`` (an in-memory Dagster instance). It skips the start-up of a
   new interpreter (Dagster, GX, polars imports), so tests about figures use it; the CLI stays for
   the session run (the smoke test of what a user gets) and for the tests that kill a run.
 - ``demo_region``: a generated demo region, generated once per parameter set and kept on disk
@@ -40,6 +40,11 @@ DEMO_ARGS = ["--seed", "7", "--scale", "0.2", "--gemeenten", "5"]
 
 # A small recent region (2 gemeenten, 2023-2025, CSV only) for tests that change files and run again.
 SMALL_ARGS = ["--seed", "11", "--scale", "0.05", "--gemeenten", "2", "--first-year", "2023", "--formats", "csv"]
+
+# Three small gemeenten with the iWmo variants, delivered as a mix of CSV, iWmo XML, Excel and Parquet
+# (with "--formats mixed") or as CSV only (with "--formats csv"): the format tests compare the two, and
+# the variant tests read the mixed one.
+FORMATS_ARGS = ["--seed", "11", "--scale", "0.06", "--gemeenten", "3", "--variants"]
 
 # The demo region generator, as `make demo-data` runs it.
 DEMO_MODULE = "hbh_demo"
@@ -89,7 +94,10 @@ def refresh_in_process(env: dict) -> subprocess.CompletedProcess:
     """One run of job ``refresh`` of the real Definitions (hbh_monitor.definitions) in this process.
 
     The Definitions are loaded anew under ``env`` (their DuckDB resource points at the run's
-    warehouse), and the run is recorded in ``env``'s DAGSTER_HOME like a CLI run. Returns what
+    warehouse). The run is recorded in an in-memory Dagster instance: Dagster's SQLite event log on
+    disk (a connection and a commit per event, ~1,000 events a run) cost a quarter of a small run,
+    and no test reads these runs back (the session's CLI run is the one recorded in its DAGSTER_HOME,
+    and test_pipeline reads it there). Returns what
     :func:`run_refresh` returns: ``returncode`` 0 when the run succeeded, and as ``stdout`` the run's
     event log, one line per event (``<job> - <run id> - <step> - <EVENT_TYPE> - <message>``), so
     tests can look for ``STEP_FAILURE`` or the run id as in the CLI's output.
@@ -101,7 +109,7 @@ def refresh_in_process(env: dict) -> subprocess.CompletedProcess:
 
         definitions = importlib.reload(definitions)  # resources read HBH_WAREHOUSE when the module loads
         job = definitions.defs.resolve_job_def("refresh")
-        with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME of env
+        with dg.DagsterInstance.ephemeral() as instance:
             error = ""
             try:
                 result = job.execute_in_process(instance=instance, raise_on_error=False)

@@ -23,9 +23,8 @@ import duckdb
 import pytest
 from lxml import etree
 
-from support import demo_region, refresh_in_process, run_env
+from support import FORMATS_ARGS
 
-ARGS = ["--seed", "5", "--scale", "0.05", "--gemeenten", "3", "--first-year", "2022", "--formats", "mixed"]
 NSB = "{http://www.istandaarden.nl/iwmo/3_2/basisschema/schema}"
 NS301 = "{http://www.istandaarden.nl/iwmo/3_2/wmo301/schema}"
 NS323 = "{http://www.istandaarden.nl/iwmo/3_2/wmo323/schema}"
@@ -37,17 +36,15 @@ PER_WEEK = {"1": 7.0, "2": 1.0, "4": 12 / 52}
 
 
 @pytest.fixture(scope="module")
-def region(tmp_path_factory):
-    data = tmp_path_factory.mktemp("variants")
-    manifest = demo_region(data / "landing", ARGS)
-    return data, manifest
+def region(mixed_run):
+    """The session's region in every format (``mixed_run``: FORMATS_ARGS, iWmo variants planted)."""
+    assert "--variants" in FORMATS_ARGS
+    return mixed_run.data_dir, mixed_run.manifest
 
 
 @pytest.fixture(scope="module")
 def run(region):
     data, manifest = region
-    proc = refresh_in_process(run_env(data))
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     con = duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True)
     yield data, manifest, con
     con.close()

@@ -52,7 +52,7 @@ def make_landing(landing: Path) -> set[str]:
     (ind / "b_truncated.csv").write_bytes(("\r\n".join([HEADER] + lines(400, 400))).encode("utf-8")[:-57])
     (ind / "c_utf16.csv").write_bytes(("\r\n".join([HEADER] + lines(800, 300)) + "\r\n").encode("utf-16"))
     (ind / "d_binary_tail.csv").write_bytes(("\r\n".join([HEADER] + lines(1100, 200)) + "\r\n").encode() + bytes(range(256)) * 8)
-    big = "\r\n".join([HEADER.replace("geslacht", "geslacht_ëë")] + lines(1300, 400_000)) + "\r\n"
+    big = "\r\n".join([HEADER.replace("geslacht", "geslacht_ëë")] + lines(1300, 150_000)) + "\r\n"
     (ind / "e_big_cp1252.csv").write_bytes(big.encode("cp1252"))
     return used
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from support import ROOT, SHARED, demo_region, refresh_in_process, require_shared, run_env
+from support import FORMATS_ARGS, ROOT, SHARED, demo_region, refresh_in_process, require_shared, run_env
 
 # --variants: the iWmo variants (iwmo_variants.py) in both deliveries, as CSV values and as iWmo messages
-ARGS = ["--seed", "11", "--scale", "0.06", "--gemeenten", "3", "--variants"]
+ARGS = FORMATS_ARGS
 # Marts that split by a field iWmo does not carry (urgentie is a municipal field, not in a WMO301)
 # cannot be format independent: a mart whose SQL names such a field is not compared (the test
 # reports which); every other mart must be identical.
@@ -26,17 +26,14 @@ NOT_IN_IWMO = ("urgentie",)
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("formats")
-    out = {}
-    for formats in ("csv", "mixed"):
-        data = tmp / formats
-        env = run_env(data)
-        manifest = demo_region(data / "landing", [*ARGS, "--formats", formats])
-        proc = refresh_in_process(env)
-        assert proc.returncode == 0, f"{formats} run failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
-        out[formats] = (data, manifest)
-    return out
+def two_runs(tmp_path_factory, mixed_run):
+    """The region in CSV only (run here) and in every format (the session's ``mixed_run``, read-only)."""
+    data = tmp_path_factory.mktemp("formats") / "csv"
+    env = run_env(data)
+    manifest = demo_region(data / "landing", [*ARGS, "--formats", "csv"])
+    proc = refresh_in_process(env)
+    assert proc.returncode == 0, f"csv run failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    return {"csv": (data, manifest), "mixed": (mixed_run.data_dir, mixed_run.manifest)}
 
 
 def test_mixed_demo_holds_every_format(two_runs):

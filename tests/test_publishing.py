@@ -9,8 +9,8 @@
 - a failing blocking check holds the new snapshot back, and ``status.snapshot_status()`` says
   which snapshot is live and why the newer one was held back.
 
-Each test works on a copy of the session's pipeline run (tests/conftest.py), so the shared
-fixtures stay untouched. The runs that are killed go through the CLI (`dagster job execute`, as
+Each test works on a copy of the session's small run (tests/conftest.py ``small_run``: two gemeenten,
+2023-2025), so the shared fixtures stay untouched and every run takes seconds. The runs that are killed go through the CLI (`dagster job execute`, as
 `make pipeline`) in a process of their own; the others run the same job in this process.
 """
 
@@ -87,9 +87,9 @@ READER = textwrap.dedent(
 )
 
 
-def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(pipeline_run, tmp_path):
+def test_readers_see_no_errors_and_only_complete_snapshots_during_a_refresh(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(pipeline_run.data_dir, data)
+    env = copy_run(small_run.data_dir, data)
     # A re-delivered file, so the run has something new to publish (a run with nothing new keeps the live one).
     _toggle_line_ends(sorted((data / "landing" / "declaraties").glob("*"))[-1])
     serving = serving_of(data)
@@ -151,11 +151,11 @@ def _sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def test_kill_9_at_random_points_never_breaks_the_snapshot_and_the_next_run_recovers(pipeline_run, tmp_path):
+def test_kill_9_at_random_points_never_breaks_the_snapshot_and_the_next_run_recovers(small_run, tmp_path):
     from hbh_monitor.status import snapshot_status
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run.data_dir, data)
+    env = copy_run(small_run.data_dir, data)
     serving, warehouse = serving_of(data), data / "warehouse" / "hbh.duckdb"
     live_run, live_fp = fingerprint(serving)
     _, rows_before = _ledger(warehouse)
@@ -233,12 +233,12 @@ PUBLISHER = textwrap.dedent(
 )
 
 
-def test_kill_9_during_publishing_leaves_the_previous_snapshot(pipeline_run, tmp_path, monkeypatch):
+def test_kill_9_during_publishing_leaves_the_previous_snapshot(small_run, tmp_path, monkeypatch):
     """Publishing is the step that touches what readers see: kill it many times mid-copy."""
     from hbh_monitor.publish import publish_snapshot
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run.data_dir, data)
+    env = copy_run(small_run.data_dir, data)
     serving, warehouse = serving_of(data), data / "warehouse" / "hbh.duckdb"
     live_run, live_fp = fingerprint(serving)
     council = settings.council_path(serving)  # published right after the full snapshot, same way
@@ -265,11 +265,11 @@ def test_kill_9_during_publishing_leaves_the_previous_snapshot(pipeline_run, tmp
     assert not list(serving.parent.glob("*.tmp-*"))
 
 
-def test_failing_blocking_check_holds_the_snapshot_back_and_status_says_why(pipeline_run, tmp_path):
+def test_failing_blocking_check_holds_the_snapshot_back_and_status_says_why(small_run, tmp_path):
     from hbh_monitor.status import snapshot_status
 
     data = tmp_path / "data"
-    env = copy_run(pipeline_run.data_dir, data)
+    env = copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live_run, live_fp = fingerprint(serving)
     before = snapshot_status(serving=serving)
