@@ -131,8 +131,8 @@ with col_map:
             icon=":material/map:",
         )
     else:
-        # Plotly's SVG geo map (d3-geo) instead of a WebGL map: the browser draws a few hundred paths rather
-        # than a canvas in software (headless Chromium, phones without a GPU), and needs no tiles or fonts.
+        # An SVG map (Plotly geo, drawn by d3-geo): a few hundred paths, quick to draw without a GPU (a WebGL
+        # map is drawn in software there, seconds in headless Chromium), no tiles or fonts from the internet.
         features = []
         for g in shapes["geojson"].to_list():
             f = json.loads(g)
