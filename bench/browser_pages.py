@@ -12,7 +12,8 @@ For every page and width:
 
 Ready = Streamlit's script state is ``notRunning``, the page's main element is visible and every Plotly
 chart on the page has drawn (``.main-svg``). Also printed per page: what the server sent over the
-WebSocket (KB, the page's figures and tables) and the server-side script time of a warm rerun
+WebSocket (KB, the page's figures and tables), how much of a warm visit the browser spends after the
+server's last WebSocket frame (rendering and drawing), and the server-side script time of a warm rerun
 (``bench/timing.py``), to see where the time goes. Prints a Markdown table.
 """
 
@@ -37,16 +38,20 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyCha
     .every((c) => c.querySelector('.main-svg'))"""
 
 
-def _visit(page, server, url_path: str) -> float:
+def _visit(page, server, url_path: str, seen: dict) -> tuple[float, float]:
+    """Seconds to a ready page, and of those the browser's own share: from the last WebSocket frame the
+    server sent (the page's last element) to ready, i.e. rendering and drawing."""
     t = time.perf_counter()
+    seen["last"] = t
     e2e.goto(page, server, url_path)
     page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
-    return time.perf_counter() - t
+    end = time.perf_counter()
+    return end - t, end - seen["last"]
 
 
 def _ws_counter(page) -> dict:
     """Bytes received over the WebSocket (Chrome DevTools Protocol)."""
-    seen = {"bytes": 0}
+    seen = {"bytes": 0, "last": 0.0}
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
 
@@ -54,6 +59,7 @@ def _ws_counter(page) -> dict:
         r = ev.get("response", {})
         data = r.get("payloadData", "")
         seen["bytes"] += len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+        seen["last"] = time.perf_counter()
 
     cdp.on("Network.webSocketFrameReceived", frame)
     return seen
@@ -79,12 +85,14 @@ def measure(serving: Path, pages: list[str], repeat: int, roots: dict[str, Path]
                 page, guard, _ = e2e.new_page(browser, server, width=w, height=h)
                 counter = _ws_counter(page)
                 try:
-                    cold = _visit(page, server, url_path)
+                    cold, _ = _visit(page, server, url_path, counter)
                     cold_kb = counter["bytes"] / 1024
-                    warm = []
+                    warm, drawing = [], []
                     for _ in range(repeat):
                         counter["bytes"] = 0
-                        warm.append(_visit(page, server, url_path))
+                        total, browser_only = _visit(page, server, url_path, counter)
+                        warm.append(total)
+                        drawing.append(browser_only)
                 except Exception as e:  # not ready within the timeout: reported, the other pages still measured
                     print(f"{title:26s} {wname:>5s} px {label:8s} NOT READY: {str(e).splitlines()[0]}", flush=True)
                     page.context.close()
@@ -92,9 +100,10 @@ def measure(serving: Path, pages: list[str], repeat: int, roots: dict[str, Path]
                 page.context.close()
             rows.append({"page": title, "view": url_path.replace("-", "_") or "overzicht", "width": wname, "code": label, "cold_s": round(cold, 2),
                          "warm_s": round(statistics.median(warm), 2), "ws_kb": round(cold_kb),
+                         "browser_s": round(statistics.median(drawing), 2),
                          "blocked": len(guard.blocked)})
             print(f"{title:26s} {wname:>5s} px {label:8s} cold {cold:5.2f} s  warm {statistics.median(warm):5.2f} s"
-                  f"  {cold_kb:7.0f} KB", flush=True)
+                  f" (browser after the last frame {statistics.median(drawing):5.2f} s)  {cold_kb:7.0f} KB", flush=True)
         browser.close()
     return rows
 
@@ -123,12 +132,14 @@ def main() -> int:
 
         server = timing.measure(serving, repeat=1, pages=[f"{r['view']}.py" for r in rows if r["code"] != "before"])
     print(f"\nSnapshot: {serving} ({serving.stat().st_size / 1e6:.1f} MB)\n")
-    print("| page | width | code | cold (s) | warm (s) | sent over WebSocket (KB) | script cold / warm (s) |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+    print("| page | width | code | cold (s) | warm (s) | warm: browser after the last frame (s) "
+          "| sent over WebSocket (KB) | script cold / warm (s) |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         s = server.get(r["view"], {})
         script = f"{s['cold_s']:.2f} / {s['warm_s']:.2f}" if s else "–"
-        print(f"| {r['page']} | {r['width']} | {r['code'] or '–'} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['ws_kb']} "
+        print(f"| {r['page']} | {r['width']} | {r['code'] or '–'} | {r['cold_s']:.2f} | {r['warm_s']:.2f} "
+              f"| {r['browser_s']:.2f} | {r['ws_kb']} "
               f"| {script if r['code'] != 'before' else '–'} |")
     return 0
 

@@ -8,7 +8,8 @@ its interface strings. ``inject()`` adds, once per page, through ``st.html`` (no
   small screens, titles that break between words only, compact metric cards on a phone;
 - a script that keeps ``<html lang="nl">``, translates Streamlit's own English labels (skip link,
   table toolbar, fullscreen, ...) and gives every chart ``role="figure"`` with its Dutch text
-  alternative (``layout.meta.alt`` set by ``charts.plot``; the map's canvas too).
+  alternative (``layout.meta.alt`` set by ``charts.plot``; a geo map's SVG group ``role="img"`` and
+  "Kaart: ..." too).
 
 A MutationObserver re-applies this after each rerender; it only writes when a value differs, so it
 cannot loop.
@@ -133,29 +134,10 @@ SCRIPT = """
       if (!alt) return;
       set(gd, "role", "figure");
       set(gd, "aria-label", alt);
-      gd.querySelectorAll("canvas").forEach((cv) => set(cv, "aria-label", "Kaart: " + alt));
-      fitMap(gd, meta);
-      gd.querySelectorAll(".maplibregl-canvas-container, .maplibregl-map").forEach((m) => {
-        if (m.getAttribute("aria-label")) set(m, "aria-label", "Kaart: " + alt);
-      });
+      // a map (Plotly's SVG geo subplot): the map itself says it is one, with the same text alternative
+      const mapAlt = alt.startsWith("Kaart") ? alt : "Kaart: " + alt;
+      gd.querySelectorAll("g.geo").forEach((g) => { set(g, "role", "img"); set(g, "aria-label", mapAlt); });
     });
-  }
-  // A map fitted to the chart's real width: the server cannot know whether it is 1,000 or 360 px wide.
-  function fitMap(gd, meta) {
-    const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    const map = sub && sub.map;
-    if (!meta.fit || !map || !gd.clientWidth) return;
-    const box = map.getContainer();
-    // Only narrower than the map was drawn for (about 560 px): there the names, placed as pixel offsets
-    // for the drawn zoom, would no longer sit on their wijken, so they are hidden (the table has them).
-    if (box.clientWidth >= 560) return;
-    const key = JSON.stringify(meta.fit) + ":" + box.clientWidth + "x" + box.clientHeight;
-    if (gd.__hbhFit === key) return;
-    gd.__hbhFit = key;
-    if (!map.__hbhResize) { map.__hbhResize = true; map.on("resize", () => { gd.__hbhFit = null; schedule(); }); }
-    const [w, s, e, n] = meta.fit;
-    map.fitBounds([[w, s], [e, n]], { padding: 8, animate: false });
-    gd.querySelectorAll(".annotation").forEach((a) => { a.style.display = "none"; });
   }
   window.addEventListener("resize", () => schedule());
   let pending = false;

@@ -69,7 +69,7 @@ def main() -> int:
             t = time.monotonic()
             e2e.goto(page, server, url_path)
             timings[title] = time.monotonic() - t
-            page.wait_for_timeout(1200)  # let Plotly/MapLibre finish drawing
+            page.wait_for_timeout(1200)  # let Plotly finish drawing
             if page.locator('[data-testid="stException"]').count():
                 print(f"!! exception on {title}", file=sys.stderr)
             path = args.out / f"{NAMES.get(url_path, url_path)}.png"

@@ -26,7 +26,8 @@ READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # url path -> (title, a selector that shows the page has rendered its main content)
 PAGES: dict[str, tuple[str, str]] = {
     "": ("Overzicht", '[data-testid="stMetric"]'),
-    "wijken": ("Wijken", '[data-testid="stPlotlyChart"] canvas'),
+    # the map's wijken drawn (SVG geo map; a WebGL map drew a canvas: either is ready, so a benchmark can compare)
+    "wijken": ("Wijken", '[data-testid="stPlotlyChart"] :is(path.choroplethlocation, canvas)'),
     "leeftijd": ("Leeftijd", '[data-testid="stPlotlyChart"]'),
     "abonnementstarief": ("Abonnementstarief", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),
     "prognose": ("Prognose", '[data-testid="stPlotlyChart"], [data-testid="stAlert"]'),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
+import duckdb
 import pytest
 
 import e2e  # tests/e2e.py
@@ -47,27 +48,54 @@ def _no_exception(page, where: str) -> None:
     assert n == 0, f"{where}: {page.locator(EXCEPTION).first.inner_text()[:2000]}"
 
 
-def test_the_map_and_filters_work_offline(browser, server):
+# The Wijken map (the page's first chart): an SVG geo map, each wijk a path bound to its wijk code
+MAP_DRAWN = """() => { const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+    const geo = gd.querySelector('g.geo rect').getBoundingClientRect();
+    return {canvas: gd.querySelectorAll('canvas').length, geo: [geo.left, geo.top, geo.right, geo.bottom],
+            paths: [...gd.querySelectorAll('path.choroplethlocation')].map((p) => { const r = p.getBoundingClientRect();
+              return [p.__data__ && p.__data__.loc, r.left, r.top, r.right, r.bottom, getComputedStyle(p).fill]; })}; }"""
+MAP_READY = e2e.PAGES["wijken"][1]
+GREY = "rgb(217, 217, 217)"  # afgeschermd or no inhabitants
+
+
+def _map_drawn(page, codes: set[str]) -> dict:
+    """The map is SVG (no WebGL canvas), every wijk of ``codes`` is one path inside the map, none fills it."""
+    drawn = page.evaluate(MAP_DRAWN)
+    assert drawn["canvas"] == 0, "the map is a WebGL canvas, not SVG"
+    locs = [p[0] for p in drawn["paths"]]
+    assert sorted(locs) == sorted(codes), set(locs) ^ set(codes)
+    gl, gt, gr, gb = drawn["geo"]
+    for code, left, top, right, bottom, fill in drawn["paths"]:
+        assert 0 < (right - left) * (bottom - top) < 0.25 * (gr - gl) * (gb - gt), (code, "drawn inside out?")
+        assert left >= gl - 1 and right <= gr + 1 and top >= gt - 1 and bottom <= gb + 1, (code, "outside the map")
+    assert any(p[5] != GREY for p in drawn["paths"]), "no wijk with data coloured"
+    return drawn
+
+
+def test_the_map_and_filters_work_offline(browser, server, serving_db):
     """Clicks and filters on Wijken and Overzicht, with every request off this machine blocked (every page's first
     render, offline and without an error, is checked by the axe test below, which visits them all)."""
     t0 = time.monotonic()
     page, guard, errors = e2e.new_page(browser, server)
-    # the Wijken map: a WebGL canvas with the choropleth, next to the sortable table
+    # the Wijken map: an SVG map with every wijk of the year as a path (no WebGL canvas), next to the table
     e2e.goto(page, server, "wijken")
     # the table renders after the map; on a loaded machine give it time instead of counting at once
     page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible", timeout=30_000)
     assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() >= 2
-    assert page.locator('[data-testid="stPlotlyChart"] canvas').count() >= 1
+    year = int(page.locator('h3:has-text("Cijfers per wijk")').first.inner_text().rsplit("·", 1)[1])
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        codes = {r[0] for r in con.execute("SELECT wijk_code FROM marts.wijk_year WHERE year = ?", [year]).fetchall()}
+    _map_drawn(page, codes)
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     assert page.locator('[data-testid="stDataFrame"] canvas, [data-testid="stDataFrame"] [role="grid"]').count() >= 1
     # clicking a wijk on the map opens its profile
     profile = page.locator('h3:has-text("Profiel")').first
     before = profile.inner_text()
-    box = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
-    for fx, fy in ((0.1, 0.15), (0.45, 0.3), (0.2, 0.7)):
-        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    page.locator('[data-testid="stPlotlyChart"]').first.scroll_into_view_if_needed()
+    for code, left, top, right, bottom, _ in page.evaluate(MAP_DRAWN)["paths"][:3]:  # the middle of a wijk
+        page.mouse.click((left + right) / 2, (top + bottom) / 2)
         page.wait_for_timeout(300)
-        e2e.wait_ready(page, '[data-testid="stPlotlyChart"] canvas')
+        e2e.wait_ready(page, MAP_READY)
         if profile.inner_text() != before:
             break
     assert profile.inner_text() != before, "a click on the map did not select another wijk"
@@ -75,14 +103,14 @@ def test_the_map_and_filters_work_offline(browser, server):
     # change filters: the gemeente, then the map measure; page re-renders without error
     page.get_by_test_id("stSelectbox").filter(has_text="Gemeente").first.click()
     page.get_by_role("option").nth(1).click()
-    e2e.wait_ready(page, '[data-testid="stPlotlyChart"] canvas')
+    e2e.wait_ready(page, MAP_READY)
     page.wait_for_timeout(300)
-    e2e.wait_ready(page, '[data-testid="stPlotlyChart"] canvas')
+    e2e.wait_ready(page, MAP_READY)
     _no_exception(page, "Wijken na gemeentefilter")
     assert "Alle gemeenten" not in page.get_by_test_id("stSelectbox").filter(has_text="Gemeente").first.inner_text()
     page.get_by_text("Per 1.000 inwoners 75+", exact=True).first.click()
     page.wait_for_timeout(300)
-    e2e.wait_ready(page, '[data-testid="stPlotlyChart"] canvas')
+    e2e.wait_ready(page, MAP_READY)
     _no_exception(page, "Wijken na maatstaf")
     # Overzicht: change the year
     e2e.goto(page, server, "")
@@ -154,7 +182,8 @@ def test_every_page_passes_axe_in_dutch(browser, server, width, height):
         found += [f"English interface string {w!r}" for w in english]
         charts = page.evaluate(
             """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => [gd.getAttribute('role'),
-                 gd.getAttribute('aria-label') || '', !!gd.querySelector('.gtitle') || !!gd.querySelector('canvas')])"""
+                 gd.getAttribute('aria-label') || '', !!gd.querySelector('.gtitle')
+                 || !!gd.querySelector('g.geo[role="img"][aria-label^="Kaart: "]')])"""
         )
         for role, label, titled in charts:
             if role != "figure" or len(label) < 15 or not titled:
@@ -207,15 +236,13 @@ def test_phone_width_layout(browser, server):
     plot = page.locator('[data-testid="stPlotlyChart"]').first
     box = plot.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= vw + 1, box
-    geo = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
-        const m = gd._fullLayout.map._subplot.map; const b = m.getBounds(); const f = gd.layout.meta.fit;
-        return {west: b.getWest(), east: b.getEast(), south: b.getSouth(), north: b.getNorth(), fit: f}; }""")
-    w, s, e, n = geo["fit"]
-    slack = (e - w) * 0.002  # a fraction of a pixel
-    assert geo["west"] <= w + slack and geo["east"] >= e - slack and geo["south"] <= s + slack and geo["north"] >= n - slack, geo
+    # every wijk on the screen: the map fitted to the phone's width
+    drawn = page.evaluate(MAP_DRAWN)
+    assert drawn["paths"] and drawn["canvas"] == 0
+    assert min(p[1] for p in drawn["paths"]) >= 0 and max(p[3] for p in drawn["paths"]) <= vw + 1, drawn["paths"]
     overlap = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
-        const cb = gd.querySelector('.colorbar'); const cv = gd.querySelector('.maplibregl-canvas') || gd.querySelector('canvas');
-        if (!cb) return 0; const a = cb.getBoundingClientRect(), b = cv.getBoundingClientRect();
+        const cb = gd.querySelector('.colorbar'); const map = gd.querySelector('g.geo rect');
+        if (!cb) return 0; const a = cb.getBoundingClientRect(), b = map.getBoundingClientRect();
         const x = Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left));
         const y = Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top)); return x * y; }""")
     assert overlap < 50, f"colour scale covers the map ({overlap:.0f} px²)"

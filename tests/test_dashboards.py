@@ -7,6 +7,7 @@ on small demo data). The page tests only assume the schema, not particular gemee
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -358,11 +359,12 @@ def test_dashboards_import_no_dagster_or_pipeline_code():
 def test_wijken_map_is_offline_choropleth_with_every_wijk(published):
     at = _open(WIJKEN)
     specs = [c.proto.spec for c in at.get("plotly_chart")]
-    maps = [s for s in specs if '"choroplethmap"' in s]
+    maps = [s for s in specs if '"choropleth"' in s]
     assert len(maps) == 1
     spec = maps[0]
-    assert '"white-bg"' in spec  # no tile server / style URL
-    assert "mapbox" not in spec
+    # an SVG geo map without base layers: no tile server, style URL or WebGL map (MapLibre/Mapbox)
+    assert json.loads(spec)["layout"]["geo"]["visible"] is False
+    assert not any(w in spec for w in ("mapbox", "choroplethmap", "scattermap", "white-bg", "http"))
     year = at.selectbox(key="wijken_jaar").value
     codes = [r[0] for r in _sql(published, f"select wijk_code from marts.wijk_year where year = {year}")]
     geo = {r[0] for r in _sql(published, "select wijk_code from meta.wijk_geometry")}
@@ -393,7 +395,7 @@ def test_wijken_without_geometry_degrades(serving_db, tmp_path, monkeypatch):
     monkeypatch.setenv("HBH_SERVING", str(db))
     at = _open(WIJKEN)
     assert any("wijk- en buurtkaart" in str(i.value) for i in at.info)
-    assert not any('"choroplethmap"' in c.proto.spec for c in at.get("plotly_chart"))
+    assert not any('"choropleth"' in c.proto.spec for c in at.get("plotly_chart"))
     assert len(at.dataframe) >= 1
 
 

@@ -1,6 +1,6 @@
 """The map says where you are: real CBS wijk outlines (../shared/reference/cbs/, read in place) joined on
-statcode with a report of the wijken missing on either side, gemeente borders derived from them, and the
-wijk map on the Wijken page with borders and names."""
+statcode with a report of the wijken missing on either side, gemeente borders derived from them, rings
+wound for d3-geo, and the wijk map on the Wijken page (an SVG geo map) with borders and names."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hbh_monitor.defs.publishing.geometry import load_wijk_geometry, read_features
-from hbh_monitor.geo import border_segments, join_report, label_point, rings
+from hbh_monitor.geo import border_segments, d3_winding, join_report, label_point, rings
 from support import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +74,44 @@ def test_gemeente_border_from_real_outlines(outlines):
     assert len(odd) <= 0.02 * len(ends), f"{len(odd)} loose ends of {len(ends)}"
 
 
+def _shoelace(ring) -> float:
+    """Signed planar area in (lon, lat): > 0 counter-clockwise (RFC 7946's outer rings), < 0 clockwise."""
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:] + ring[:1])) / 2
+
+
+def _polygons(g: dict) -> list:
+    return [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+
+
+def test_d3_winding_turns_rfc7946_rings_for_plotly_geo(outlines):
+    """d3-geo (Plotly's SVG map) takes a counter-clockwise outer ring for the globe minus the wijk: outer rings
+    clockwise, holes counter-clockwise, the same points, and a ring already wound so is left alone."""
+    published = [r for f in outlines.values() for poly in _polygons(f["geometry"]) for r in poly[:1]]
+    assert published and all(_shoelace(r) > 0 for r in published)  # the CBS outlines follow RFC 7946
+    for code, f in outlines.items():
+        g = d3_winding(f["geometry"])
+        assert g["type"] == f["geometry"]["type"]
+        for before, after in zip(_polygons(f["geometry"]), _polygons(g)):
+            assert _shoelace(after[0]) < 0, code
+            assert all(_shoelace(h) > 0 for h in after[1:]), code
+            assert [sorted(map(tuple, r)) for r in before] == [sorted(map(tuple, r)) for r in after], code
+        assert d3_winding(g) == g, code
+    # a wijk with a hole (a lake), RFC 7946 winding, as a MultiPolygon next to a square already wound for d3
+    outer = [[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.1], [5.0, 52.0]]
+    hole = [[5.02, 52.02], [5.02, 52.08], [5.08, 52.08], [5.08, 52.02], [5.02, 52.02]]
+    ready = [[6.0, 52.0], [6.0, 52.1], [6.1, 52.1], [6.1, 52.0], [6.0, 52.0]]
+    g = d3_winding({"type": "MultiPolygon", "coordinates": [[outer, hole], [ready]]})
+    assert g["coordinates"] == [[outer[::-1], hole[::-1]], [ready]]
+    assert d3_winding({"type": "Point", "coordinates": [5.0, 52.0]}) == {"type": "Point", "coordinates": [5.0, 52.0]}
+
+
+def _map_spec(at) -> dict:
+    specs = [json.loads(ch.proto.spec) for ch in at.get("plotly_chart")]
+    maps = [f for f in specs if any(t["type"] == "choropleth" for t in f["data"])]
+    assert len(maps) == 1
+    return maps[0]
+
+
 def test_wijk_map_shows_borders_and_names(serving_db, monkeypatch):
     monkeypatch.setenv("HBH_SERVING", str(serving_db))
     at = AppTest.from_file(str(APP), default_timeout=60)
@@ -81,17 +119,28 @@ def test_wijk_map_shows_borders_and_names(serving_db, monkeypatch):
     at.switch_page("views/wijken.py").run()
     at.selectbox(key="wijken_gemeente").set_value("GM9902").run()
     assert not at.exception, [e.value for e in at.exception]
-    chart = next(ch for ch in at.get("plotly_chart") if "choroplethmap" in ch.proto.spec)
-    fig = json.loads(chart.proto.spec)
-    borders = [t for t in fig["data"] if t["type"] == "scattermap" and t.get("mode") == "lines"]
+    fig = _map_spec(at)
+    # an SVG geo map (no WebGL map, no tiles): fitted to the wijken, without base layers, not draggable
+    assert {t["type"] for t in fig["data"]} == {"choropleth", "scattergeo"}
+    geo = fig["layout"]["geo"]
+    assert geo["fitbounds"] == "locations" and geo["visible"] is False and geo["projection"]["type"] == "mercator"
+    assert fig["layout"]["dragmode"] not in ("pan", "zoom", "select", "lasso", None)
+    # a line trace first: Plotly fetches its world map (cdn.plot.ly) when the first geo trace has locations
+    assert fig["data"][0]["type"] == "scattergeo" and "locations" not in fig["data"][0]
+    borders = [t for t in fig["data"] if t["type"] == "scattergeo" and t.get("mode") == "lines"]
     assert len(borders) == 1 and None in borders[0]["lon"]
-    texts = {a["text"] for a in fig["layout"]["annotations"]}
+    # every wijk's outer ring clockwise (d3-geo's winding)
+    for t in fig["data"]:
+        for f in t.get("geojson", {}).get("features", []):
+            assert all(_shoelace(poly[0]) < 0 for poly in _polygons(f["geometry"])), f["id"]
+    texts = {x.replace("<br>", " ") for t in fig["data"] if t.get("mode") == "text" for x in t["text"]}
     with duckdb.connect(str(serving_db), read_only=True) as con:
         wijken = {r[0] for r in con.execute("SELECT wijk_name FROM marts.wijk_year WHERE gemeente_code = 'GM9902'").fetchall()}
     assert wijken and wijken <= texts, wijken - texts
-    assert fig["layout"]["dragmode"] is False
     # the whole region: the gemeente names (five blocks with their borders)
     at.selectbox(key="wijken_gemeente").set_value("__regio__").run()
-    fig = json.loads(next(ch for ch in at.get("plotly_chart") if "choroplethmap" in ch.proto.spec).proto.spec)
+    fig = _map_spec(at)
     assert len([t for t in fig["data"] if t.get("mode") == "lines"]) == 5
-    assert {a["text"] for a in fig["layout"]["annotations"]} >= {"<b>Demostad</b>", "<b>Duinwijk</b>", "<b>Kustmeer</b>"}
+    texts = {x for t in fig["data"] if t.get("mode") == "text" for x in t["text"]}
+    assert texts >= {"<b>Demostad</b>", "<b>Duinwijk</b>", "<b>Kustmeer</b>"}
+    assert not fig["layout"].get("annotations")

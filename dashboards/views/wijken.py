@@ -4,7 +4,6 @@ profile of one wijk (trend, age, products, aanbieders) chosen in a selectbox or 
 from __future__ import annotations
 
 import json
-import math
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -132,26 +131,13 @@ with col_map:
             icon=":material/map:",
         )
     else:
-        features = [json.loads(g) for g in shapes["geojson"].to_list()]
-        lons, lats = [], []
-
-        def _walk(coords):
-            if coords and isinstance(coords[0], (int, float)):
-                lons.append(coords[0])
-                lats.append(coords[1])
-            else:
-                for part in coords:
-                    _walk(part)
-
-        for f in features:
-            _walk(f["geometry"]["coordinates"])
-        lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
-        center = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
-        span_x = max(lon1 - lon0, 1e-3)
-        span_y = max((lat1 - lat0) / max(math.cos(math.radians(center["lat"])), 0.1), 1e-3)
-        # MapLibre: the world is 512 px wide at zoom 0; fit the box in about 560 × 500 px
-        zoom = max(0.0, min(math.log2(560 * 360 / (512 * span_x)), math.log2(500 * 360 / (512 * span_y))) - 0.15)
-        by_code = dict(zip(shapes["wijk_code"].to_list(), features))
+        # An SVG map (Plotly geo, drawn by d3-geo): a few hundred paths, quick to draw without a GPU (a WebGL
+        # map is drawn in software there, seconds in headless Chromium), no tiles or fonts from the internet.
+        features = []
+        for g in shapes["geojson"].to_list():
+            f = json.loads(g)
+            features.append({**f, "geometry": hgeo.d3_winding(f["geometry"])})
+        by_code = {f["id"]: f for f in features}
 
         def gj_of(codes: list[str]) -> dict:
             """Only the trace's own wijken: each trace carries its GeoJSON to the browser."""
@@ -161,8 +147,27 @@ with col_map:
         shown = m.filter(pl.col("_value").is_not_null())
         hidden_m = m.filter(pl.col("_value").is_null())
         fig_map = go.Figure()
+
+        def _two_lines(label: str) -> str:
+            """A long wijk name on two lines, broken at the space or hyphen nearest its middle (narrow wijken)."""
+            cuts = [i for i, ch in enumerate(label) if ch in " -"]
+            if len(label) <= 10 or not cuts:
+                return label
+            i = min(cuts, key=lambda c: abs(c - len(label) / 2))
+            return label[: i + 1].rstrip() + "<br>" + label[i + 1:].lstrip()
+
+        # Where you are: the gemeente borders (edges no other wijk of the gemeente shares) as lines. A line
+        # trace comes first on purpose: Plotly decides from the first trace of a geo map whether it needs its
+        # world map (from cdn.plot.ly, offline not there); a choropleth first would make it ask for one.
+        by_gem: dict[str, list] = {}
+        for f in features:
+            by_gem.setdefault(f["properties"].get("gemeente_code"), []).append(f["geometry"])
+        for gcode, geoms in by_gem.items():
+            blon, blat = hgeo.segments_to_lines(hgeo.border_segments(geoms))
+            fig_map.add_trace(go.Scattergeo(lon=blon, lat=blat, mode="lines", line=dict(color="#222", width=2.5),
+                                            hoverinfo="skip", showlegend=False, name=f"grens {gcode}"))
         if hidden_m.height:
-            fig_map.add_trace(go.Choroplethmap(
+            fig_map.add_trace(go.Choropleth(
                 geojson=gj_of(hidden_m["wijk_code"].to_list()), locations=hidden_m["wijk_code"].to_list(), z=[0] * hidden_m.height,
                 colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False, marker_line_color="white",
                 marker_line_width=1, featureidkey="id", name="afgeschermd",
@@ -177,7 +182,7 @@ with col_map:
                 hovertemplate="%{text}<extra></extra>",
             ))
         if shown.height:
-            fig_map.add_trace(go.Choroplethmap(
+            fig_map.add_trace(go.Choropleth(
                 geojson=gj_of(shown["wijk_code"].to_list()), locations=shown["wijk_code"].to_list(), z=shown["_value"].to_list(),
                 colorscale="RdBu_r" if is_growth else "Blues", zmid=0 if is_growth else None,
                 marker_line_color="white", marker_line_width=1, featureidkey="id",
@@ -188,48 +193,39 @@ with col_map:
                 text=[f"{lab}<br>{y_label}: {value_fmt(v)}" for lab, v in zip(shown["_label"].to_list(), shown["_value"].to_list())],
                 hovertemplate="%{text}<extra></extra>",
             ))
-        st.session_state["_wijken_map_locs"] = [list(tr.locations) for tr in fig_map.data]
-        # Where you are: the gemeente borders (edges no other wijk of the gemeente shares) as lines, and the
-        # wijk names. Text in the map itself would need font files from the internet (MapLibre glyphs), so the
-        # names are annotations placed over the map: pixel offsets from its centre in Web Mercator at the
-        # map's fixed zoom (panning is switched off so they stay in place).
-        by_gem: dict[str, list] = {}
-        for f in features:
-            by_gem.setdefault(f["properties"].get("gemeente_code"), []).append(f["geometry"])
-        for gcode, geoms in by_gem.items():
-            blon, blat = hgeo.segments_to_lines(hgeo.border_segments(geoms))
-            fig_map.add_trace(go.Scattermap(lon=blon, lat=blat, mode="lines", line=dict(color="#222", width=2.5),
-                                            hoverinfo="skip", showlegend=False, name=f"grens {gcode}"))
-        scale = 512 * 2 ** zoom
-
-        def _merc(lon: float, lat: float) -> tuple[float, float]:
-            y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-            return (lon + 180) / 360 * scale, (1 - y / math.pi) / 2 * scale
-
-        cx, cy = _merc(center["lon"], center["lat"])
-        if all_gemeenten:  # the whole region: each gemeente's name above its wijken (wijk names would crowd)
+        st.session_state["_wijken_map_locs"] = [list(tr.locations or []) for tr in fig_map.data]
+        # The names, as text on the map itself (SVG text: no font files from the internet): each gemeente's
+        # name above its wijken for the whole region (wijk names would crowd), else every wijk's name.
+        # a white outline round the letters: dark text legible on the darkest blue as on white
+        halo = "-1px -1px 0 #fff, 1px -1px 0 #fff, -1px 1px 0 #fff, 1px 1px 0 #fff, 0 0 3px #fff"
+        if all_gemeenten:
             gnames = dict(zip(sel["gemeente_code"].to_list(), sel["gemeente_name"].to_list()))
+            tops = []
             for gcode, geoms in by_gem.items():
                 pts = [p for g in geoms for r in hgeo.rings(g) for p in r]
-                px_, py_ = _merc((min(p[0] for p in pts) + max(p[0] for p in pts)) / 2, max(p[1] for p in pts))
-                fig_map.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", xshift=px_ - cx, yshift=cy - py_,
-                                       yanchor="bottom", text=f"<b>{gnames.get(gcode, gcode)}</b>", showarrow=False,
-                                       font=dict(size=12, color="#111"))
-        else:  # one gemeente: every wijk's name at the centroid of its outline
-            for f in features:
-                pt = hgeo.label_point(f["geometry"])
-                if pt is None or f["id"] not in labels:
-                    continue
-                px_, py_ = _merc(*pt)
-                fig_map.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", xshift=px_ - cx, yshift=cy - py_,
-                                       text=f["properties"].get("wijk_name") or f["id"], showarrow=False,
-                                       font=dict(size=10, color="#111"), bgcolor="rgba(255,255,255,0.6)", borderpad=1)
+                tops.append(((min(p[0] for p in pts) + max(p[0] for p in pts)) / 2, max(p[1] for p in pts),
+                             f"<b>{gnames.get(gcode, gcode)}</b>"))
+            fig_map.add_trace(go.Scattergeo(
+                lon=[t[0] for t in tops], lat=[t[1] for t in tops], text=[t[2] for t in tops], mode="text",
+                textposition="top center", textfont=dict(size=12, color="#111", shadow=halo),
+                hoverinfo="skip", showlegend=False, name="gemeenten"))
+        else:
+            pts = [(hgeo.label_point(f["geometry"]), f) for f in features if f["id"] in labels]
+            pts = [(pt, f) for pt, f in pts if pt is not None]
+            fig_map.add_trace(go.Scattergeo(
+                lon=[pt[0] for pt, _ in pts], lat=[pt[1] for pt, _ in pts],
+                text=[_two_lines(f["properties"].get("wijk_name") or f["id"]) for _, f in pts], mode="text",
+                textposition="middle center", textfont=dict(size=10, color="#111", shadow=halo),
+                hoverinfo="skip", showlegend=False, name="wijknamen"))
         fig_map.update_layout(
-            map=dict(style="white-bg", center=center, zoom=zoom),  # no tile server: works offline
-            margin=dict(l=0, r=0, t=0, b=90), height=540, separators=",.", dragmode=False,
+            # fitted to the wijken at whatever width the browser gives the chart; no base map (works offline)
+            geo=dict(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)"),
+            margin=dict(l=0, r=0, t=0, b=90), height=540, separators=",.",
+            # No dragging or zooming: a drag or a swipe over the map scrolls the page. Streamlit replaces a
+            # False dragmode by "pan" on a chart that reports selections; "orbit" (a 3-D mode) gives a geo map
+            # no drag handler at all, while hover and click (the wijk profile) still work.
+            dragmode="orbit",
         )
-        # the page script (a11y.py) refits this box to the chart's real width (a phone is 360 px wide)
-        fig_map.update_layout(meta={"fit": [lon0, lat0, lon1, lat1]})
         if ranked.height:
             top, low = ranked.row(0, named=True), ranked.row(-1, named=True)
             map_alt = (f"Kaart van {name} met {y_label.lower()} per wijk in {year}. Hoogste: {top['_label']} "
@@ -239,9 +235,9 @@ with col_map:
             map_alt = f"Kaart van {name}: alle wijken afgeschermd of zonder inwoners in {year}."
         charts.plot(
             fig_map, key="wijken_kaart", on_select="rerun", selection_mode="points",
-            # no zoom or pan: the names are placed for this view
+            # no zoom or pan: the map shows the wijken as fitted, a scroll over it scrolls the page
             config=charts.PLOTLY_CONFIG | {"scrollZoom": False, "modeBarButtonsToRemove": [
-                *charts.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInMap", "zoomOutMap", "resetViewMap", "pan2d"]},
+                *charts.PLOTLY_CONFIG["modeBarButtonsToRemove"], "zoomInGeo", "zoomOutGeo", "resetGeo", "pan2d"]},
             title=f"Kaart: {y_label} per wijk, {name} {year}", alt=map_alt, show_title=False,
         )
         map_data = nl.display_frame(m.sort("wijk_code"), (["gemeente_name"] if all_gemeenten else []) + ["wijk_name", "wijk_code", field])

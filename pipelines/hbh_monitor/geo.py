@@ -4,7 +4,8 @@
   the gemeenten in scope (outlines of other gemeenten are not "missing", just elsewhere);
 * :func:`border_segments`: a gemeente's border as the edges of its wijken that no other wijk of the same
   gemeente shares (vertices compared to about 1 m), as line pieces for a map trace;
-* :func:`label_point`: where a wijk's name goes: the area-weighted centroid of its largest ring.
+* :func:`label_point`: where a wijk's name goes: the area-weighted centroid of its largest ring;
+* :func:`d3_winding`: the rings turned the way d3-geo (Plotly's SVG geo maps) reads them.
 
 GeoJSON in WGS84 (lon, lat); Polygon and MultiPolygon.
 """
@@ -41,6 +42,29 @@ def label_point(geometry: dict) -> tuple[float, float] | None:
     """(lon, lat) for the wijk's name: the centroid of its largest ring."""
     best = max((_area_centroid([p[:2] for p in r]) for r in rings(geometry) if len(r) >= 3), default=None)
     return (best[1], best[2]) if best else None
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    """Twice the planar area of a ring in (lon, lat): positive when it runs counter-clockwise."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:] + ring[:1]))
+
+
+def d3_winding(geometry: dict) -> dict:
+    """The geometry with its rings wound as d3-geo expects: outer rings clockwise, holes counter-clockwise.
+
+    RFC 7946 GeoJSON (the CBS outlines, the demo map) winds the other way; d3-geo, which draws Plotly's
+    SVG geo maps, reads a counter-clockwise outer ring as the whole globe minus the wijk (the map fills
+    with one colour and fitting the view to the wijken fails). A ring already wound right is kept as it is.
+    Planar orientation in (lon, lat) equals the spherical one for rings as small as a wijk."""
+    def poly(rs: list) -> list:
+        return [r[::-1] if (_signed_area(r) > 0) == (i == 0) else r for i, r in enumerate(rs)]
+
+    t, coords = geometry.get("type"), geometry.get("coordinates") or []
+    if t == "Polygon":
+        return {**geometry, "coordinates": poly(coords)}
+    if t == "MultiPolygon":
+        return {**geometry, "coordinates": [poly(p) for p in coords]}
+    return geometry
 
 
 def _key(p: list[float], digits: int) -> tuple[float, float]:
