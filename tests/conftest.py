@@ -38,22 +38,14 @@ class PipelineRun:
     stdout: str
 
 
-def _build_session_run(data_dir: Path) -> None:
-    """The demo region in ``data_dir``/landing and one CLI run over it; ``run.json`` says how it went."""
-    env = run_env(data_dir)
-    demo_region(data_dir / "landing", DEMO_ARGS)
-    proc = run_refresh(env)
-    (data_dir / "run.json").write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
-                                                   "stderr": proc.stderr, "env": env}))
-
-
-def _build_in_process(args: list[str]):
-    """A builder: the demo region for ``args`` in ``data_dir``/landing and one in-process run over it."""
+def _builder(args: list[str], refresh):
+    """A builder of a shared run: the demo region for ``args`` in ``data_dir``/landing and one run over it
+    with ``refresh`` (the CLI or in-process); ``run.json`` says how it went."""
 
     def build(data_dir: Path) -> None:
         env = run_env(data_dir)
         demo_region(data_dir / "landing", args)
-        proc = refresh_in_process(env)
+        proc = refresh(env)
         (data_dir / "run.json").write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
                                                        "stderr": proc.stderr, "env": env}))
 
@@ -92,7 +84,7 @@ def _shared_run(tmp_path_factory, name: str, build) -> PipelineRun:
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory) -> PipelineRun:
     """The session's run: the demo region (DEMO_ARGS) through the CLI, shared by every worker."""
-    return _shared_run(tmp_path_factory, "hbh_data_shared", _build_session_run)
+    return _shared_run(tmp_path_factory, "hbh_data_shared", _builder(DEMO_ARGS, run_refresh))
 
 
 @pytest.fixture(scope="session")
@@ -100,14 +92,14 @@ def small_run(tmp_path_factory) -> PipelineRun:
     """A run of the small recent region (SMALL_ARGS), for the tests that change files or kill runs and run
     again on a private copy (``copy_run``): each of their runs then costs seconds instead of a minute.
     Read-only like ``pipeline_run``."""
-    return _shared_run(tmp_path_factory, "hbh_small_shared", _build_in_process(SMALL_ARGS))
+    return _shared_run(tmp_path_factory, "hbh_small_shared", _builder(SMALL_ARGS, refresh_in_process))
 
 
 @pytest.fixture(scope="session")
 def mixed_run(tmp_path_factory) -> PipelineRun:
     """A run of FORMATS_ARGS delivered in every format (CSV, iWmo XML, Excel, Parquet): read by the format
     tests (against the same region in CSV only) and the iWmo variant tests. Read-only."""
-    return _shared_run(tmp_path_factory, "hbh_mixed_shared", _build_in_process([*FORMATS_ARGS, "--formats", "mixed"]))
+    return _shared_run(tmp_path_factory, "hbh_mixed_shared", _builder([*FORMATS_ARGS, "--formats", "mixed"], refresh_in_process))
 
 
 @pytest.fixture(scope="session")
