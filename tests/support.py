@@ -99,8 +99,9 @@ def refresh_in_process(env: dict) -> subprocess.CompletedProcess:
     and no test reads these runs back (the session's CLI run is the one recorded in its DAGSTER_HOME,
     and test_pipeline reads it there). Returns what
     :func:`run_refresh` returns: ``returncode`` 0 when the run succeeded, and as ``stdout`` the run's
-    event log, one line per event (``<job> - <run id> - <step> - <EVENT_TYPE> - <message>``), so
-    tests can look for ``STEP_FAILURE`` or the run id as in the CLI's output.
+    event log, one line per event (``<job> - <run id> - <step> - <EVENT_TYPE> - <message>``, a failure
+    followed by its exception and cause), so tests can look for ``STEP_FAILURE``, an error's words or the
+    run id as in the CLI's output.
     """
     import dagster as dg
 
@@ -121,6 +122,9 @@ def refresh_in_process(env: dict) -> subprocess.CompletedProcess:
                 for entry in instance.all_logs(run_id):
                     event = entry.dagster_event.event_type_value if entry.dagster_event else entry.level
                     lines.append(f"{entry.job_name} - {run_id} - {entry.step_key or ''} - {event} - {entry.message}")
+                    failure = getattr(entry.dagster_event and entry.dagster_event.event_specific_data, "error", None)
+                    if failure is not None:  # a failure's exception and cause, as the CLI prints them
+                        lines.append(failure.to_string())
     return subprocess.CompletedProcess(REFRESH_CLI, 0 if ok else 1, "\n".join(lines) + "\n", error)
 
 
@@ -172,10 +176,13 @@ def demo_region(landing: Path, args: list[str]) -> dict:
     return json.loads((landing / "demo_manifest.json").read_text())
 
 
-def copy_run(data_dir: Path, dest: Path) -> dict:
-    """A private copy of a run's data folder (landing, warehouse, serving) with a fresh DAGSTER_HOME;
-    returns the environment of a run on the copy."""
-    for sub in ("landing", "warehouse", "serving"):
+RUN_FOLDERS = ("landing", "warehouse", "serving")
+
+
+def copy_run(data_dir: Path, dest: Path, subs: tuple[str, ...] = RUN_FOLDERS) -> dict:
+    """A private copy of a run's data folder (``subs``: by default landing, warehouse and serving) with a
+    fresh DAGSTER_HOME; returns the environment of a run on the copy."""
+    for sub in subs:
         if (data_dir / sub).exists():
             shutil.copytree(data_dir / sub, dest / sub)
     return run_env(dest)

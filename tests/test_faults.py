@@ -2,7 +2,8 @@
 
 Every test works on a private copy of the session's small run (tests/conftest.py ``small_run``: two gemeenten,
 2023-2025; each refresh then takes seconds, not a minute),
-injects one fault, runs the real refresh (the CLI, as `make pipeline`) and asserts two things: what
+injects one fault, runs the real refresh (job ``refresh`` of the real Definitions, in this process; the wrong-configuration
+tests use the CLI, as `make pipeline`, since what they test is what the operator sees there) and asserts two things: what
 was published (nothing new, or the right thing) and what the operator sees (exit code, run log,
 ``status.json``, the Datakwaliteit page). The faults and outcomes are listed in docs/operations.md.
 
@@ -25,17 +26,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import ROOT, run_env, run_refresh
+import support
+from support import ROOT
 
 LONG_KEY = "x" * 40
 
 
-def copy_run(run, dest: Path, subs=("landing", "warehouse", "serving", "gx")) -> dict:
-    """A private copy of the session run with a fresh DAGSTER_HOME; returns its run environment."""
-    for sub in subs:
-        if (run.data_dir / sub).exists():
-            shutil.copytree(run.data_dir / sub, dest / sub)
-    return run_env(dest)
+def copy_run(run, dest: Path, subs=support.RUN_FOLDERS) -> dict:
+    """A private copy of the small run (``subs`` of its data folder) with a fresh DAGSTER_HOME."""
+    return support.copy_run(run.data_dir, dest, subs)
 
 
 def serving_of(data: Path) -> Path:
@@ -54,13 +53,20 @@ def fingerprint(path: Path) -> tuple[str, dict]:
     return run_id, fp
 
 
-def refresh(env: dict, timeout: int = 900) -> tuple[subprocess.CompletedProcess, float, str]:
-    """The real refresh (CLI); returns the process, its wall time and its whole output."""
+def refresh(env: dict) -> tuple[subprocess.CompletedProcess, float, str]:
+    """The real refresh, in this process (the same job and Definitions as the CLI, with the CLI's event
+    lines as output); returns the process-like result, its wall time and its whole output."""
     t0 = time.monotonic()
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m", "hbh_monitor.definitions", "-j", "refresh"],
-        cwd=ROOT / "pipelines", env=env, capture_output=True, text=True, timeout=timeout,
-    )
+    proc = support.refresh_in_process(env)
+    return proc, time.monotonic() - t0, proc.stdout + proc.stderr
+
+
+def refresh_cli(env: dict, timeout: int = 300) -> tuple[subprocess.CompletedProcess, float, str]:
+    """The refresh as an operator starts it (`make pipeline`), in a subprocess; returns the process, its
+    wall time and its whole output."""
+    t0 = time.monotonic()
+    proc = subprocess.run(support.REFRESH_CLI, cwd=ROOT / "pipelines", env=env, capture_output=True, text=True,
+                          timeout=timeout)
     return proc, time.monotonic() - t0, proc.stdout + proc.stderr
 
 
@@ -149,7 +155,7 @@ def test_wrong_configuration_stops_in_seconds_with_one_message_and_writes_nothin
         shutil.rmtree(data / "landing")
         (data / "landing").mkdir()
 
-    proc, seconds, out = refresh(env, timeout=300)
+    proc, seconds, out = refresh_cli(env)
     assert proc.returncode != 0, f"{case}: the run must fail\n{out[-3000:]}"
     assert _written(data) == [], f"{case}: the run wrote {_written(data)} (warehouse, GX files, status.json ...)"
     assert "STEP_START" not in out, "no step may start on a wrong configuration"
@@ -180,7 +186,7 @@ def test_a_read_only_data_folder_fails_fast_and_leaves_the_snapshot(small_run, t
             if p.is_dir():
                 p.chmod(0o555)
     try:
-        proc, seconds, out = refresh(env, timeout=240)
+        proc, seconds, out = refresh(env)
     finally:
         if ro is not None:
             subprocess.run(["umount", str(data)], check=False)
