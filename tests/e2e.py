@@ -142,7 +142,20 @@ def wait_ready(page, selector: str, timeout: float = 60_000) -> None:
 
 
 def goto(page, server: Server, url_path: str) -> None:
+    """Open a page by its address (a new page load, as from a bookmark or a link in a mail)."""
     title, selector = PAGES[url_path]
     page.goto(f"{server.url}/{url_path}")
+    page.wait_for_selector(f'h1:has-text("{title}")', timeout=60_000)
+    wait_ready(page, selector)
+
+
+def navigate(page, url_path: str) -> None:
+    """Go to another page of the open app the way a reader does: by its link in the sidebar menu (at phone
+    width the menu is folded away and opened first). No page load: the app stays and reruns its script."""
+    title, selector = PAGES[url_path]
+    expand = page.locator('[data-testid="stExpandSidebarButton"]')
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+    page.locator('[data-testid="stSidebar"] a').get_by_text(title, exact=True).first.click()
     page.wait_for_selector(f'h1:has-text("{title}")', timeout=60_000)
     wait_ready(page, selector)
