@@ -78,11 +78,12 @@ chromium:
 	  fi; \
 	fi
 
-# Two workers (pytest-xdist), one per core; a test module stays on one worker (its fixtures are built once).
+# Two workers (pytest-xdist), one per core; a test module stays on one worker (its fixtures are built once),
+# and the modules are handed out in the order tests/conftest.py (SCHEDULE) gives them.
 # The slowest tests are listed at the end, to see where the suite's time goes.
 TEST_WORKERS ?= 2
 test: install $(DAGSTER_HOME)/dagster.yaml chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # docs/screenshots/*.png for the README, with the same browser tooling (uses the published demo
 # snapshot when there is one, else generates a small demo region and runs the pipeline first).

@@ -265,7 +265,7 @@ def test_phone_width_layout(browser, server):
     for url_path in ("abonnementstarief", "levering", ""):
         if url_path not in e2e.available_pages():
             continue
-        e2e.goto(page, server, url_path)
+        e2e.navigate(page, url_path)
         h1 = page.locator("h1").first
         broken = h1.evaluate("""(h) => { const r = document.createRange(); const t = h.textContent.trim();
             const words = t.split(/\s+/); const node = [...h.querySelectorAll('*'), h].map((e) => [...e.childNodes])

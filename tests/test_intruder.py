@@ -78,6 +78,7 @@ class Intruder:
         self.not_applicable: set = set()
         self.equations: list[dict] = []  # linear relations between true counts: {cell: coefficient} = 0
         self._recording = True
+        self._rows: dict[tuple[str, str], dict] = {}  # (pub|truth, table) -> {key values: row}
         for t, df in self.pub.items():
             d = self.cat.get(t)
             if not d:
@@ -285,19 +286,29 @@ class Intruder:
                                  "declared_hours", r["market_share"] * hours[(r["wijk_code"], r["year"])])
         return n
 
+    def _row(self, side: str, t: str, k: tuple) -> dict | None:
+        """The row of table ``t`` with key values ``k`` in the published snapshot (side "pub") or the warehouse
+        ("truth"), as a dict; None when there is none. Indexed once per table: looked up for every cell."""
+        index = self._rows.get((side, t))
+        if index is None:
+            keys = _keys(self.pub[t].columns)
+            index = {}
+            for r in (self.pub if side == "pub" else self.truth)[t].iter_rows(named=True):
+                index.setdefault(tuple(r[c] for c in keys), r)
+            self._rows[(side, t)] = index
+        return index.get(tuple(k))
+
     def _published(self, t, k, col):
         lo, hi = self.known.get((t, k, col), (0.0, INF))
         return None if hi == INF else (lo + hi) / 2 if (t, k, col) not in self.hidden else None
 
     def _amount(self, t, k, col, value) -> None:
         """A hidden amount (hours, euros) of a row whose count is hidden, computed back: scored on the truth."""
-        pub = self.pub[t]
-        keys = _keys(pub.columns)
-        row = pub.filter(pl.all_horizontal([pl.col(c).eq_missing(v) for c, v in zip(keys, k)] or [pl.lit(True)]))
-        if not row.height or col not in row.columns or row[col][0] is not None:
+        row = self._row("pub", t, k)
+        if row is None or col not in row or row[col] is not None:
             return
-        truth = self.truth[t].filter(pl.all_horizontal([pl.col(c).eq_missing(v) for c, v in zip(keys, k)]))
-        if truth.height and truth[col][0] is not None and abs(truth[col][0] - value) < 1e-6 * max(1, abs(value)):
+        truth = self._row("truth", t, k)
+        if truth is not None and truth.get(col) is not None and abs(truth[col] - value) < 1e-6 * max(1, abs(value)):
             self.amounts[t].add((k, col))
 
     def models(self) -> int:
@@ -344,7 +355,8 @@ class Intruder:
     def linear_system(self) -> int:
         """Every relation above at once: for each hidden count below the threshold, the smallest and the
         largest value it can take in the linear system of all relations and all published intervals (LP)."""
-        from scipy.optimize import linprog
+        import highspy
+        from scipy.sparse import csc_matrix
 
         parent: dict = {}
 
@@ -376,21 +388,39 @@ class Intruder:
             for r, eq in enumerate(eqs):
                 for c, v in eq.items():
                     A[r, index[c]] += v
-            bounds = [(max(0.0, self.known[c][0]), None if self.known[c][1] == INF else self.known[c][1]) for c in cells]
+            # One LP per component (A x = 0 within the known intervals), solved again for each target with
+            # only its objective changed: HiGHS starts from the previous basis.
+            A = csc_matrix(A)
+            lp = highspy.HighsLp()
+            lp.num_col_, lp.num_row_ = len(cells), len(eqs)
+            lp.col_cost_ = np.zeros(len(cells))
+            lp.col_lower_ = np.array([max(0.0, self.known[c][0]) for c in cells])
+            lp.col_upper_ = np.array([highspy.kHighsInf if self.known[c][1] == INF else self.known[c][1] for c in cells])
+            lp.row_lower_ = lp.row_upper_ = np.zeros(len(eqs))
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.passModel(lp)
             for c in cells_t:
-                obj = np.zeros(len(cells))
-                obj[index[c]] = 1
-                lo = linprog(obj, A_eq=A, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
-                hi = linprog(-obj, A_eq=A, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
-                if lo.status == 0 and hi.status in (0, 3):
-                    n += self.learn("lineair stelsel (LP)", *c, lo.fun, INF if hi.status == 3 else -hi.fun)
+                h.changeColCost(index[c], 1.0)
+                bound = []
+                for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                    h.changeObjectiveSense(sense)
+                    h.run()
+                    status = h.getModelStatus()
+                    bound.append(h.getInfo().objective_function_value if status == highspy.HighsModelStatus.kOptimal
+                                 else INF if status in (highspy.HighsModelStatus.kUnbounded,
+                                                        highspy.HighsModelStatus.kUnboundedOrInfeasible) else None)
+                h.changeColCost(index[c], 0.0)
+                if bound[0] is not None and bound[0] != INF and bound[1] is not None:
+                    n += self.learn("lineair stelsel (LP)", *c, *bound)
         return n
 
     def _truth(self, cell):
         t, k, col = cell
-        keys = _keys(self.pub[t].columns)
-        row = self.truth[t].filter(pl.all_horizontal([pl.col(c).eq_missing(v) for c, v in zip(keys, k)]))
-        return row[col][0] if row.height and col in row.columns else None
+        row = self._row("truth", t, k)
+        return row.get(col) if row is not None else None
 
     # -- the attack -------------------------------------------------------------------------------------------
     def attack(self, rounds: int = 4) -> dict[str, int]:
@@ -408,17 +438,14 @@ class Intruder:
         out: dict[str, int] = defaultdict(int)
         self.found = []
         for (t, k, col), (lo, hi) in self.known.items():
-            pub = self.pub[t]
-            keys = _keys(pub.columns)
             if hi - lo > 2 * self.half + 1e-6:
                 continue
-            row = pub.filter(pl.all_horizontal([pl.col(c).eq_missing(v) for c, v in zip(keys, k)]))
-            if not row.height or row[col][0] is not None:
+            row = self._row("pub", t, k)
+            if row is None or row[col] is not None:
                 continue  # only hidden counts are targets
-            truth = self.truth[t].filter(pl.all_horizontal([pl.col(c).eq_missing(v) for c, v in zip(keys, k)]))
-            if not truth.height or truth[col][0] is None:
+            v = self._truth((t, k, col))
+            if v is None:
                 continue
-            v = truth[col][0]
             if v < self.threshold and lo - 1e-6 <= v <= hi + 1e-6:
                 out[self.route_of.get((t, k, col), "?")] += 1
                 self.found.append((t, k, col, v, lo, hi))
