@@ -8,7 +8,9 @@ For every page and width:
 - ``cold``: a freshly started Streamlit server (empty st.cache_data, nothing imported yet by a session)
   and a new browser context (empty HTTP cache), first visit;
 - ``warm``: the same page visited again in the same context (server caches and browser cache warm);
-  the median of ``--repeat`` visits.
+  the median of ``--repeat`` visits;
+- ``menu``: the page reached from another page by its link in the sidebar menu, as a reader goes through
+  the app (no page load: the app stays and reruns its script); the median of ``--repeat``.
 
 Ready = Streamlit's script state is ``notRunning``, the page's main element is visible and every Plotly
 chart on the page has drawn (``.main-svg``). Also printed per page: what the server sent over the
@@ -47,6 +49,17 @@ def _visit(page, server, url_path: str, seen: dict) -> tuple[float, float]:
     page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
     end = time.perf_counter()
     return end - t, end - seen["last"]
+
+
+def _via_menu(page, url_path: str, seen: dict) -> float:
+    """Seconds to a ready page reached by the sidebar menu from another (ready) page."""
+    other = next(p for p in e2e.available_pages() if p != url_path)
+    e2e.navigate(page, other)
+    page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+    t = time.perf_counter()
+    e2e.navigate(page, url_path)
+    page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+    return time.perf_counter() - t
 
 
 def _ws_counter(page) -> dict:
@@ -93,16 +106,19 @@ def measure(serving: Path, pages: list[str], repeat: int, roots: dict[str, Path]
                         total, browser_only = _visit(page, server, url_path, counter)
                         warm.append(total)
                         drawing.append(browser_only)
+                    menu = [_via_menu(page, url_path, counter) for _ in range(repeat)]
                 except Exception as e:  # not ready within the timeout: reported, the other pages still measured
                     print(f"{title:26s} {wname:>5s} px {label:8s} NOT READY: {str(e).splitlines()[0]}", flush=True)
                     page.context.close()
                     continue
                 page.context.close()
             rows.append({"page": title, "view": url_path.replace("-", "_") or "overzicht", "width": wname, "code": label, "cold_s": round(cold, 2),
-                         "warm_s": round(statistics.median(warm), 2), "ws_kb": round(cold_kb),
+                         "warm_s": round(statistics.median(warm), 2),
+                         "menu_s": round(statistics.median(menu), 2), "ws_kb": round(cold_kb),
                          "browser_s": round(statistics.median(drawing), 2),
                          "blocked": len(guard.blocked)})
             print(f"{title:26s} {wname:>5s} px {label:8s} cold {cold:5.2f} s  warm {statistics.median(warm):5.2f} s"
+                  f"  menu {statistics.median(menu):5.2f} s"
                   f" (browser after the last frame {statistics.median(drawing):5.2f} s)  {cold_kb:7.0f} KB", flush=True)
         browser.close()
     return rows
@@ -132,13 +148,13 @@ def main() -> int:
 
         server = timing.measure(serving, repeat=1, pages=[f"{r['view']}.py" for r in rows if r["code"] != "before"])
     print(f"\nSnapshot: {serving} ({serving.stat().st_size / 1e6:.1f} MB)\n")
-    print("| page | width | code | cold (s) | warm (s) | warm: browser after the last frame (s) "
+    print("| page | width | code | cold (s) | warm (s) | by the menu (s) | warm: browser after the last frame (s) "
           "| sent over WebSocket (KB) | script cold / warm (s) |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         s = server.get(r["view"], {})
         script = f"{s['cold_s']:.2f} / {s['warm_s']:.2f}" if s else "–"
-        print(f"| {r['page']} | {r['width']} | {r['code'] or '–'} | {r['cold_s']:.2f} | {r['warm_s']:.2f} "
+        print(f"| {r['page']} | {r['width']} | {r['code'] or '–'} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['menu_s']:.2f} "
               f"| {r['browser_s']:.2f} | {r['ws_kb']} "
               f"| {script if r['code'] != 'before' else '–'} |")
     return 0
