@@ -35,6 +35,7 @@ from hbh_monitor import readers
 from hbh_monitor.contracts import Contract
 from hbh_monitor.gate import ClearRoom, GateOutcome, mask_digits
 from hbh_monitor.readers.csv import PlainCheck, read_csv
+from hbh_monitor.transaction import transaction
 
 __all__ = ["FileError", "FileResult", "ensure_tables", "ingest_dataset", "ingest_file", "landing_files", "mask_digits"]
 
@@ -170,8 +171,7 @@ def _store(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest:
     """One transaction on the warehouse: replace the file's earlier rows, add the pseudonymised rows to
     ``raw`` and the refused ones to ``meta.quarantine``, and write the ledger row."""
     cols = ", ".join(n for n, _ in contract.loaded_columns())
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         (first_seen,) = con.execute(
             "SELECT min(coalesce(first_seen_at, loaded_at)) FROM meta.ingestion_ledger WHERE source_file = ? AND dataset = ?",
             [rel, contract.name],
@@ -195,13 +195,6 @@ def _store(con: duckdb.DuckDBPyConnection, contract: Contract, rel: str, digest:
             [contract.name, rel, digest, stat.st_size, stat.st_mtime_ns, fmt, out.rows_in, out.rows_loaded,
              out.rows_quarantined, status, note, first_seen],
         )
-        con.execute("COMMIT")
-    except Exception:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # the failed write ended the transaction already; the error that did it is the cause
-        raise
     return FileResult(contract.name, rel, status, out.rows_in, out.rows_loaded, out.rows_quarantined, note)
 
 

@@ -42,6 +42,7 @@ from sqlglot import exp
 
 from hbh_monitor import settings
 from hbh_monitor.sqltext import literal
+from hbh_monitor.transaction import transaction
 
 LAYERS = ("staging", "marts")
 SCHEMAS = ("raw", *LAYERS)  # the schemas whose tables are assets a model can depend on
@@ -155,25 +156,11 @@ def build(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict:
     if reason is None:
         return {"rows": prev[0][4], "mode": "unchanged"}
     version = prev[0][0] + 1 if prev else 1
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.select}")
         rows = _count(con, model.table)
         _record(con, model, version, "full", definition, inputs, None, rows, None, reason)
-        con.execute("COMMIT")
-    except Exception:
-        _rollback(con)
-        raise
     return {"rows": rows, "mode": "full", "reason": reason}
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Undo the model's transaction. A COMMIT that failed (a full disk) has ended it already: a second
-    error from ROLLBACK would hide the first, which is the cause an operator needs to see."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
 
 
 def _input_versions(con: duckdb.DuckDBPyConnection, tables: list[str]) -> str:
@@ -250,8 +237,7 @@ def _build_keyed(con: duckdb.DuckDBPyConnection, model: SqlModel, prev: tuple | 
     version = prev[0] + 1 if prev else 1
     delta = _delta_table(model.table)
     on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM _keys.{k}" for k in model.key)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if reason:
             con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.select}")
             con.execute(f"CREATE OR REPLACE TABLE {delta} AS SELECT * FROM {model.table} LIMIT 0")
@@ -273,8 +259,4 @@ def _build_keyed(con: duckdb.DuckDBPyConnection, model: SqlModel, prev: tuple | 
             con.execute("DROP TABLE _keys")
         rows = _count(con, model.table)
         _record(con, model, version, mode, definition, inputs, marker, rows, n_keys, reason)
-        con.execute("COMMIT")
-    except Exception:
-        _rollback(con)
-        raise
     return {"rows": rows, "mode": mode, "changed_keys": n_keys, "reason": reason}

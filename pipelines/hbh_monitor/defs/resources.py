@@ -1,8 +1,7 @@
 """The one place resources are configured: the working DuckDB file (``HBH_WAREHOUSE``)."""
 
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import dagster as dg
 import duckdb
@@ -24,33 +23,20 @@ class WarehouseResource(DuckDBResource):
     A killed run leaves its write-ahead log, which DuckDB replays on the next open, as before."""
 
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _held: ExitStack = PrivateAttr(default_factory=ExitStack)  # the open file, until the run ends
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         settings.preflight()
         settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._database is not None:
-            self._database.close()  # checkpoints: the file is complete for readers after the run
-            self._database = None
-
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        """Like DuckDBResource: another process may hold the file for a moment (an analyst's query), so
-        wait and retry, 0.1 s doubling, ten times."""
-        config = {"custom_user_agent": "dagster", **self.connection_config}
-        for attempt in range(11):
-            try:
-                return duckdb.connect(self.database, read_only=False, config=config)
-            except (RuntimeError, duckdb.IOException):
-                if attempt == 10:
-                    raise
-                time.sleep(0.1 * 2**attempt)
-        raise AssertionError("unreachable")
+        self._held.close()  # closes the file, which checkpoints it: complete for readers after the run
+        self._database = None
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self._database is None:
-            self._database = self._open()
+        if self._database is None:  # DuckDBResource's own open (its retry while another process holds the file)
+            self._database = self._held.enter_context(super().get_connection())
         con = self._database.cursor()
         try:
             yield con
