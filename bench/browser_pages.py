@@ -51,7 +51,7 @@ def _visit(page, server, url_path: str, seen: dict) -> tuple[float, float]:
     return end - t, end - seen["last"]
 
 
-def _via_menu(page, url_path: str, seen: dict) -> float:
+def _via_menu(page, url_path: str) -> float:
     """Seconds to a ready page reached by the sidebar menu from another (ready) page."""
     other = next(p for p in e2e.available_pages() if p != url_path)
     e2e.navigate(page, other)
@@ -106,7 +106,7 @@ def measure(serving: Path, pages: list[str], repeat: int, roots: dict[str, Path]
                         total, browser_only = _visit(page, server, url_path, counter)
                         warm.append(total)
                         drawing.append(browser_only)
-                    menu = [_via_menu(page, url_path, counter) for _ in range(repeat)]
+                    menu = [_via_menu(page, url_path) for _ in range(repeat)]
                 except Exception as e:  # not ready within the timeout: reported, the other pages still measured
                     print(f"{title:26s} {wname:>5s} px {label:8s} NOT READY: {str(e).splitlines()[0]}", flush=True)
                     page.context.close()

@@ -72,9 +72,9 @@ def run_env(data_dir: Path) -> dict:
     return env
 
 
-def run_refresh(env: dict) -> subprocess.CompletedProcess:
+def run_refresh(env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
     """One run of job ``refresh`` through the CLI (``dagster job execute``), in a subprocess."""
-    return subprocess.run(REFRESH_CLI, cwd=ROOT / "pipelines", env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(REFRESH_CLI, cwd=ROOT / "pipelines", env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @contextlib.contextmanager

@@ -32,11 +32,6 @@ from support import ROOT
 LONG_KEY = "x" * 40
 
 
-def copy_run(run, dest: Path, subs=support.RUN_FOLDERS) -> dict:
-    """A private copy of the small run (``subs`` of its data folder) with a fresh DAGSTER_HOME."""
-    return support.copy_run(run.data_dir, dest, subs)
-
-
 def serving_of(data: Path) -> Path:
     return data / "serving" / "hbh_serving.duckdb"
 
@@ -53,20 +48,12 @@ def fingerprint(path: Path) -> tuple[str, dict]:
     return run_id, fp
 
 
-def refresh(env: dict) -> tuple[subprocess.CompletedProcess, float, str]:
-    """The real refresh, in this process (the same job and Definitions as the CLI, with the CLI's event
-    lines as output); returns the process-like result, its wall time and its whole output."""
+def refresh(env: dict, cli: bool = False) -> tuple[subprocess.CompletedProcess, float, str]:
+    """The real refresh: job ``refresh`` of the real Definitions in this process, or with ``cli`` as an
+    operator starts it (`make pipeline`, a subprocess); returns the (process-like) result, its wall time
+    and its whole output (the CLI's event lines either way)."""
     t0 = time.monotonic()
-    proc = support.refresh_in_process(env)
-    return proc, time.monotonic() - t0, proc.stdout + proc.stderr
-
-
-def refresh_cli(env: dict, timeout: int = 300) -> tuple[subprocess.CompletedProcess, float, str]:
-    """The refresh as an operator starts it (`make pipeline`), in a subprocess; returns the process, its
-    wall time and its whole output."""
-    t0 = time.monotonic()
-    proc = subprocess.run(support.REFRESH_CLI, cwd=ROOT / "pipelines", env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = support.run_refresh(env, timeout=300) if cli else support.refresh_in_process(env)
     return proc, time.monotonic() - t0, proc.stdout + proc.stderr
 
 
@@ -126,7 +113,7 @@ def toggle_line_ends(path: Path) -> None:
 def _fresh(run, tmp_path: Path) -> tuple[Path, dict]:
     """A new installation: only the landing folder, a configured (non-demo) run."""
     data = tmp_path / "data"
-    env = copy_run(run, data, subs=("landing",))
+    env = support.copy_run(run.data_dir, data, subs=("landing",))
     env.pop("HBH_DEMO", None)
     return data, env
 
@@ -155,7 +142,7 @@ def test_wrong_configuration_stops_in_seconds_with_one_message_and_writes_nothin
         shutil.rmtree(data / "landing")
         (data / "landing").mkdir()
 
-    proc, seconds, out = refresh_cli(env)
+    proc, seconds, out = refresh(env, cli=True)
     assert proc.returncode != 0, f"{case}: the run must fail\n{out[-3000:]}"
     assert _written(data) == [], f"{case}: the run wrote {_written(data)} (warehouse, GX files, status.json ...)"
     assert "STEP_START" not in out, "no step may start on a wrong configuration"
@@ -167,7 +154,7 @@ def test_a_read_only_data_folder_fails_fast_and_leaves_the_snapshot(small_run, t
     """The existing data folder mounted read-only (as a full or remounted disk would be): one message
     within the time Dagster needs to start, not connection retries per step for minutes."""
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     before = fingerprint(serving)
     status_before = (serving.parent / "status.json").read_bytes()
@@ -203,7 +190,7 @@ def test_a_read_only_data_folder_fails_fast_and_leaves_the_snapshot(small_run, t
 
 def test_disk_full_during_ingestion_stops_the_run_with_the_real_cause(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     redelivered = sorted((data / "landing" / "declaraties").glob("*"))
@@ -230,7 +217,7 @@ def test_disk_full_during_ingestion_stops_the_run_with_the_real_cause(small_run,
 def test_out_of_memory_stops_the_run_as_a_machine_fault(small_run, tmp_path):
     """DuckDB capped far below what a load needs (HBH_DUCKDB_MEMORY_LIMIT), with files to load again."""
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     for p in sorted((data / "landing" / "declaraties").glob("*2025*")):
@@ -248,7 +235,7 @@ def test_out_of_memory_stops_the_run_as_a_machine_fault(small_run, tmp_path):
 
 def test_a_file_that_failed_to_load_blocks_publishing_until_an_operator_accepts_it(small_run, tmp_path, monkeypatch):
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     broken = data / "landing" / "declaraties" / "98104521_2025_correctie.csv"
@@ -322,7 +309,7 @@ def test_missing_own_population_is_taken_from_cbs_kwb_without_a_75plus_figure(sm
     computed over CBS's inhabitants and says so; the 75+ rate stays empty (KWB has no 75+ band), for the
     wijk and for its gemeente (a sum without that wijk's 75+ would be too small)."""
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
         candidates = con.execute(
             "SELECT wijk_code, gemeente_code, year FROM marts.wijk_year WHERE clients > 0 ORDER BY clients DESC").fetchall()
@@ -346,7 +333,7 @@ def test_missing_own_population_is_taken_from_cbs_kwb_without_a_75plus_figure(sm
 
 def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
@@ -366,7 +353,7 @@ def test_missing_population_for_a_wijk_year_holds_back_instead_of_a_wrong_rate(s
 
 def test_missing_tariff_for_a_declared_product_year_holds_back_instead_of_a_wrong_cost(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     with duckdb.connect(str(data / "warehouse" / "hbh.duckdb"), read_only=True) as con:
@@ -389,7 +376,7 @@ def test_missing_tariff_for_a_declared_product_year_holds_back_instead_of_a_wron
 
 def test_a_run_with_nothing_new_keeps_the_publication_and_says_so(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     before = status_of(serving)
@@ -410,7 +397,7 @@ def test_a_run_with_nothing_new_keeps_the_publication_and_says_so(small_run, tmp
 
 def test_disk_full_while_publishing_cleans_up_and_records_the_hold_back(small_run, tmp_path):
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     used = sum(p.stat().st_size for p in serving.parent.iterdir())
@@ -469,7 +456,7 @@ def test_the_run_queue_recovers_after_the_whole_process_group_is_killed(small_ru
     from hbh_monitor.launcher import run_worker
 
     data = tmp_path / "data"
-    env = copy_run(small_run, data)
+    env = support.copy_run(small_run.data_dir, data)
     serving = serving_of(data)
     live = fingerprint(serving)
     for p in (data / "landing" / "declaraties").glob("*"):
