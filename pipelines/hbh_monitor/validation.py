@@ -98,14 +98,25 @@ def expectations_for(c: Contract, today: date | None = None) -> list[tuple[str, 
     return out
 
 
+_CONTEXTS: dict[str, object] = {}
+
+
 def _context():
+    """The file-based GX context under ``data/gx``, opened once per process and data folder: a run
+    validates every dataset in one process, and opening the context reads and writes its YAML each
+    time. Its stores are files, so a context held from an earlier run still reads what is on disk; it is
+    opened anew when its project file has gone."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = settings.data_dir() / "gx"
+    ctx = _CONTEXTS.get(str(root))
+    if ctx is not None and (root / "gx" / "great_expectations.yml").is_file():
+        return ctx
     root.mkdir(parents=True, exist_ok=True)
     ctx = gx.get_context(mode="file", project_root_dir=str(root))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # keep the run log readable
+    _CONTEXTS[str(root)] = ctx
     return ctx
 
 
@@ -141,11 +152,10 @@ def validate_new_rows(con: duckdb.DuckDBPyConnection, c: Contract, run_id: str) 
 
     ctx = _context()
     removed = _remove_old_results(ctx)
-    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name))
-    suite.expectations = []
-    for cls, kwargs in rules:
-        suite.add_expectation(getattr(gx.expectations, cls)(**kwargs))
-    suite.save()
+    # The suite is written whole, in one store call (adding expectations one by one makes a store
+    # lookup and a config read per expectation).
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(
+        name=suite_name, expectations=[getattr(gx.expectations, cls)(**kwargs) for cls, kwargs in rules]))
     source = ctx.data_sources.add_or_update_pandas(f"{c.name}_source")
     asset = source.get_asset(c.name) if c.name in [a.name for a in source.assets] else source.add_dataframe_asset(c.name)
     batch_def = next((b for b in asset.batch_definitions if b.name == "chunk"), None) or asset.add_batch_definition_whole_dataframe("chunk")
