@@ -8,6 +8,8 @@
   the session run (the smoke test of what a user gets) and for the tests that kill a run.
 - ``demo_region``: a generated demo region, generated once per parameter set and kept on disk
   (keyed by the arguments and the generator's source), copied for every test that asks for it.
+- ``region_run``: a demo region in a data folder of its own and one in-process run over it (the
+  region changed first by the test when it asks), the usual start of a test module's own run.
 - ``copy_run``: a private copy of a run's data folder, so no test changes shared state.
 - ``read_rows`` / ``clean_rows`` / ``parse_date`` / ``parse_num``: the independent reading of the
   landing files that test oracles are computed from (the csv module, never the pipeline's SQL).
@@ -174,6 +176,21 @@ def demo_region(landing: Path, args: list[str]) -> dict:
     Returns its manifest (``demo_manifest.json``)."""
     shutil.copytree(cached_region(args), landing, ignore=shutil.ignore_patterns("demo_args.json"))
     return json.loads((landing / "demo_manifest.json").read_text())
+
+
+def region_run(data_dir: Path, args: list[str], *, extra_env: dict | None = None, prepare=None,
+               check: bool = True) -> tuple[dict, dict, subprocess.CompletedProcess]:
+    """The demo region for ``args`` in ``data_dir``/landing and one run of ``refresh`` over it in this
+    process. ``extra_env`` is added to the run's environment; ``prepare(landing, manifest)`` may change
+    the landing files before the run. With ``check`` the run must succeed. Returns (env, manifest, run)."""
+    env = {**run_env(data_dir), **(extra_env or {})}
+    manifest = demo_region(data_dir / "landing", args)
+    if prepare:
+        prepare(data_dir / "landing", manifest)
+    proc = refresh_in_process(env)
+    if check:
+        assert proc.returncode == 0, f"run on {args} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return env, manifest, proc
 
 
 RUN_FOLDERS = ("landing", "warehouse", "serving")

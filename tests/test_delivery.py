@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from support import clean_rows, demo_region, parse_date, parse_num, refresh_in_process, run_env
+from support import clean_rows, parse_date, parse_num, region_run
 
 ARGS = ["--seed", "11", "--scale", "0.1", "--gemeenten", "2", "--last-year", "2026"]
 MY_ASSETS = ("zorgstarts", "zorgstops", "budget", "toewijzingen", "unmet_demand", "budget_risk", "time_to_start",
@@ -33,12 +33,9 @@ class Run:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("hbh_delivery")
-    env = run_env(data_dir)
     # The region runs to the end of 2026; its deliveries are judged as on a day after that, so the
     # contracts' "not in the future" bounds do not depend on the day the test runs.
-    env["HBH_TODAY"] = "2027-06-30"
-    demo_region(data_dir / "landing", ARGS)
-    proc = refresh_in_process(env)
+    env, _, proc = region_run(data_dir, ARGS, extra_env={"HBH_TODAY": "2027-06-30"}, check=False)
     out = proc.stdout + proc.stderr
     # steps of the delivery models and their checks must succeed (a failure elsewhere holds back
     # publication but is not what this module tests)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from support import FORMATS_ARGS, ROOT, SHARED, demo_region, refresh_in_process, require_shared, run_env
+from support import FORMATS_ARGS, ROOT, SHARED, region_run, require_shared
 
 # --variants: the iWmo variants (iwmo_variants.py) in both deliveries, as CSV values and as iWmo messages
 ARGS = FORMATS_ARGS
@@ -29,10 +29,7 @@ NOT_IN_IWMO = ("urgentie",)
 def two_runs(tmp_path_factory, mixed_run):
     """The region in CSV only (run here) and in every format (the session's ``mixed_run``, read-only)."""
     data = tmp_path_factory.mktemp("formats") / "csv"
-    env = run_env(data)
-    manifest = demo_region(data / "landing", [*ARGS, "--formats", "csv"])
-    proc = refresh_in_process(env)
-    assert proc.returncode == 0, f"csv run failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    _, manifest, _ = region_run(data, [*ARGS, "--formats", "csv"])
     return {"csv": (data, manifest), "mixed": (mixed_run.data_dir, mixed_run.manifest)}
 
 

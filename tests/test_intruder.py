@@ -531,13 +531,10 @@ def test_published_models_use_only_published_counts(pipeline_run):
 @pytest.fixture(scope="module")
 def small_municipality(tmp_path_factory):
     """A tiny region (two small gemeenten at 3% of the demo's population): mostly small cells."""
-    from support import demo_region, refresh_in_process, run_env
+    from support import region_run
 
     data_dir = tmp_path_factory.mktemp("hbh_small")
-    env = run_env(data_dir)
-    demo_region(data_dir / "landing", ["--seed", "11", "--scale", "0.03", "--gemeenten", "2"])
-    proc = refresh_in_process(env)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    region_run(data_dir, ["--seed", "11", "--scale", "0.03", "--gemeenten", "2"])
     return data_dir / "serving" / "hbh_serving.duckdb", data_dir / "warehouse" / "hbh.duckdb"
 
 
